@@ -1,0 +1,25 @@
+# callrecords_fdw: PostgreSQL foreign data wrapper for Microsoft Graph call records
+MODULE_big = callrecords_fdw
+OBJS = \
+	callrecords_fdw.o \
+	src/catalog.o \
+	src/convert.o \
+	src/http.o \
+	src/option.o \
+	src/plan.o \
+	src/scan.o
+
+EXTENSION = callrecords_fdw
+DATA = callrecords_fdw--1.0.sql
+PGFILEDESC = "callrecords_fdw - foreign data wrapper for Microsoft Graph call records"
+
+PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+SHLIB_LINK = -lcurl -ljansson
+
+# The regression suite needs the bundled Graph emulator running and
+# CR_EMULATOR_URL pointing at it; scripts/test.sh does both.
+REGRESS = setup options streams sessions paging errors
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,71 @@
+/*-------------------------------------------------------------------------
+ *
+ * callrecords_fdw.c
+ *		  Foreign data wrapper for Microsoft Graph call records: the handler,
+ *		  the validator and the wiring of the FdwRoutine callbacks.
+ *
+ * The work is done in src/: option.c (options and their validation),
+ * http.c (libcurl, OAuth2 token, Graph errors), catalog.c (the tables and
+ * columns), convert.c (JSON values to Datums), plan.c (pushdown and
+ * costs) and scan.c (fetching pages and producing rows).
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ * IDENTIFICATION
+ *		  callrecords_fdw.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "callrecords_fdw.h"
+
+#include "access/reloptions.h"
+#include "foreign/fdwapi.h"
+#include "utils/array.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(callrecords_fdw_handler);
+PG_FUNCTION_INFO_V1(callrecords_fdw_validator);
+
+/* libcurl and the cache invalidation callbacks are set up once per backend. */
+void
+_PG_init(void)
+{
+	cr_http_init();
+}
+
+Datum
+callrecords_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = cr_get_foreign_rel_size;
+	routine->GetForeignPaths = cr_get_foreign_paths;
+	routine->GetForeignPlan = cr_get_foreign_plan;
+	routine->BeginForeignScan = cr_begin_foreign_scan;
+	routine->IterateForeignScan = cr_iterate_foreign_scan;
+	routine->ReScanForeignScan = cr_rescan_foreign_scan;
+	routine->EndForeignScan = cr_end_foreign_scan;
+	routine->ExplainForeignScan = cr_explain_foreign_scan;
+	routine->ImportForeignSchema = cr_import_foreign_schema;
+
+	PG_RETURN_POINTER(routine);
+}
+
+/*
+ * Validate the options of a wrapper, server, user mapping, foreign table
+ * or column, as core passes them on CREATE and ALTER.
+ */
+Datum
+callrecords_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options_list = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+
+	cr_validate_options(options_list, catalog);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,594 @@
+/*-------------------------------------------------------------------------
+ *
+ * http.c
+ *		  Talking to Microsoft Graph: libcurl transfers, the OAuth2 client
+ *		  credentials token and its per-backend cache, and turning Graph's
+ *		  error answers into PostgreSQL errors.
+ *
+ * Rules kept here: nothing is thrown from inside a libcurl callback (they
+ * only set flags and return), cancellation is noticed by the progress
+ * callback and raised with CHECK_FOR_INTERRUPTS() once libcurl has
+ * returned, redirects are never followed (the bearer token must not leave
+ * the configured host), and neither the client secret nor a token ever
+ * appears in a message.
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/http.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+
+#include "callrecords_fdw.h"
+
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_user_mapping.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "cr_json.h"
+
+/* Transport limits; later configurable per server. */
+#define CR_CONNECT_TIMEOUT_S	10L
+#define CR_REQUEST_TIMEOUT_S	300L
+#define CR_MAX_RESPONSE_BYTES	((size_t) 256 * 1024 * 1024)
+
+/* A cached access token for one user mapping. */
+typedef struct CrToken
+{
+	Oid			umid;
+	char	   *access_token;	/* in TopMemoryContext */
+	TimestampTz refresh_at;		/* get a new one from this time on */
+} CrToken;
+
+static CURL *cr_curl = NULL;	/* one handle per backend: keep-alive, TLS reuse */
+static List *cr_tokens = NIL;	/* of CrToken *, in TopMemoryContext */
+
+/* Where the write callback puts the body; it must never ereport. */
+typedef struct CrBodyBuffer
+{
+	MemoryContext cxt;
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	bool		too_large;
+	bool		out_of_memory;
+} CrBodyBuffer;
+
+static size_t
+write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	CrBodyBuffer *buf = (CrBodyBuffer *) userdata;
+	size_t		n = size * nmemb;
+
+	if (buf->len + n + 1 > CR_MAX_RESPONSE_BYTES)
+	{
+		buf->too_large = true;
+		return 0;
+	}
+	if (buf->len + n + 1 > buf->cap)
+	{
+		size_t		newcap = Max(buf->cap * 2, buf->len + n + 1);
+		char	   *newdata;
+
+		newcap = Max(newcap, 16384);
+		newdata = MemoryContextAllocExtended(buf->cxt, newcap,
+											 MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+		if (newdata == NULL)
+		{
+			buf->out_of_memory = true;
+			return 0;
+		}
+		if (buf->data)
+		{
+			memcpy(newdata, buf->data, buf->len);
+			pfree(buf->data);
+		}
+		buf->data = newdata;
+		buf->cap = newcap;
+	}
+	memcpy(buf->data + buf->len, ptr, n);
+	buf->len += n;
+	buf->data[buf->len] = '\0';
+	return n;
+}
+
+/* Copy one response header value into a fixed field if it is the one. */
+static void
+capture_header(const char *line, size_t len, const char *name,
+			   char *dest, size_t destsize)
+{
+	size_t		nlen = strlen(name);
+	size_t		i;
+
+	if (len <= nlen + 1 || pg_strncasecmp(line, name, nlen) != 0 || line[nlen] != ':')
+		return;
+	line += nlen + 1;
+	len -= nlen + 1;
+	while (len > 0 && (*line == ' ' || *line == '\t'))
+		line++, len--;
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
+		len--;
+	for (i = 0; i < len && i < destsize - 1; i++)
+		dest[i] = line[i];
+	dest[i] = '\0';
+}
+
+static size_t
+read_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	CrResponse *resp = (CrResponse *) userdata;
+	size_t		n = size * nmemb;
+
+	capture_header(ptr, n, "request-id", resp->request_id, sizeof(resp->request_id));
+	capture_header(ptr, n, "retry-after", resp->retry_after, sizeof(resp->retry_after));
+	return n;
+}
+
+/*
+ * Lets a query cancel or statement_timeout stop a transfer: libcurl calls
+ * this at least once a second, and a non-zero answer aborts the transfer.
+ * The interrupt itself is serviced after libcurl has returned.
+ */
+static int
+check_interrupt(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
+				curl_off_t ultotal, curl_off_t ulnow)
+{
+	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
+}
+
+static CURL *
+get_curl(void)
+{
+	if (cr_curl == NULL)
+	{
+		cr_curl = curl_easy_init();
+		if (cr_curl == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+					 errmsg("could not initialize libcurl")));
+	}
+	else
+		curl_easy_reset(cr_curl);
+	return cr_curl;
+}
+
+/* The part of a URL after its host, for messages: never a host or token. */
+static const char *
+url_path(const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	if (p == NULL)
+		return url;
+	p = strchr(p + 3, '/');
+	return p ? p : "/";
+}
+
+/*
+ * Perform one request.  headers may be NULL; postfields non-NULL makes it
+ * a POST.  On a transport failure this raises the error; any HTTP status
+ * is returned to the caller in resp.
+ */
+static void
+perform(const char *url, struct curl_slist *headers, const char *postfields,
+		CrResponse *resp, CrScanStats *stats)
+{
+	CURL	   *curl = get_curl();
+	CrBodyBuffer buf = {0};
+	char		errbuf[CURL_ERROR_SIZE] = "";
+	CURLcode	rc;
+	instr_time	start,
+				elapsed;
+
+	memset(resp, 0, sizeof(*resp));
+	buf.cxt = CurrentMemoryContext;
+
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CR_CONNECT_TIMEOUT_S);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, CR_REQUEST_TIMEOUT_S);
+	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "callrecords_fdw/1.0");
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buf);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_interrupt);
+	if (headers)
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	if (postfields)
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, postfields);
+
+	INSTR_TIME_SET_CURRENT(start);
+	rc = curl_easy_perform(curl);
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, start);
+
+	/* the header list and POST body belong to the caller; drop references */
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
+
+	if (stats)
+	{
+		stats->requests++;
+		stats->bytes += buf.len;
+		stats->wait_ms += INSTR_TIME_GET_MILLISEC(elapsed);
+	}
+
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("Graph request was interrupted")));
+	}
+	if (rc == CURLE_WRITE_ERROR && buf.too_large)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_REPLY_HANDLE),
+				 errmsg("Graph response is larger than %zu bytes", CR_MAX_RESPONSE_BYTES),
+				 errcontext("GET %s", url_path(url))));
+	if (rc == CURLE_WRITE_ERROR && buf.out_of_memory)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory while receiving a Graph response")));
+	if (rc != CURLE_OK)
+		ereport(ERROR,
+				(errcode(rc == CURLE_OPERATION_TIMEDOUT ? ERRCODE_FDW_ERROR
+						 : ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("could not complete request to Graph: %s",
+						curl_easy_strerror(rc)),
+				 errdetail("%s", errbuf[0] ? errbuf : curl_easy_strerror(rc)),
+				 errcontext("%s %s", postfields ? "POST" : "GET", url_path(url))));
+
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (buf.data == NULL)
+		buf.data = MemoryContextAllocZero(buf.cxt, 1);
+	resp->body = buf.data;
+	resp->body_len = buf.len;
+}
+
+/* Escape a string for a URL or form body, as a palloc'd copy. */
+char *
+cr_url_escape(const char *s)
+{
+	char	   *e = curl_easy_escape(NULL, s, 0);
+	char	   *result;
+
+	if (e == NULL)
+		elog(ERROR, "out of memory");
+	result = pstrdup(e);
+	curl_free(e);
+	return result;
+}
+
+static CrToken *
+find_token(Oid umid)
+{
+	ListCell   *lc;
+
+	foreach(lc, cr_tokens)
+	{
+		CrToken    *t = lfirst(lc);
+
+		if (t->umid == umid)
+			return t;
+	}
+	return NULL;
+}
+
+/* Forget a cached token, wiping it from memory. */
+static void
+forget_token(CrToken *t)
+{
+	if (t->access_token)
+	{
+		explicit_bzero(t->access_token, strlen(t->access_token));
+		pfree(t->access_token);
+		t->access_token = NULL;
+	}
+	t->refresh_at = 0;
+}
+
+/*
+ * ALTER SERVER / ALTER USER MAPPING may change the tenant, the secret or
+ * the hosts: drop every cached token so the next request logs in again.
+ */
+static void
+invalidate_tokens(Datum arg, int cacheid, uint32 hashvalue)
+{
+	ListCell   *lc;
+
+	foreach(lc, cr_tokens)
+		forget_token(lfirst(lc));
+}
+
+/* The "error" and the first sentence of "error_description" of Entra. */
+static void
+report_token_error(const CrOptions *opts, const CrResponse *resp)
+{
+	json_t	   *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+	const char *code = NULL;
+	const char *desc = NULL;
+	char	   *desc_copy = NULL;
+
+	if (root && json_is_object(root))
+	{
+		code = json_string_value(json_object_get(root, "error"));
+		desc = json_string_value(json_object_get(root, "error_description"));
+	}
+	if (desc)
+	{
+		char	   *cut;
+
+		desc_copy = pstrdup(desc);
+		if ((cut = strstr(desc_copy, "\r\n")) != NULL ||
+			(cut = strstr(desc_copy, " Trace ID")) != NULL)
+			*cut = '\0';
+	}
+	if (root)
+		json_decref(root);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+			 errmsg("could not obtain an access token for tenant \"%s\"",
+					opts->tenant_id),
+			 errdetail("The token endpoint answered HTTP %ld%s%s%s%s.", resp->status,
+					   code ? ", error \"" : "", code ? code : "", code ? "\"" : "",
+					   desc_copy ? psprintf(": %s", desc_copy) : ""),
+			 errhint("Check tenant_id of the server and client_id and client_secret of the user mapping; the app needs the CallRecords.Read.All application permission with admin consent.")));
+}
+
+/*
+ * OAuth2 client credentials grant against the server's login_url.  The
+ * request body holds the secret, so it is wiped as soon as it was sent.
+ */
+static void
+fetch_token(const CrOptions *opts, CrToken *t, CrScanStats *stats)
+{
+	char	   *url = psprintf("%s/%s/oauth2/v2.0/token",
+							   opts->login_url, cr_url_escape(opts->tenant_id));
+	char	   *scope = psprintf("%s/.default", opts->graph_url);
+	char	   *body;
+	struct curl_slist *headers = NULL;
+	CrResponse	resp;
+	json_t	   *root;
+	const char *token;
+	json_int_t	expires_in;
+	int64		margin_s;
+
+	body = psprintf("grant_type=client_credentials&client_id=%s&client_secret=%s&scope=%s",
+					cr_url_escape(opts->client_id),
+					cr_url_escape(opts->client_secret),
+					cr_url_escape(scope));
+	headers = curl_slist_append(headers, "Accept: application/json");
+
+	PG_TRY();
+	{
+		perform(url, headers, body, &resp, NULL);
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(body, strlen(body));
+		curl_slist_free_all(headers);
+	}
+	PG_END_TRY();
+	if (stats)
+		stats->token_requests++;
+
+	if (resp.status != 200)
+		report_token_error(opts, &resp);
+
+	root = json_loadb(resp.body, resp.body_len, 0, NULL);
+	token = root ? json_string_value(json_object_get(root, "access_token")) : NULL;
+	expires_in = root ? json_integer_value(json_object_get(root, "expires_in")) : 0;
+	if (token == NULL || *token == '\0' || expires_in <= 0)
+	{
+		if (root)
+			json_decref(root);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("token endpoint of tenant \"%s\" gave no usable access token",
+						opts->tenant_id),
+				 errdetail("The answer lacks \"access_token\" or a positive \"expires_in\".")));
+	}
+
+	forget_token(t);
+	t->access_token = MemoryContextStrdup(TopMemoryContext, token);
+	/* renew a tenth of the lifetime early, at most five minutes early */
+	margin_s = Min((int64) expires_in / 10, 300);
+	t->refresh_at = GetCurrentTimestamp() +
+		((int64) expires_in - margin_s) * USECS_PER_SEC;
+	json_decref(root);
+	explicit_bzero(resp.body, resp.body_len);
+}
+
+/* A valid token for the user mapping, fetched only when needed. */
+static const char *
+get_token(const CrOptions *opts, CrScanStats *stats)
+{
+	CrToken    *t = find_token(opts->umid);
+
+	if (t == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		t = palloc0(sizeof(CrToken));
+		t->umid = opts->umid;
+		cr_tokens = lappend(cr_tokens, t);
+		MemoryContextSwitchTo(old);
+	}
+	if (t->access_token == NULL || GetCurrentTimestamp() >= t->refresh_at)
+		fetch_token(opts, t, stats);
+	return t->access_token;
+}
+
+/* One Graph GET with the bearer token; the caller frees headers. */
+static void
+graph_get_once(const CrOptions *opts, const char *url, CrResponse *resp,
+			   CrScanStats *stats)
+{
+	const char *token = get_token(opts, stats);
+	char	   *auth = psprintf("Authorization: Bearer %s", token);
+	struct curl_slist *headers = NULL;
+
+	headers = curl_slist_append(headers, auth);
+	headers = curl_slist_append(headers, "Accept: application/json");
+	explicit_bzero(auth, strlen(auth));
+	pfree(auth);
+
+	PG_TRY();
+	{
+		perform(url, headers, NULL, resp, stats);
+	}
+	PG_FINALLY();
+	{
+		curl_slist_free_all(headers);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * GET a Graph URL.  A 401 means the token expired or was revoked early:
+ * log in again and retry once.  Every other status goes to the caller.
+ */
+void
+cr_graph_get(const CrOptions *opts, const char *url, CrResponse *resp,
+			 CrScanStats *stats)
+{
+	graph_get_once(opts, url, resp, stats);
+	if (resp->status == 401)
+	{
+		CrToken    *t = find_token(opts->umid);
+
+		if (t)
+			forget_token(t);
+		graph_get_once(opts, url, resp, stats);
+	}
+}
+
+/*
+ * Raise the error for a Graph answer that is not a success.  DETAIL carries
+ * Graph's error code and request-id, which Microsoft support asks for.
+ */
+void
+cr_report_graph_error(const CrResponse *resp, const char *url)
+{
+	json_t	   *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+	json_t	   *err = root ? json_object_get(root, "error") : NULL;
+	char	   *code = NULL;
+	char	   *message = NULL;
+	const char *request_id = resp->request_id;
+	int			sqlstate;
+
+	if (err && json_is_object(err))
+	{
+		json_t	   *inner = json_object_get(err, "innerError");
+
+		if (inner == NULL)
+			inner = json_object_get(err, "innererror");
+		if (json_string_value(json_object_get(err, "code")))
+			code = pstrdup(json_string_value(json_object_get(err, "code")));
+		if (json_string_value(json_object_get(err, "message")))
+			message = pstrdup(json_string_value(json_object_get(err, "message")));
+		if (request_id[0] == '\0' && inner &&
+			json_string_value(json_object_get(inner, "request-id")))
+			request_id = pstrdup(json_string_value(json_object_get(inner, "request-id")));
+	}
+	if (root)
+		json_decref(root);
+
+	switch (resp->status)
+	{
+		case 401:
+			sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+			break;
+		case 403:
+			sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
+			break;
+		default:
+			sqlstate = ERRCODE_FDW_ERROR;
+			break;
+	}
+
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg("Graph request failed with HTTP status %ld%s%s",
+					resp->status, message ? ": " : "", message ? message : ""),
+			 errdetail("Graph error code: %s, request-id: %s.",
+					   code ? code : "(none)",
+					   request_id[0] ? request_id : "(none)"),
+			 resp->status == 403 ?
+			 errhint("The app registration needs the CallRecords.Read.All application permission with admin consent.") : 0,
+			 errcontext("GET %s", url_path(url))));
+}
+
+/* Callbacks that live as long as the backend. */
+void
+cr_http_init(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not initialize libcurl")));
+	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, invalidate_tokens, (Datum) 0);
+	CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_tokens, (Datum) 0);
+}
+
+/* Scheme, lower-cased host and port of a URL, or false if it has none. */
+static bool
+url_origin(const char *url, char *buf, size_t bufsize)
+{
+	CURLU	   *u = curl_url();
+	char	   *scheme = NULL,
+			   *host = NULL,
+			   *port = NULL;
+	bool		ok = false;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+	{
+		char	   *p;
+
+		snprintf(buf, bufsize, "%s://%s:%s", scheme, host, port);
+		for (p = buf; *p; p++)
+			*p = pg_tolower((unsigned char) *p);
+		ok = true;
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+/*
+ * Whether url may be requested with the token meant for base: same
+ * scheme, host and port.  Next links come from the response body, so a
+ * hostile or broken answer must not be able to send the token elsewhere.
+ */
+bool
+cr_same_origin(const char *base, const char *url)
+{
+	char		a[512],
+				b[512];
+
+	return url_origin(base, a, sizeof(a)) && url_origin(url, b, sizeof(b)) &&
+		strcmp(a, b) == 0;
+}

@@ -1,0 +1,343 @@
+/*-------------------------------------------------------------------------
+ *
+ * option.c
+ *		  Options of callrecords_fdw: the table of valid names, the checks
+ *		  the validator makes, and their lookup for a foreign table.
+ *
+ * The validator rejects everything it can at CREATE/ALTER time, so a bad
+ * server or user mapping fails when it is written, not in the middle of
+ * somebody's report.
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/option.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <curl/curl.h>
+
+#include "callrecords_fdw.h"
+
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "miscadmin.h"
+#include "utils/rel.h"
+
+#define DEFAULT_GRAPH_URL	"https://graph.microsoft.com"
+#define DEFAULT_LOGIN_URL	"https://login.microsoftonline.com"
+#define DEFAULT_API_VERSION "v1.0"
+
+/* A valid option: its name, the catalog it belongs to, whether required. */
+typedef struct CrOptionDef
+{
+	const char *name;
+	Oid			context;
+	bool		required;
+} CrOptionDef;
+
+static const CrOptionDef cr_option_defs[] = {
+	{"tenant_id", ForeignServerRelationId, true},
+	{"graph_url", ForeignServerRelationId, false},
+	{"login_url", ForeignServerRelationId, false},
+	{"api_version", ForeignServerRelationId, false},
+	{"client_id", UserMappingRelationId, true},
+	{"client_secret", UserMappingRelationId, true},
+	{"resource", ForeignTableRelationId, true},
+	{NULL, InvalidOid, false}
+};
+
+/* "a, b, c": the option names valid in a catalog, for hints. */
+static char *
+valid_option_names(Oid context)
+{
+	StringInfoData buf;
+	const CrOptionDef *opt;
+
+	initStringInfo(&buf);
+	for (opt = cr_option_defs; opt->name; opt++)
+		if (opt->context == context)
+			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", opt->name);
+	return buf.data;
+}
+
+static const CrOptionDef *
+find_option_def(const char *name, Oid context)
+{
+	const CrOptionDef *opt;
+
+	for (opt = cr_option_defs; opt->name; opt++)
+		if (opt->context == context && strcmp(opt->name, name) == 0)
+			return opt;
+	return NULL;
+}
+
+/*
+ * True for the hosts a token may be sent to over plain http: the loopback
+ * addresses, where the bundled emulator runs.  Anything else must use https
+ * so a bearer token never crosses a network in clear text.
+ */
+static bool
+is_loopback_host(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char		buf[64];
+	size_t		len = strlen(host);
+
+	if (pg_strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	/* curl reports IPv6 hosts with their brackets */
+	if (len > 2 && len < sizeof(buf) && host[0] == '[' && host[len - 1] == ']')
+	{
+		memcpy(buf, host + 1, len - 2);
+		buf[len - 2] = '\0';
+		if (inet_pton(AF_INET6, buf, &a6) == 1)
+			return IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	return false;
+}
+
+/*
+ * graph_url and login_url: an absolute http(s) URL of a host, with no path
+ * beyond "/", no query, no user name or password; http only for loopback.
+ */
+static void
+check_base_url(const char *name, const char *value)
+{
+	CURLU	   *u = curl_url();
+	char	   *scheme = NULL,
+			   *host = NULL,
+			   *path = NULL,
+			   *query = NULL,
+			   *user = NULL;
+	const char *problem = NULL;
+
+	if (u == NULL)
+		elog(ERROR, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, value, 0) != CURLUE_OK)
+		problem = "it is not an absolute URL";
+	else
+	{
+		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+		curl_url_get(u, CURLUPART_HOST, &host, 0);
+		curl_url_get(u, CURLUPART_PATH, &path, 0);
+		curl_url_get(u, CURLUPART_QUERY, &query, 0);
+		curl_url_get(u, CURLUPART_USER, &user, 0);
+
+		if (scheme == NULL || host == NULL)
+			problem = "it is not an absolute URL";
+		else if (pg_strcasecmp(scheme, "https") != 0 &&
+				 pg_strcasecmp(scheme, "http") != 0)
+			problem = "only https URLs are accepted";
+		else if (pg_strcasecmp(scheme, "http") == 0 && !is_loopback_host(host))
+			problem = "plain http is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost)";
+		else if (user != NULL)
+			problem = "it must not contain a user name or password";
+		else if (query != NULL || strchr(value, '#') != NULL)
+			problem = "it must not contain a query or fragment";
+		else if (path != NULL && strcmp(path, "/") != 0 && path[0] != '\0')
+			problem = "it must name a host only, without a path";
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(path);
+	curl_free(query);
+	curl_free(user);
+	curl_url_cleanup(u);
+
+	if (problem)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errdetail("%s", problem),
+				 errhint("Give a base URL such as \"%s\".",
+						 strcmp(name, "graph_url") == 0 ? DEFAULT_GRAPH_URL
+						 : DEFAULT_LOGIN_URL)));
+}
+
+/* A tenant is a GUID or a verified domain name: no slashes, no spaces. */
+static void
+check_tenant_id(const char *value)
+{
+	const char *p;
+
+	if (*value == '\0')
+		goto bad;
+	for (p = value; *p; p++)
+		if (!isalnum((unsigned char) *p) && *p != '-' && *p != '.' && *p != '_')
+			goto bad;
+	return;
+
+bad:
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+			 errmsg("invalid value for option \"tenant_id\": \"%s\"", value),
+			 errhint("Give the directory (tenant) id GUID or a verified domain name, e.g. \"contoso.onmicrosoft.com\".")));
+}
+
+static void
+check_option_value(const char *name, const char *value)
+{
+	if (strcmp(name, "graph_url") == 0 || strcmp(name, "login_url") == 0)
+		check_base_url(name, value);
+	else if (strcmp(name, "tenant_id") == 0)
+		check_tenant_id(value);
+	else if (strcmp(name, "api_version") == 0)
+	{
+		if (strcmp(value, "v1.0") != 0 && strcmp(value, "beta") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"api_version\": \"%s\"", value),
+					 errhint("Valid values are \"v1.0\" and \"beta\".")));
+	}
+	else if (strcmp(name, "resource") == 0)
+	{
+		if (cr_find_resource(value) == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"resource\": \"%s\"", value),
+					 errhint("Valid resources are: %s.", cr_resource_names())));
+	}
+	else if (*value == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("option \"%s\" must not be empty", name)));
+}
+
+/*
+ * Check the complete option list of one catalog object.  For ALTER, core
+ * passes the list as it will be after the change, so the required-option
+ * check holds for ALTER ... OPTIONS (DROP ...) too.
+ */
+void
+cr_validate_options(List *options_list, Oid catalog)
+{
+	const CrOptionDef *opt;
+	ListCell   *cell;
+
+	foreach(cell, options_list)
+	{
+		DefElem    *def = (DefElem *) lfirst(cell);
+
+		if (find_option_def(def->defname, catalog) == NULL)
+		{
+			char	   *valid = valid_option_names(catalog);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\"", def->defname),
+					 *valid ? errhint("Valid options in this context are: %s.", valid)
+					 : errhint("There are no valid options in this context.")));
+		}
+		check_option_value(def->defname, defGetString(def));
+	}
+
+	for (opt = cr_option_defs; opt->name; opt++)
+	{
+		bool		found = false;
+
+		if (opt->context != catalog || !opt->required)
+			continue;
+		foreach(cell, options_list)
+			if (strcmp(((DefElem *) lfirst(cell))->defname, opt->name) == 0)
+				found = true;
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+					 errmsg("required option \"%s\" is missing", opt->name),
+					 errhint("Options in this context are: %s.",
+							 valid_option_names(catalog))));
+	}
+}
+
+/* Strip trailing slashes so paths can be appended with one "/". */
+static char *
+base_url(const char *value)
+{
+	char	   *s = pstrdup(value);
+	size_t		len = strlen(s);
+
+	while (len > 0 && s[len - 1] == '/')
+		s[--len] = '\0';
+	return s;
+}
+
+static void
+apply_options(CrOptions *opts, List *options)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		char	   *val = defGetString(def);
+
+		if (strcmp(def->defname, "tenant_id") == 0)
+			opts->tenant_id = val;
+		else if (strcmp(def->defname, "graph_url") == 0)
+			opts->graph_url = base_url(val);
+		else if (strcmp(def->defname, "login_url") == 0)
+			opts->login_url = base_url(val);
+		else if (strcmp(def->defname, "api_version") == 0)
+			opts->api_version = val;
+		else if (strcmp(def->defname, "client_id") == 0)
+			opts->client_id = val;
+		else if (strcmp(def->defname, "client_secret") == 0)
+			opts->client_secret = val;
+		else if (strcmp(def->defname, "resource") == 0)
+			opts->resource = val;
+	}
+}
+
+/*
+ * Everything a scan of a foreign table needs to know about where and as
+ * whom to connect.  The user mapping is that of the user the query runs
+ * as (checkAsUser for views), as in postgres_fdw.
+ */
+CrOptions *
+cr_get_options(Oid foreigntableid, Oid userid)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ForeignServer *server = GetForeignServer(table->serverid);
+	UserMapping *um = GetUserMapping(userid, server->serverid);
+	CrOptions  *opts = palloc0(sizeof(CrOptions));
+
+	opts->serverid = server->serverid;
+	opts->userid = userid;
+	opts->umid = um->umid;
+	opts->graph_url = DEFAULT_GRAPH_URL;
+	opts->login_url = DEFAULT_LOGIN_URL;
+	opts->api_version = DEFAULT_API_VERSION;
+
+	apply_options(opts, server->options);
+	apply_options(opts, um->options);
+	apply_options(opts, table->options);
+	return opts;
+}
+
+/*
+ * The resource of a foreign table.  The validator makes the option
+ * required, but a table created before an upgrade could still lack a
+ * valid one, so check again here.
+ */
+const CrResource *
+cr_table_resource(const CrOptions *opts)
+{
+	const CrResource *res = opts->resource ? cr_find_resource(opts->resource) : NULL;
+
+	if (res == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("foreign table has no valid \"resource\" option"),
+				 errhint("Valid resources are: %s.", cr_resource_names())));
+	return res;
+}
