@@ -18,7 +18,7 @@ SHLIB_LINK = -lcurl -ljansson
 
 # The regression suite needs the bundled Graph emulator running and
 # CR_EMULATOR_URL pointing at it; scripts/test.sh does both.
-REGRESS = setup options streams sessions paging errors
+REGRESS = setup options streams sessions errors
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

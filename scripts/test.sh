@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install dependencies, build and install callrecords_fdw, start the Graph
+# emulator and a throwaway PostgreSQL 15 cluster, and run the regression
+# suite against them.  Exits non-zero on any failure.
+. "$(dirname "$0")/common.sh"
+
+install_deps
+build_install
+
+echo "== emulator self-test"
+"$PYTHON" "$ROOT/emulator/selftest.py"
+
+start_emulator
+echo "== regression suite (pg_regress via make installcheck)"
+rm -f "$ROOT/regression.diffs"
+out="$EMU_DIR/installcheck.out"
+status=0
+pg_virtualenv -v 15 make -C "$ROOT" -s installcheck 2>&1 | tee "$out" || status=$?
+if [ $status -ne 0 ] && [ -f "$ROOT/regression.diffs" ]; then
+    cat "$ROOT/regression.diffs"
+fi
+passed=$(grep -cE '^(test |     |ok )?.*\.\.\. ok' "$out" || true)
+failed=$(grep -cE '\.\.\. FAILED' "$out" || true)
+echo "regression: $passed passed, $failed failed"
+exit $status

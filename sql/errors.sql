@@ -1,0 +1,76 @@
+--
+-- Errors: unknown ids, a missing id condition, HTTP and body faults, token
+-- problems and cancellation.  Each is a clear error with a SQLSTATE, or
+-- (for an unknown id) zero rows, never a partial answer.
+--
+\pset null '(null)'
+SELECT emulator_reset();
+
+-- an unknown call record id is zero rows (Graph answers 404)
+SELECT count(*) FROM cr.streams WHERE call_record_id = '00000000-0000-0000-0000-000000000000';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+
+-- without a call_record_id condition the scan says what to add
+SELECT count(*) FROM cr.streams;
+SELECT * FROM expect_error('SELECT count(*) FROM cr.sessions WHERE id = ''x''');
+-- EXPLAIN still works and says so
+EXPLAIN (COSTS OFF) SELECT * FROM cr.streams;
+
+-- an HTTP 500 is an error with Graph's code and request-id in DETAIL
+SELECT emulator_fault('{"match": "callRecords/cafe0000-0000-4000-8000-000000000001", "status": 500, "times": 1}');
+SELECT * FROM expect_error($$SELECT * FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
+\set VERBOSITY terse
+SELECT emulator_fault('{"match": "callRecords/cafe0000-0000-4000-8000-000000000001", "status": 500, "times": 1}');
+SELECT * FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+\set VERBOSITY default
+-- the fault is gone: the same query works again
+SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+
+-- a failing page in the middle of the chain fails the query (no partial answer)
+SELECT emulator_fault('{"match": "/sessions?", "status": 500, "times": 1}');
+SELECT * FROM expect_error($$SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002'$$);
+-- a 404 on a next link is an error too, not an end of data
+SELECT emulator_fault('{"match": "/sessions?", "status": 404, "times": 1}');
+SELECT * FROM expect_error($$SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002'$$);
+
+-- malformed bodies
+SELECT emulator_fault('{"match": "000000000001", "status": 200, "body": "truncated-json", "times": 1}');
+SELECT * FROM expect_error($$SELECT * FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
+SELECT emulator_fault('{"match": "000000000001", "status": 200, "body": "malformed-json", "times": 1}');
+SELECT * FROM expect_error($$SELECT * FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
+SELECT emulator_fault('{"match": "/sessions?", "status": 200, "body": "not-array", "times": 1}');
+SELECT * FROM expect_error($$SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002'$$);
+
+-- a next link to another host is refused before any request is sent
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "000000000002?", "next_link": "http://127.0.0.2:9/v1.0/steal?token=1", "times": 1}');
+SELECT * FROM expect_error($$SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002'$$);
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+
+-- a 401 (token revoked early) gets a new token and one retry
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "000000000001", "status": 401, "times": 1}');
+SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT * FROM emulator_log();
+
+-- a wrong secret: the token endpoint's error, never the secret
+ALTER USER MAPPING FOR CURRENT_USER SERVER graph OPTIONS (SET client_secret 'wrong-secret');
+SELECT * FROM expect_error($$SELECT * FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
+ALTER USER MAPPING FOR CURRENT_USER SERVER graph OPTIONS (SET client_secret 'test-secret');
+SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+
+-- nothing listening: a connection error
+CREATE SERVER dead FOREIGN DATA WRAPPER callrecords_fdw
+  OPTIONS (tenant_id 'contoso', graph_url 'http://127.0.0.1:9', login_url 'http://127.0.0.1:9');
+CREATE USER MAPPING FOR CURRENT_USER SERVER dead OPTIONS (client_id 'a', client_secret 'b');
+CREATE FOREIGN TABLE dead_streams (call_record_id text) SERVER dead OPTIONS (resource 'streams');
+SELECT sqlstate, message FROM expect_error($$SELECT * FROM dead_streams WHERE call_record_id = 'x'$$);
+DROP SERVER dead CASCADE;
+
+-- statement_timeout stops a stalled request, and the backend stays usable
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "000000000001", "delay_ms": 5000, "times": 1}');
+SET statement_timeout = '500ms';
+SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+RESET statement_timeout;
+SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
