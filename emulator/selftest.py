@@ -139,6 +139,10 @@ def main():
     emu = Emu("--seed", "42")
     try:
         run(emu)
+    except Exception as e:          # report, keep the summary line
+        import traceback
+        traceback.print_exc()
+        check("no unexpected exception", False, repr(e))
     finally:
         rc = emu.stop()
         check("shutdown via control API exits 0", rc == 0, "rc=%r" % rc)
@@ -231,8 +235,14 @@ def run(emu):
 
     # ---------------------------------------------------------------- record 3: 6,000 sessions
     emu.reset()
-    t0 = time.time()
     url = "%s/v1.0/communications/callRecords/%s?$expand=sessions($expand=segments)" % (emu.base, REC % 3)
+    ta = time.time()
+    st, h, b = emu.get(url.replace("sessions($expand", "sessions(%24expand"))   # not cached yet
+    cold = time.time() - ta
+    check("60-session expanded page, uncached, < 200 ms", st == 200 and cold < 0.2, "%.1f ms" % (cold * 1000))
+    print("     uncached 60-session page: %.1f ms" % (cold * 1000))
+    emu.reset()
+    t0 = time.time()
     sessions, urls = collect_sessions(emu, url)
     t1 = time.time()
     n_log = len(emu.log().splitlines())
