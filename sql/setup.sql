@@ -54,7 +54,7 @@ AS $$ SELECT string_agg(line, E'\n' ORDER BY n)::jsonb FROM emulator('GET', '/_e
 
 -- SQLSTATE, message, detail and hint of a statement that must fail;
 -- GUIDs (request ids) are masked so the expected output is stable
-CREATE FUNCTION expect_error(stmt text) RETURNS TABLE (sqlstate text, message text, detail text, hint text)
+CREATE FUNCTION expect_error(stmt text) RETURNS TABLE (code text, message text, detail text, hint text)
 LANGUAGE plpgsql AS $$
 DECLARE
   g text := '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -62,7 +62,7 @@ BEGIN
   EXECUTE stmt;
   RAISE EXCEPTION 'statement did not fail: %', stmt;
 EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS sqlstate = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+  GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
                           detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
   IF message LIKE 'statement did not fail%' THEN RAISE; END IF;
   detail := regexp_replace(detail, g, '<guid>', 'g');

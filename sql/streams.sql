@@ -85,9 +85,9 @@ CREATE FOREIGN TABLE typo_streams (call_record_id text, average_jiter interval)
   SERVER graph OPTIONS (resource 'streams');
 SELECT * FROM typo_streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
 -- a number into a column that cannot hold it names table, column and record
-CREATE FOREIGN TABLE narrow_media (call_record_id text, caller_network_link_speed integer)
+CREATE FOREIGN TABLE narrow_media (call_record_id text, callee_network_link_speed integer)
   SERVER graph OPTIONS (resource 'media');
-SELECT max(caller_network_link_speed) FROM narrow_media WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5';
+SELECT max(callee_network_link_speed) FROM narrow_media WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5';
 CREATE FOREIGN TABLE smallint_media (call_record_id text, caller_device_received_signal_level smallint)
   SERVER graph OPTIONS (resource 'media');
 SELECT * FROM smallint_media WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5';

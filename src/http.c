@@ -322,26 +322,32 @@ static void
 report_token_error(const CrOptions *opts, const CrResponse *resp)
 {
 	json_t	   *root = json_loadb(resp->body, resp->body_len, 0, NULL);
-	const char *code = NULL;
-	const char *desc = NULL;
+	const char *s;
+	char	   *code = NULL;
 	char	   *desc_copy = NULL;
 
 	if (root && json_is_object(root))
 	{
-		code = json_string_value(json_object_get(root, "error"));
-		desc = json_string_value(json_object_get(root, "error_description"));
-	}
-	if (desc)
-	{
-		char	   *cut;
-
-		desc_copy = pstrdup(desc);
-		if ((cut = strstr(desc_copy, "\r\n")) != NULL ||
-			(cut = strstr(desc_copy, " Trace ID")) != NULL)
-			*cut = '\0';
+		if ((s = json_string_value(json_object_get(root, "error"))) != NULL)
+			code = pstrdup(s);
+		if ((s = json_string_value(json_object_get(root, "error_description"))) != NULL)
+			desc_copy = pstrdup(s);
 	}
 	if (root)
 		json_decref(root);
+	if (desc_copy)
+	{
+		char	   *cut;
+		size_t		len;
+
+		/* keep the AADSTS sentence, drop trace and correlation ids */
+		if ((cut = strstr(desc_copy, "\r\n")) != NULL ||
+			(cut = strstr(desc_copy, " Trace ID")) != NULL)
+			*cut = '\0';
+		len = strlen(desc_copy);
+		while (len > 0 && (desc_copy[len - 1] == '.' || desc_copy[len - 1] == ' '))
+			desc_copy[--len] = '\0';
+	}
 
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),

@@ -124,7 +124,7 @@ check_base_url(const char *name, const char *value)
 	if (u == NULL)
 		elog(ERROR, "out of memory");
 	if (curl_url_set(u, CURLUPART_URL, value, 0) != CURLUE_OK)
-		problem = "it is not an absolute URL";
+		problem = "It is not an absolute URL.";
 	else
 	{
 		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
@@ -134,18 +134,18 @@ check_base_url(const char *name, const char *value)
 		curl_url_get(u, CURLUPART_USER, &user, 0);
 
 		if (scheme == NULL || host == NULL)
-			problem = "it is not an absolute URL";
+			problem = "It is not an absolute URL.";
 		else if (pg_strcasecmp(scheme, "https") != 0 &&
 				 pg_strcasecmp(scheme, "http") != 0)
-			problem = "only https URLs are accepted";
+			problem = "Only https URLs are accepted.";
 		else if (pg_strcasecmp(scheme, "http") == 0 && !is_loopback_host(host))
-			problem = "plain http is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost)";
+			problem = "Plain http is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost).";
 		else if (user != NULL)
-			problem = "it must not contain a user name or password";
+			problem = "It must not contain a user name or password.";
 		else if (query != NULL || strchr(value, '#') != NULL)
-			problem = "it must not contain a query or fragment";
+			problem = "It must not contain a query or fragment.";
 		else if (path != NULL && strcmp(path, "/") != 0 && path[0] != '\0')
-			problem = "it must name a host only, without a path";
+			problem = "It must name a host only, without a path.";
 	}
 	curl_free(scheme);
 	curl_free(host);

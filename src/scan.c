@@ -290,12 +290,23 @@ set_next_link(CrScanState *st, json_t *link)
 	st->next_link = MemoryContextStrdup(st->scan_cxt, url);
 }
 
+/*
+ * Count the sessions of the current page into session_base and forget the
+ * cursor's pointers into it, before the page is released.
+ */
+static void
+leave_page(CrScanState *st)
+{
+	if (st->arr[CR_LEVEL_SESSION])
+		st->session_base += json_array_size(st->arr[CR_LEVEL_SESSION]);
+	memset(st->arr, 0, sizeof(st->arr));
+	memset(st->obj, 0, sizeof(st->obj));
+}
+
 /* Make arr the array of sessions of the page just fetched. */
 static void
 set_sessions(CrScanState *st, json_t *sessions)
 {
-	if (st->arr[CR_LEVEL_SESSION])
-		st->session_base += json_array_size(st->arr[CR_LEVEL_SESSION]);
 	if (sessions != NULL && !json_is_null(sessions) && !json_is_array(sessions))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
@@ -319,7 +330,7 @@ start_record(CrScanState *st, const char *id)
 		json_decref(st->record);
 	st->record = NULL;
 	st->record_id = (char *) id;
-	st->arr[CR_LEVEL_SESSION] = NULL;
+	leave_page(st);
 	st->session_base = 0;
 
 	url = psprintf("%s/%s/communications/callRecords/%s?$expand=sessions($expand=segments)",
@@ -362,6 +373,7 @@ next_session_page(CrScanState *st)
 	{
 		char	   *url = pstrdup(st->next_link);
 
+		leave_page(st);
 		fetch_page(st, url, false);
 		set_sessions(st, json_object_get(st->page, "value"));
 		if (json_object_get(st->page, "value") == NULL)
