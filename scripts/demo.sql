@@ -14,7 +14,7 @@ IMPORT FOREIGN SCHEMA callrecords FROM SERVER graph INTO cr;
 \dE cr.*
 
 \echo
-\echo '-- the sessions of a group call (first ten of them)'
+\echo '-- the sessions of a group call (two share one session id)'
 \echo
 SELECT session_index, id, start_date_time, caller_user_agent_platform AS caller_platform,
        callee_endpoint_type, modalities
