@@ -4,6 +4,7 @@ OBJS = \
 	callrecords_fdw.o \
 	src/catalog.o \
 	src/convert.o \
+	src/deparse.o \
 	src/http.o \
 	src/option.o \
 	src/plan.o \

@@ -50,8 +50,12 @@ CREATE FOREIGN TABLE ft_bad (call_record_id text) SERVER ok1 OPTIONS (resource '
 CREATE FOREIGN TABLE ft_ok (call_record_id text) SERVER ok1 OPTIONS (resource 'streams');
 ALTER FOREIGN TABLE ft_ok OPTIONS (SET resource 'sessions');
 ALTER FOREIGN TABLE ft_ok OPTIONS (SET resource 'segment');
--- no column options yet
+-- column option "path": a dotted Graph property path
 ALTER FOREIGN TABLE ft_ok ALTER COLUMN call_record_id OPTIONS (path 'id');
+ALTER FOREIGN TABLE ft_ok ALTER COLUMN call_record_id OPTIONS (SET path 'caller..name');
+ALTER FOREIGN TABLE ft_ok ALTER COLUMN call_record_id OPTIONS (SET path '.name');
+ALTER FOREIGN TABLE ft_ok ALTER COLUMN call_record_id OPTIONS (SET path '');
+ALTER FOREIGN TABLE ft_ok ALTER COLUMN call_record_id OPTIONS (ADD resource 'x');
 
 -- the SQLSTATEs
 SELECT * FROM expect_error($$CREATE SERVER bad FOREIGN DATA WRAPPER callrecords_fdw OPTIONS (tenant_id 'c', port '1')$$);

@@ -25,6 +25,7 @@
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "nodes/pathnodes.h"
+#include "datatype/timestamp.h"
 
 /*
  * jansson's json_t; files that use jansson include cr_json.h, which also
@@ -33,8 +34,9 @@
 typedef struct json_t json_t;
 
 /*
- * Levels of the call-record tree.  A table maps one level; its rows carry
- * the keys of every level above it.
+ * The kinds of Graph object a row can come from.  The first six form the
+ * call-record tree (parent_level() gives the shape); the log rows of the
+ * PSTN functions stand alone.
  */
 typedef enum CrLevel
 {
@@ -42,10 +44,17 @@ typedef enum CrLevel
 	CR_LEVEL_SESSION,
 	CR_LEVEL_SEGMENT,
 	CR_LEVEL_MEDIA,
-	CR_LEVEL_STREAM
+	CR_LEVEL_STREAM,
+	CR_LEVEL_PARTICIPANT,
+	CR_LEVEL_PSTN_CALL,
+	CR_LEVEL_DIRECT_ROUTING_CALL,
+	CR_LEVEL_SMS,
+	CR_LEVEL_BLOCKED_USER,
+	CR_LEVEL_DIALOUT_REPORT
 } CrLevel;
 
-#define CR_NUM_LEVELS (CR_LEVEL_STREAM + 1)
+#define CR_NUM_LEVELS (CR_LEVEL_DIALOUT_REPORT + 1)
+#define CR_NO_LEVEL ((CrLevel) -1)
 
 /* Graph (OData) types of the properties in the catalogue. */
 typedef enum CrGraphType
@@ -56,12 +65,16 @@ typedef enum CrGraphType
 	CR_GT_INT32,
 	CR_GT_INT64,
 	CR_GT_SINGLE,				/* Edm.Single / Edm.Double */
+	CR_GT_DECIMAL,				/* Edm.Decimal */
 	CR_GT_BOOLEAN,
 	CR_GT_ENUM,
 	CR_GT_ENUM_COLLECTION,
 	CR_GT_JSON,					/* open or complex object kept whole */
 	CR_GT_ODATA_TYPE,			/* "@odata.type", namespace stripped */
-	CR_GT_POSITION				/* 1-based position within the parent */
+	CR_GT_POSITION,				/* 1-based position within the parent */
+	CR_GT_RAW,					/* the row's object without its children */
+	CR_GT_WINDOW_FROM,			/* fromDateTime of the log function call */
+	CR_GT_WINDOW_TO				/* toDateTime of the log function call */
 } CrGraphType;
 
 /* One column of a resource, as the catalogue declares it. */
@@ -71,13 +84,27 @@ typedef struct CrColumnDef
 	CrLevel		level;			/* object the path starts from */
 	const char *path;			/* dotted Graph property path */
 	CrGraphType type;
+	bool		beta_only;		/* exists only in the beta API */
 } CrColumnDef;
+
+/* How the rows of a resource are fetched. */
+typedef enum CrFetchKind
+{
+	CR_FETCH_RECORDS,			/* the call record list, or one by id */
+	CR_FETCH_RECORD_CHILDREN,	/* a call record's expanded children, by id */
+	CR_FETCH_FUNCTION			/* a log function over a time window */
+} CrFetchKind;
 
 /* One foreign-table resource. */
 typedef struct CrResource
 {
 	const char *name;			/* value of the "resource" table option */
-	CrLevel		level;			/* level whose objects become rows */
+	CrLevel		level;			/* kind of object that becomes a row */
+	CrFetchKind fetch;
+	const char *function;		/* CR_FETCH_FUNCTION: the Graph function */
+	const char *window_column;	/* column whose range becomes the window */
+	bool		to_inclusive;	/* the function's toDateTime is inclusive */
+	bool		beta_only;		/* exists only in the beta API */
 	const char *description;
 } CrResource;
 
@@ -127,6 +154,8 @@ extern char *cr_resource_names(void);
 extern List *cr_resource_columns(const CrResource *res);
 extern const CrColumnDef *cr_find_column(const CrResource *res, const char *name);
 extern const char *cr_pg_type_name(CrGraphType type);
+extern CrLevel cr_parent_level(CrLevel level);
+extern const char *cr_child_key(CrLevel level);
 extern List *cr_import_foreign_schema(ImportForeignSchemaStmt *stmt,
 									  Oid serverOid);
 
@@ -144,6 +173,7 @@ extern CrColumnConv *cr_make_column_conv(Form_pg_attribute attr,
 										 const CrColumnDef *def);
 extern Datum cr_convert_value(CrColumnConv *conv, json_t *value, bool *isnull);
 extern Datum cr_convert_position(CrColumnConv *conv, int64 pos);
+extern Datum cr_convert_timestamp(CrColumnConv *conv, TimestampTz t);
 extern json_t *cr_json_at_path(json_t *obj, const char *path);
 
 /* in plan.c */
@@ -165,13 +195,36 @@ extern void cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es);
 
 /*
  * Indexes into ForeignScan.fdw_private, written by plan.c, read by scan.c.
- * The expressions giving call record ids travel in fdw_exprs, so that
- * setrefs fixes up their Params.
+ * The pushed-down values travel in fdw_exprs, so that setrefs fixes up
+ * their Params; the roles list says what each of them is.
  */
 enum CrScanPrivateIndex
 {
 	CrScanPrivateResource,		/* resource name (String) */
-	CrScanPrivateRetrievedAttrs /* Integer list of attnums that are needed */
+	CrScanPrivateRetrievedAttrs,	/* Integer list of attnums that are needed */
+	CrScanPrivateRoles			/* Integer list of CrQualRole, one per fdw_expr */
 };
+
+/* What a value in fdw_exprs stands for. */
+typedef enum CrQualRole
+{
+	CR_QUAL_KEY,				/* call record id (scalar) */
+	CR_QUAL_KEY_ARRAY,			/* call record ids (array) */
+	CR_QUAL_TIME_GE,			/* time column >= value */
+	CR_QUAL_TIME_GT,
+	CR_QUAL_TIME_LE,
+	CR_QUAL_TIME_LT,
+	CR_QUAL_WINDOW_FROM,		/* from_date_time = value */
+	CR_QUAL_WINDOW_TO			/* to_date_time = value */
+} CrQualRole;
+
+/* in deparse.c */
+extern char *cr_record_path(const CrOptions *opts, const CrResource *res,
+							const char *id_text);
+extern char *cr_list_path(const CrOptions *opts, List *filters);
+extern char *cr_filter_term(const char *op, const char *literal);
+extern char *cr_function_path(const CrOptions *opts, const CrResource *res,
+							  const char *from_text, const char *to_text);
+extern char *cr_odata_timestamp(TimestampTz t, bool minus_tick);
 
 #endif							/* CALLRECORDS_FDW_H */

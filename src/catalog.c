@@ -25,25 +25,33 @@
 
 #include "callrecords_fdw.h"
 
+#include "commands/defrem.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-/* A property of a Graph object, or a key column copied from an ancestor. */
+/*
+ * A property of a Graph object, or a key column copied from an ancestor.
+ * tables is the set of table levels that carry the column (a bit per
+ * CrLevel); a property carries only its own level.
+ */
 typedef struct CrPropertyDef
 {
 	CrLevel		level;			/* object the path starts from */
 	const char *path;
 	CrGraphType type;
 	const char *name;			/* NULL: derived from path */
-	CrLevel		first_table;	/* tables of these levels carry it */
-	CrLevel		last_table;
+	uint32		tables;
+	bool		beta_only;		/* only with api_version 'beta' */
 } CrPropertyDef;
 
-#define KEY(lvl, path, type, name, first) \
-	{lvl, path, type, name, first, CR_LEVEL_STREAM}
-#define PROP(lvl, path, type) {lvl, path, type, NULL, lvl, lvl}
-#define PROPN(lvl, path, type, name) {lvl, path, type, name, lvl, lvl}
+#define LV(l) (1U << (l))
+#define TREE_BELOW_RECORD (LV(CR_LEVEL_SESSION) | LV(CR_LEVEL_SEGMENT) | \
+						   LV(CR_LEVEL_MEDIA) | LV(CR_LEVEL_STREAM))
+#define KEY(lvl, path, type, name, tables) {lvl, path, type, name, tables, false}
+#define PROP(lvl, path, type) {lvl, path, type, NULL, LV(lvl), false}
+#define PROPN(lvl, path, type, name) {lvl, path, type, name, LV(lvl), false}
+#define BETA(lvl, path, type) {lvl, path, type, NULL, LV(lvl), true}
 
 /* Properties of an endpoint (participantEndpoint or serviceEndpoint). */
 #define ENDPOINT_PROPS(lvl, side) \
@@ -73,6 +81,28 @@ typedef struct CrPropertyDef
 #define FAILURE_PROPS(lvl) \
 	PROP(lvl, "failureInfo.stage", CR_GT_ENUM), \
 	PROP(lvl, "failureInfo.reason", CR_GT_STRING)
+
+/*
+ * A communicationsIdentitySet, flattened for the identities a call record
+ * names in practice; the whole set is kept as jsonb beside them.
+ */
+#define IDENTITY_SET_PROPS(lvl, set) \
+	PROP(lvl, set ".user.id", CR_GT_STRING), \
+	PROP(lvl, set ".user.displayName", CR_GT_STRING), \
+	PROP(lvl, set ".user.tenantId", CR_GT_STRING), \
+	PROP(lvl, set ".user.userPrincipalName", CR_GT_STRING), \
+	PROP(lvl, set ".phone.id", CR_GT_STRING), \
+	PROP(lvl, set ".phone.displayName", CR_GT_STRING), \
+	PROP(lvl, set ".guest.id", CR_GT_STRING), \
+	PROP(lvl, set ".guest.displayName", CR_GT_STRING), \
+	PROP(lvl, set ".guest.email", CR_GT_STRING), \
+	PROP(lvl, set ".application.id", CR_GT_STRING), \
+	PROP(lvl, set ".application.displayName", CR_GT_STRING), \
+	PROP(lvl, set ".applicationInstance.id", CR_GT_STRING), \
+	PROP(lvl, set ".applicationInstance.displayName", CR_GT_STRING), \
+	PROP(lvl, set ".applicationInstance.tenantId", CR_GT_STRING), \
+	PROP(lvl, set ".endpointType", CR_GT_ENUM), \
+	PROP(lvl, set, CR_GT_JSON)
 
 /* Properties of a deviceInfo. */
 #define DEVICE_PROPS(side) \
@@ -127,22 +157,59 @@ typedef struct CrPropertyDef
 	PROP(CR_LEVEL_MEDIA, side ".wifiVendorDriverVersion", CR_GT_STRING), \
 	PROP(CR_LEVEL_MEDIA, side ".traceRouteHops", CR_GT_JSON)
 
+/* callLogRow (beta base type of the PSTN, direct routing and SMS rows) */
+#define CALL_LOG_ROW_BETA_PROPS(lvl) \
+	BETA(lvl, "otherPartyCountryCode", CR_GT_STRING), \
+	BETA(lvl, "administrativeUnitInfos", CR_GT_JSON)
+
+/* Every table carries the JSON of its row object as "raw". */
+#define RAW(lvl) PROPN(lvl, NULL, CR_GT_RAW, "raw")
+
 /*
- * Every column, in table order: first the keys of the ancestors (each
- * carried by the tables from first_table down), then each object's own
- * properties in the order of the Graph schema.
+ * Every column, in table order: first the keys of the ancestors, then each
+ * object's own properties in the order of the Graph schema (fact sheet §2),
+ * then "raw".
  */
 static const CrPropertyDef cr_properties[] = {
-	KEY(CR_LEVEL_RECORD, "id", CR_GT_STRING, "call_record_id", CR_LEVEL_SESSION),
-	KEY(CR_LEVEL_SESSION, NULL, CR_GT_POSITION, "session_index", CR_LEVEL_SESSION),
-	KEY(CR_LEVEL_SEGMENT, NULL, CR_GT_POSITION, "segment_index", CR_LEVEL_SEGMENT),
-	KEY(CR_LEVEL_MEDIA, NULL, CR_GT_POSITION, "media_index", CR_LEVEL_MEDIA),
-	KEY(CR_LEVEL_STREAM, NULL, CR_GT_POSITION, "stream_index", CR_LEVEL_STREAM),
-	KEY(CR_LEVEL_SESSION, "id", CR_GT_STRING, "session_id", CR_LEVEL_SEGMENT),
-	KEY(CR_LEVEL_SEGMENT, "id", CR_GT_STRING, "segment_id", CR_LEVEL_MEDIA),
-	KEY(CR_LEVEL_MEDIA, "label", CR_GT_STRING, "media_label", CR_LEVEL_STREAM),
+	KEY(CR_LEVEL_RECORD, "id", CR_GT_STRING, "call_record_id",
+		TREE_BELOW_RECORD | LV(CR_LEVEL_PARTICIPANT)),
+	KEY(CR_LEVEL_SESSION, NULL, CR_GT_POSITION, "session_index", TREE_BELOW_RECORD),
+	KEY(CR_LEVEL_SEGMENT, NULL, CR_GT_POSITION, "segment_index",
+		LV(CR_LEVEL_SEGMENT) | LV(CR_LEVEL_MEDIA) | LV(CR_LEVEL_STREAM)),
+	KEY(CR_LEVEL_MEDIA, NULL, CR_GT_POSITION, "media_index",
+		LV(CR_LEVEL_MEDIA) | LV(CR_LEVEL_STREAM)),
+	KEY(CR_LEVEL_STREAM, NULL, CR_GT_POSITION, "stream_index", LV(CR_LEVEL_STREAM)),
+	KEY(CR_LEVEL_PARTICIPANT, NULL, CR_GT_POSITION, "participant_index",
+		LV(CR_LEVEL_PARTICIPANT)),
+	KEY(CR_LEVEL_SESSION, "id", CR_GT_STRING, "session_id",
+		LV(CR_LEVEL_SEGMENT) | LV(CR_LEVEL_MEDIA) | LV(CR_LEVEL_STREAM)),
+	KEY(CR_LEVEL_SEGMENT, "id", CR_GT_STRING, "segment_id",
+		LV(CR_LEVEL_MEDIA) | LV(CR_LEVEL_STREAM)),
+	KEY(CR_LEVEL_MEDIA, "label", CR_GT_STRING, "media_label", LV(CR_LEVEL_STREAM)),
 	KEY(CR_LEVEL_RECORD, "startDateTime", CR_GT_DATETIME, "call_start_date_time",
-		CR_LEVEL_SESSION),
+		TREE_BELOW_RECORD | LV(CR_LEVEL_PARTICIPANT)),
+
+	/* callRecord */
+	PROP(CR_LEVEL_RECORD, "id", CR_GT_STRING),
+	PROP(CR_LEVEL_RECORD, "version", CR_GT_INT64),
+	PROP(CR_LEVEL_RECORD, "type", CR_GT_ENUM),
+	PROP(CR_LEVEL_RECORD, "modalities", CR_GT_ENUM_COLLECTION),
+	PROP(CR_LEVEL_RECORD, "lastModifiedDateTime", CR_GT_DATETIME),
+	PROP(CR_LEVEL_RECORD, "startDateTime", CR_GT_DATETIME),
+	PROP(CR_LEVEL_RECORD, "endDateTime", CR_GT_DATETIME),
+	PROP(CR_LEVEL_RECORD, "joinWebUrl", CR_GT_STRING),
+	PROP(CR_LEVEL_RECORD, "organizer_v2.id", CR_GT_STRING),
+	IDENTITY_SET_PROPS(CR_LEVEL_RECORD, "organizer_v2.identity"),
+	PROP(CR_LEVEL_RECORD, "organizer_v2.administrativeUnitInfos", CR_GT_JSON),
+	PROP(CR_LEVEL_RECORD, "organizer", CR_GT_JSON),
+	PROP(CR_LEVEL_RECORD, "participants", CR_GT_JSON),
+	RAW(CR_LEVEL_RECORD),
+
+	/* participant (participants_v2) */
+	PROP(CR_LEVEL_PARTICIPANT, "id", CR_GT_STRING),
+	IDENTITY_SET_PROPS(CR_LEVEL_PARTICIPANT, "identity"),
+	PROP(CR_LEVEL_PARTICIPANT, "administrativeUnitInfos", CR_GT_JSON),
+	RAW(CR_LEVEL_PARTICIPANT),
 
 	/* session */
 	PROP(CR_LEVEL_SESSION, "id", CR_GT_STRING),
@@ -153,6 +220,7 @@ static const CrPropertyDef cr_properties[] = {
 	FAILURE_PROPS(CR_LEVEL_SESSION),
 	ENDPOINT_PROPS(CR_LEVEL_SESSION, "caller"),
 	ENDPOINT_PROPS(CR_LEVEL_SESSION, "callee"),
+	RAW(CR_LEVEL_SESSION),
 
 	/* segment */
 	PROP(CR_LEVEL_SEGMENT, "id", CR_GT_STRING),
@@ -161,6 +229,7 @@ static const CrPropertyDef cr_properties[] = {
 	FAILURE_PROPS(CR_LEVEL_SEGMENT),
 	ENDPOINT_PROPS(CR_LEVEL_SEGMENT, "caller"),
 	ENDPOINT_PROPS(CR_LEVEL_SEGMENT, "callee"),
+	RAW(CR_LEVEL_SEGMENT),
 
 	/* media */
 	PROP(CR_LEVEL_MEDIA, "label", CR_GT_STRING),
@@ -168,6 +237,7 @@ static const CrPropertyDef cr_properties[] = {
 	DEVICE_PROPS("calleeDevice"),
 	NETWORK_PROPS("callerNetwork"),
 	NETWORK_PROPS("calleeNetwork"),
+	RAW(CR_LEVEL_MEDIA),
 
 	/* mediaStream */
 	PROP(CR_LEVEL_STREAM, "streamId", CR_GT_STRING),
@@ -200,17 +270,147 @@ static const CrPropertyDef cr_properties[] = {
 	PROP(CR_LEVEL_STREAM, "rmsFreezeDuration", CR_GT_DURATION),
 	PROP(CR_LEVEL_STREAM, "lowFrameRateRatio", CR_GT_SINGLE),
 	PROP(CR_LEVEL_STREAM, "lowVideoProcessingCapabilityRatio", CR_GT_SINGLE),
+	RAW(CR_LEVEL_STREAM),
+
+	/* pstnCallLogRow */
+	PROP(CR_LEVEL_PSTN_CALL, "id", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "callId", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "userId", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "userPrincipalName", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "userDisplayName", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "startDateTime", CR_GT_DATETIME),
+	PROP(CR_LEVEL_PSTN_CALL, "endDateTime", CR_GT_DATETIME),
+	PROP(CR_LEVEL_PSTN_CALL, "duration", CR_GT_INT32),
+	PROP(CR_LEVEL_PSTN_CALL, "charge", CR_GT_DECIMAL),
+	PROP(CR_LEVEL_PSTN_CALL, "connectionCharge", CR_GT_DECIMAL),
+	PROP(CR_LEVEL_PSTN_CALL, "currency", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "callType", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "calleeNumber", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "callerNumber", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "destinationContext", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "destinationName", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "conferenceId", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "licenseCapability", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "inventoryType", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "operator", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "callDurationSource", CR_GT_ENUM),
+	PROP(CR_LEVEL_PSTN_CALL, "tenantCountryCode", CR_GT_STRING),
+	PROP(CR_LEVEL_PSTN_CALL, "usageCountryCode", CR_GT_STRING),
+	CALL_LOG_ROW_BETA_PROPS(CR_LEVEL_PSTN_CALL),
+	BETA(CR_LEVEL_PSTN_CALL, "clientLocalIpV4Address", CR_GT_STRING),
+	BETA(CR_LEVEL_PSTN_CALL, "clientLocalIpV6Address", CR_GT_STRING),
+	BETA(CR_LEVEL_PSTN_CALL, "clientPublicIpV4Address", CR_GT_STRING),
+	BETA(CR_LEVEL_PSTN_CALL, "clientPublicIpV6Address", CR_GT_STRING),
+	RAW(CR_LEVEL_PSTN_CALL),
+
+	/* directRoutingLogRow */
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "id", CR_GT_STRING),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "correlationId", CR_GT_STRING),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "userId", CR_GT_STRING),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "userPrincipalName", CR_GT_STRING),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "userDisplayName", CR_GT_STRING),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "startDateTime", CR_GT_DATETIME),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "inviteDateTime", CR_GT_DATETIME),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "failureDateTime", CR_GT_DATETIME),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "endDateTime", CR_GT_DATETIME),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "duration", CR_GT_INT32),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "callType", CR_GT_STRING),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "successfulCall", CR_GT_BOOLEAN),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "callerNumber", CR_GT_STRING),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "calleeNumber", CR_GT_STRING),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "mediaPathLocation", CR_GT_STRING),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "signalingLocation", CR_GT_STRING),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "finalSipCode", CR_GT_INT32),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "callEndSubReason", CR_GT_INT32),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "finalSipCodePhrase", CR_GT_STRING),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "trunkFullyQualifiedDomainName", CR_GT_STRING),
+	PROP(CR_LEVEL_DIRECT_ROUTING_CALL, "mediaBypassEnabled", CR_GT_BOOLEAN),
+	BETA(CR_LEVEL_DIRECT_ROUTING_CALL, "userCountryCode", CR_GT_STRING),
+	BETA(CR_LEVEL_DIRECT_ROUTING_CALL, "transferorCorrelationId", CR_GT_STRING),
+	CALL_LOG_ROW_BETA_PROPS(CR_LEVEL_DIRECT_ROUTING_CALL),
+	RAW(CR_LEVEL_DIRECT_ROUTING_CALL),
+
+	/* smsLogRow (beta) */
+	PROP(CR_LEVEL_SMS, "id", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "smsId", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "sentDateTime", CR_GT_DATETIME),
+	PROP(CR_LEVEL_SMS, "userId", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "userDisplayName", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "userPrincipalName", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "callCharge", CR_GT_DECIMAL),
+	PROP(CR_LEVEL_SMS, "currency", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "smsType", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "smsUnits", CR_GT_INT32),
+	PROP(CR_LEVEL_SMS, "sourceNumber", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "destinationNumber", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "destinationContext", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "destinationName", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "licenseCapability", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "tenantCountryCode", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "userCountryCode", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "otherPartyCountryCode", CR_GT_STRING),
+	PROP(CR_LEVEL_SMS, "administrativeUnitInfos", CR_GT_JSON),
+	RAW(CR_LEVEL_SMS),
+
+	/* pstnBlockedUsersLogRow (beta) */
+	PROP(CR_LEVEL_BLOCKED_USER, "blockDateTime", CR_GT_DATETIME),
+	PROP(CR_LEVEL_BLOCKED_USER, "blockReason", CR_GT_STRING),
+	PROP(CR_LEVEL_BLOCKED_USER, "remediationId", CR_GT_STRING),
+	PROP(CR_LEVEL_BLOCKED_USER, "userBlockMode", CR_GT_ENUM),
+	PROP(CR_LEVEL_BLOCKED_USER, "userId", CR_GT_STRING),
+	PROP(CR_LEVEL_BLOCKED_USER, "userDisplayName", CR_GT_STRING),
+	PROP(CR_LEVEL_BLOCKED_USER, "userPrincipalName", CR_GT_STRING),
+	PROP(CR_LEVEL_BLOCKED_USER, "userTelephoneNumber", CR_GT_STRING),
+	RAW(CR_LEVEL_BLOCKED_USER),
+
+	/* pstnOnlineMeetingDialoutReport (beta): aggregates over the window */
+	PROPN(CR_LEVEL_DIALOUT_REPORT, NULL, CR_GT_WINDOW_FROM, "from_date_time"),
+	PROPN(CR_LEVEL_DIALOUT_REPORT, NULL, CR_GT_WINDOW_TO, "to_date_time"),
+	PROP(CR_LEVEL_DIALOUT_REPORT, "userId", CR_GT_STRING),
+	PROP(CR_LEVEL_DIALOUT_REPORT, "userDisplayName", CR_GT_STRING),
+	PROP(CR_LEVEL_DIALOUT_REPORT, "userPrincipalName", CR_GT_STRING),
+	PROP(CR_LEVEL_DIALOUT_REPORT, "usageLocation", CR_GT_STRING),
+	PROP(CR_LEVEL_DIALOUT_REPORT, "destinationContext", CR_GT_STRING),
+	PROP(CR_LEVEL_DIALOUT_REPORT, "currency", CR_GT_STRING),
+	PROP(CR_LEVEL_DIALOUT_REPORT, "totalCalls", CR_GT_INT32),
+	PROP(CR_LEVEL_DIALOUT_REPORT, "totalCallSeconds", CR_GT_INT32),
+	PROP(CR_LEVEL_DIALOUT_REPORT, "totalCallCharge", CR_GT_DECIMAL),
+	RAW(CR_LEVEL_DIALOUT_REPORT),
 };
 
+/*
+ * The tables.  The window column is the one whose range becomes the
+ * fromDateTime/toDateTime of a log function; to_inclusive says whether
+ * that function's toDateTime includes its end.
+ */
 static const CrResource cr_resources[] = {
-	{"sessions", CR_LEVEL_SESSION,
+	{"call_records", CR_LEVEL_RECORD, CR_FETCH_RECORDS, NULL, NULL, false, false,
+	"one row per call record (organizer, times, modalities, version)"},
+	{"participants", CR_LEVEL_PARTICIPANT, CR_FETCH_RECORD_CHILDREN, NULL, NULL, false, false,
+	"one row per participant of a call record (participants_v2)"},
+	{"sessions", CR_LEVEL_SESSION, CR_FETCH_RECORD_CHILDREN, NULL, NULL, false, false,
 	"one row per session of a call record (caller/callee endpoints, failure info)"},
-	{"segments", CR_LEVEL_SEGMENT,
+	{"segments", CR_LEVEL_SEGMENT, CR_FETCH_RECORD_CHILDREN, NULL, NULL, false, false,
 	"one row per segment of a session"},
-	{"media", CR_LEVEL_MEDIA,
+	{"media", CR_LEVEL_MEDIA, CR_FETCH_RECORD_CHILDREN, NULL, NULL, false, false,
 	"one row per media of a segment (devices and networks of both sides)"},
-	{"streams", CR_LEVEL_STREAM,
+	{"streams", CR_LEVEL_STREAM, CR_FETCH_RECORD_CHILDREN, NULL, NULL, false, false,
 	"one row per media stream (jitter, packet loss, round-trip time, ...)"},
+	{"pstn_calls", CR_LEVEL_PSTN_CALL, CR_FETCH_FUNCTION, "getPstnCalls",
+		"start_date_time", true, false,
+	"one row per PSTN (calling plan, Operator Connect) call"},
+	{"direct_routing_calls", CR_LEVEL_DIRECT_ROUTING_CALL, CR_FETCH_FUNCTION,
+		"getDirectRoutingCalls", "start_date_time", false, false,
+	"one row per direct routing call"},
+	{"sms_log", CR_LEVEL_SMS, CR_FETCH_FUNCTION, "getSmsLog",
+		"sent_date_time", true, true,
+	"one row per SMS (beta)"},
+	{"pstn_blocked_users", CR_LEVEL_BLOCKED_USER, CR_FETCH_FUNCTION,
+		"getPstnBlockedUsersLog", "block_date_time", true, true,
+	"one row per block or unblock of a user's PSTN calling (beta)"},
+	{"pstn_online_meeting_dialout_report", CR_LEVEL_DIALOUT_REPORT, CR_FETCH_FUNCTION,
+		"getPstnOnlineMeetingDialoutReport", NULL, true, true,
+	"dial-out usage of online meetings per organizer, location, destination and currency (beta)"},
 };
 
 /* Column lists, built once per backend from cr_properties. */
@@ -254,6 +454,47 @@ snake_case(const char *path)
 		appendStringInfoChar(&buf, tolower((unsigned char) c));
 	}
 	return buf.data;
+}
+
+/* The object a level's objects are nested in, or CR_NO_LEVEL. */
+CrLevel
+cr_parent_level(CrLevel level)
+{
+	switch (level)
+	{
+		case CR_LEVEL_SESSION:
+		case CR_LEVEL_PARTICIPANT:
+			return CR_LEVEL_RECORD;
+		case CR_LEVEL_SEGMENT:
+			return CR_LEVEL_SESSION;
+		case CR_LEVEL_MEDIA:
+			return CR_LEVEL_SEGMENT;
+		case CR_LEVEL_STREAM:
+			return CR_LEVEL_MEDIA;
+		default:
+			return CR_NO_LEVEL;
+	}
+}
+
+/* The property of the parent that holds a level's objects. */
+const char *
+cr_child_key(CrLevel level)
+{
+	switch (level)
+	{
+		case CR_LEVEL_SESSION:
+			return "sessions";
+		case CR_LEVEL_PARTICIPANT:
+			return "participants_v2";
+		case CR_LEVEL_SEGMENT:
+			return "segments";
+		case CR_LEVEL_MEDIA:
+			return "media";
+		case CR_LEVEL_STREAM:
+			return "streams";
+		default:
+			return NULL;
+	}
 }
 
 const CrResource *
@@ -302,13 +543,14 @@ cr_resource_columns(const CrResource *res)
 		const CrPropertyDef *p = &cr_properties[i];
 		CrColumnDef *col;
 
-		if (res->level < p->first_table || res->level > p->last_table)
+		if ((p->tables & LV(res->level)) == 0)
 			continue;
 		col = palloc(sizeof(CrColumnDef));
 		col->name = p->name ? p->name : snake_case(p->path);
 		col->level = p->level;
 		col->path = p->path;
 		col->type = p->type;
+		col->beta_only = p->beta_only;
 		cols = lappend(cols, col);
 	}
 	MemoryContextSwitchTo(oldcxt);
@@ -343,6 +585,8 @@ cr_pg_type_name(CrGraphType type)
 		case CR_GT_ODATA_TYPE:
 			return "text";
 		case CR_GT_DATETIME:
+		case CR_GT_WINDOW_FROM:
+		case CR_GT_WINDOW_TO:
 			return "timestamp with time zone";
 		case CR_GT_DURATION:
 			return "interval";
@@ -353,14 +597,45 @@ cr_pg_type_name(CrGraphType type)
 			return "bigint";
 		case CR_GT_SINGLE:
 			return "double precision";
+		case CR_GT_DECIMAL:
+			return "numeric";
 		case CR_GT_BOOLEAN:
 			return "boolean";
 		case CR_GT_ENUM_COLLECTION:
 			return "text[]";
 		case CR_GT_JSON:
+		case CR_GT_RAW:
 			return "jsonb";
 	}
 	return "text";				/* keep compiler quiet */
+}
+
+/* CREATE FOREIGN TABLE for one resource, with the columns of the API version. */
+static char *
+create_table_command(ImportForeignSchemaStmt *stmt, ForeignServer *server,
+					 const CrResource *res, bool beta)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (\n",
+					 quote_qualified_identifier(stmt->local_schema, res->name));
+	foreach(lc, cr_resource_columns(res))
+	{
+		const CrColumnDef *col = lfirst(lc);
+
+		if (col->beta_only && !beta)
+			continue;
+		appendStringInfo(&buf, "%s  %s %s", first ? "" : ",\n",
+						 quote_identifier(col->name), cr_pg_type_name(col->type));
+		first = false;
+	}
+	appendStringInfo(&buf, "\n) SERVER %s OPTIONS (resource %s)",
+					 quote_identifier(server->servername),
+					 quote_literal_cstr(res->name));
+	return buf.data;
 }
 
 /*
@@ -372,7 +647,9 @@ List *
 cr_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
 	ForeignServer *server = GetForeignServer(serverOid);
+	bool		beta = false;
 	List	   *commands = NIL;
+	ListCell   *lc;
 	int			i;
 
 	if (strcmp(stmt->remote_schema, "callrecords") != 0)
@@ -382,29 +659,21 @@ cr_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 						stmt->remote_schema, server->servername),
 				 errhint("callrecords_fdw offers one remote schema: callrecords.")));
 
+	foreach(lc, server->options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, "api_version") == 0)
+			beta = strcmp(defGetString(def), "beta") == 0;
+	}
+
 	for (i = 0; i < (int) lengthof(cr_resources); i++)
 	{
 		const CrResource *res = &cr_resources[i];
-		StringInfoData buf;
-		ListCell   *lc;
-		bool		first = true;
 
-		initStringInfo(&buf);
-		appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (\n",
-						 quote_qualified_identifier(stmt->local_schema, res->name));
-		foreach(lc, cr_resource_columns(res))
-		{
-			const CrColumnDef *col = lfirst(lc);
-
-			appendStringInfo(&buf, "%s  %s %s", first ? "" : ",\n",
-							 quote_identifier(col->name),
-							 cr_pg_type_name(col->type));
-			first = false;
-		}
-		appendStringInfo(&buf, "\n) SERVER %s OPTIONS (resource %s)",
-						 quote_identifier(server->servername),
-						 quote_literal_cstr(res->name));
-		commands = lappend(commands, buf.data);
+		if (res->beta_only && !beta)
+			continue;
+		commands = lappend(commands, create_table_command(stmt, server, res, beta));
 	}
 	return commands;
 }

@@ -25,6 +25,7 @@
 #include "common/shortest_dec.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 #include "cr_json.h"
 
 /* How a column's value is built; the common types skip the input function. */
@@ -46,6 +47,7 @@ struct CrColumnConv
 	char		category;		/* typcategory of the declared type */
 	bool		is_interval;
 	bool		strip_odata_ns; /* "@odata.type" value: drop the namespace */
+	bool		null_sentinel;	/* a DateTimeOffset: 0001-01-01 means none */
 	Oid			typid;
 	int32		typmod;
 	FmgrInfo	input;			/* for CR_CONV_INPUT/JSON, or array elements */
@@ -69,6 +71,7 @@ cr_make_column_conv(Form_pg_attribute attr, const CrColumnDef *def)
 	conv->typid = attr->atttypid;
 	conv->typmod = attr->atttypmod;
 	conv->strip_odata_ns = def && def->type == CR_GT_ODATA_TYPE;
+	conv->null_sentinel = def && def->type == CR_GT_DATETIME;
 	get_type_category_preferred(basetype, &conv->category, &preferred);
 	conv->is_interval = (basetype == INTERVALOID);
 
@@ -291,6 +294,10 @@ cr_convert_value(CrColumnConv *conv, json_t *v, bool *isnull)
 	char	   *s;
 
 	*isnull = (v == NULL || json_is_null(v));
+	/* Graph's documented "no value" for a DateTimeOffset */
+	if (!*isnull && conv->null_sentinel && json_is_string(v) &&
+		strncmp(json_string_value(v), "0001-01-01T00:00:00", 19) == 0)
+		*isnull = true;
 	if (*isnull)
 		return (Datum) 0;
 
@@ -359,4 +366,16 @@ cr_convert_position(CrColumnConv *conv, int64 pos)
 				 errmsg("a position column cannot be of type %s",
 						format_type_with_typemod(conv->typid, conv->typmod))));
 	return InputFunctionCall(&conv->input, buf, conv->ioparam, conv->typmod);
+}
+
+/* A timestamp the scan knows (a window bound) in the declared type. */
+Datum
+cr_convert_timestamp(CrColumnConv *conv, TimestampTz t)
+{
+	if (conv->typid == TIMESTAMPTZOID)
+		return TimestampTzGetDatum(t);
+	return InputFunctionCall(&conv->input,
+							 DatumGetCString(DirectFunctionCall1(timestamptz_out,
+																 TimestampTzGetDatum(t))),
+							 conv->ioparam, conv->typmod);
 }

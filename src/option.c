@@ -23,6 +23,7 @@
 
 #include "callrecords_fdw.h"
 
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_foreign_table.h"
 #include "catalog/pg_user_mapping.h"
@@ -50,6 +51,7 @@ static const CrOptionDef cr_option_defs[] = {
 	{"client_id", UserMappingRelationId, true},
 	{"client_secret", UserMappingRelationId, true},
 	{"resource", ForeignTableRelationId, true},
+	{"path", AttributeRelationId, false},
 	{NULL, InvalidOid, false}
 };
 
@@ -206,6 +208,17 @@ check_option_value(const char *name, const char *value)
 					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 					 errmsg("invalid value for option \"resource\": \"%s\"", value),
 					 errhint("Valid resources are: %s.", cr_resource_names())));
+	}
+	else if (strcmp(name, "path") == 0)
+	{
+		size_t		len = strlen(value);
+
+		if (len == 0 || value[0] == '.' || value[len - 1] == '.' ||
+			strstr(value, "..") != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"path\": \"%s\"", value),
+					 errhint("Give a dotted Graph property path relative to the row, e.g. \"caller.userAgent.platform\".")));
 	}
 	else if (*value == '\0')
 		ereport(ERROR,

@@ -2,13 +2,23 @@
  *
  * plan.c
  *		  Planning a scan: which conditions become part of the Graph
- *		  request, how many rows and requests to expect, which columns the
+ *		  requests, how many rows and requests to expect, which columns the
  *		  query needs.
  *
  * The rule this file keeps: a condition is used to choose what to fetch,
  * but every condition stays in the plan's qual and is rechecked locally,
- * so pushing a condition down can narrow the request but never change the
- * answer.
+ * so pushing a condition down can narrow the requests but never change
+ * the answer.  The conditions used are:
+ *
+ *	- key = value, key = ANY(array), key IN (...): the key is
+ *	  call_record_id on tables fetched per call record, id on call_records;
+ *	- comparisons of start_date_time on call_records ($filter of the list)
+ *	  and of the window column of a log table (its fromDateTime/toDateTime);
+ *	- from_date_time = value, to_date_time = value on the dial-out report.
+ *
+ * A value is anything the executor can compute once before the scan
+ * starts: constants, parameters of prepared statements, and stable
+ * expressions such as now() - interval '1 day'.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -21,26 +31,30 @@
 
 #include "callrecords_fdw.h"
 
+#include "access/nbtree.h"
 #include "access/sysattr.h"
 #include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
+#include "utils/array.h"
 #include "utils/lsyscache.h"
 
-/*
- * Rough shape of a call record, for row estimates: sessions per record,
- * and children per parent below that.
- */
+/* Rough shape of the data, for estimates. */
 #define CR_EST_SESSIONS_PER_RECORD	8.0
+#define CR_EST_PARTICIPANTS_PER_RECORD 6.0
 #define CR_EST_CHILDREN_PER_PARENT	1.5
-/* A call record list scan (not yet supported) would cover this many. */
-#define CR_EST_RECORDS_IN_TENANT	10000.0
+#define CR_EST_RECORDS_IN_TENANT	10000.0 /* 30 days of call records */
+#define CR_EST_LOG_ROWS				10000.0 /* rows of a log function window */
+#define CR_PAGE_SIZE_RECORDS		60.0
+#define CR_PAGE_SIZE_LOG			1000.0
 /* Cost of one Graph request in planner units: ~100 ms of remote work. */
 #define CR_REQUEST_COST				10000.0
 
@@ -48,7 +62,8 @@
 typedef struct CrRelInfo
 {
 	const CrResource *res;
-	List	   *id_exprs;		/* Exprs giving the call record ids to fetch */
+	List	   *exprs;			/* pushed values, become fdw_exprs */
+	List	   *roles;			/* CrQualRole of each, in the same order */
 	List	   *retrieved_attrs;	/* attnums the query reads */
 	double		fetched_rows;	/* rows Graph returns before local quals */
 	double		requests;		/* estimated Graph requests */
@@ -67,56 +82,219 @@ is_column_var(Node *n, RelOptInfo *baserel, AttrNumber attno)
 {
 	Var		   *v = (Var *) strip_relabel(n);
 
-	return v && IsA(v, Var) && (Index) v->varno == baserel->relid &&
+	return attno != InvalidAttrNumber && v && IsA(v, Var) &&
+		(Index) v->varno == baserel->relid &&
 		v->varattno == attno && v->varlevelsup == 0;
 }
 
+static bool
+has_exec_param_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind != PARAM_EXTERN)
+		return true;
+	return expression_tree_walker(node, has_exec_param_walker, context);
+}
+
 /*
- * A value the executor can compute before the scan starts: a non-null
- * constant, or a parameter of a prepared statement.
+ * A value the executor can compute once before the scan starts: no Vars,
+ * no volatile functions, no sub-selects, parameters only of the statement.
  */
 static bool
 is_scan_time_value(Node *n)
 {
-	n = strip_relabel(n);
-	if (n == NULL)
+	return n != NULL &&
+		!contain_var_clause(n) &&
+		!contain_volatile_functions(n) &&
+		!contain_subplans(n) &&
+		!has_exec_param_walker(n, NULL);
+}
+
+/*
+ * key = value, or key = ANY(array value) (which is also what IN lists
+ * become).  Only text equality qualifies: another operator on the key (a
+ * case-insensitive one, say) would not mean what a lookup by id means.
+ */
+static bool
+match_key_qual(Expr *clause, RelOptInfo *baserel, AttrNumber keyattno,
+			   Expr **value, CrQualRole *role)
+{
+	if (IsA(clause, OpExpr))
+	{
+		OpExpr	   *op = (OpExpr *) clause;
+		Node	   *l,
+				   *r;
+
+		if (list_length(op->args) != 2 || op->opno != TextEqualOperator)
+			return false;
+		l = linitial(op->args);
+		r = lsecond(op->args);
+		if (is_column_var(r, baserel, keyattno))
+		{
+			Node	   *t = l;
+
+			l = r;
+			r = t;
+		}
+		if (!is_column_var(l, baserel, keyattno) || !is_scan_time_value(r))
+			return false;
+		*value = (Expr *) r;
+		*role = CR_QUAL_KEY;
+		return true;
+	}
+	if (IsA(clause, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
+
+		if (!saop->useOr || saop->opno != TextEqualOperator ||
+			!is_column_var(linitial(saop->args), baserel, keyattno) ||
+			!is_scan_time_value(lsecond(saop->args)))
+			return false;
+		*value = (Expr *) lsecond(saop->args);
+		*role = CR_QUAL_KEY_ARRAY;
+		return true;
+	}
+	return false;
+}
+
+/* The comparison strategy of a timestamptz-to-timestamptz btree operator. */
+static int
+timestamptz_strategy(Oid opno)
+{
+	List	   *interps = get_op_btree_interpretation(opno);
+	ListCell   *lc;
+
+	foreach(lc, interps)
+	{
+		OpBtreeInterpretation *i = lfirst(lc);
+
+		if (i->oplefttype == TIMESTAMPTZOID && i->oprighttype == TIMESTAMPTZOID)
+			return i->strategy;
+	}
+	return 0;
+}
+
+/*
+ * column <op> value with op one of < <= = >= >, for a timestamptz column;
+ * the role says which bound it sets ("=" sets both, as two roles).
+ */
+static bool
+match_time_qual(Expr *clause, RelOptInfo *baserel, AttrNumber attno,
+				Expr **value, int *strategy)
+{
+	OpExpr	   *op = (OpExpr *) clause;
+	Node	   *l,
+			   *r;
+	int			s;
+
+	if (!IsA(op, OpExpr) || list_length(op->args) != 2)
 		return false;
-	if (IsA(n, Const))
-		return !((Const *) n)->constisnull;
-	if (IsA(n, Param))
-		return ((Param *) n)->paramkind == PARAM_EXTERN;
+	s = timestamptz_strategy(op->opno);
+	if (s == 0)
+		return false;
+	l = linitial(op->args);
+	r = lsecond(op->args);
+	if (is_column_var(r, baserel, attno))
+	{
+		Node	   *t = l;
+
+		l = r;
+		r = t;
+		s = BTCommuteStrategyNumber(s);
+	}
+	if (!is_column_var(l, baserel, attno) || !is_scan_time_value(r))
+		return false;
+	*value = (Expr *) r;
+	*strategy = s;
+	return true;
+}
+
+/* The attnum of a catalogue column of the table, if the table has it. */
+static AttrNumber
+column_attno(Oid relid, const char *name)
+{
+	return name ? get_attnum(relid, name) : InvalidAttrNumber;
+}
+
+/*
+ * Classify one condition; append what it pushes down to info.  Returns
+ * false for a condition that is only checked locally.
+ */
+static bool
+push_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid relid)
+{
+	const CrResource *res = info->res;
+	Expr	   *value;
+	CrQualRole	role;
+	int			strategy;
+
+	if (res->fetch != CR_FETCH_FUNCTION)
+	{
+		const char *key = res->fetch == CR_FETCH_RECORDS ? "id" : "call_record_id";
+
+		/* one key condition is enough: the others are rechecked */
+		if (!list_member_int(info->roles, CR_QUAL_KEY) &&
+			!list_member_int(info->roles, CR_QUAL_KEY_ARRAY) &&
+			match_key_qual(clause, baserel, column_attno(relid, key), &value, &role))
+		{
+			info->exprs = lappend(info->exprs, value);
+			info->roles = lappend_int(info->roles, role);
+			return true;
+		}
+	}
+
+	if (res->fetch == CR_FETCH_RECORDS || res->window_column)
+	{
+		const char *col = res->fetch == CR_FETCH_RECORDS ? "start_date_time" : res->window_column;
+
+		if (match_time_qual(clause, baserel, column_attno(relid, col), &value, &strategy))
+		{
+			if (strategy == BTLessStrategyNumber)
+				role = CR_QUAL_TIME_LT;
+			else if (strategy == BTLessEqualStrategyNumber)
+				role = CR_QUAL_TIME_LE;
+			else if (strategy == BTGreaterEqualStrategyNumber)
+				role = CR_QUAL_TIME_GE;
+			else if (strategy == BTGreaterStrategyNumber)
+				role = CR_QUAL_TIME_GT;
+			else
+			{
+				/* col = value: both bounds */
+				info->exprs = lappend(info->exprs, value);
+				info->roles = lappend_int(info->roles, CR_QUAL_TIME_GE);
+				role = CR_QUAL_TIME_LE;
+			}
+			info->exprs = lappend(info->exprs, value);
+			info->roles = lappend_int(info->roles, role);
+			return true;
+		}
+	}
+
+	if (res->fetch == CR_FETCH_FUNCTION && res->window_column == NULL)
+	{
+		if (match_time_qual(clause, baserel, column_attno(relid, "from_date_time"),
+							&value, &strategy) && strategy == BTEqualStrategyNumber)
+		{
+			info->exprs = lappend(info->exprs, value);
+			info->roles = lappend_int(info->roles, CR_QUAL_WINDOW_FROM);
+			return true;
+		}
+		if (match_time_qual(clause, baserel, column_attno(relid, "to_date_time"),
+							&value, &strategy) && strategy == BTEqualStrategyNumber)
+		{
+			info->exprs = lappend(info->exprs, value);
+			info->roles = lappend_int(info->roles, CR_QUAL_WINDOW_TO);
+			return true;
+		}
+	}
 	return false;
 }
 
 /*
- * If the clause is "call_record_id = value", return the value expression.
- * Only the text equality operator qualifies: another operator on the
- * column (a case-insensitive one, say) would not mean what Graph's lookup
- * by id means.
- */
-static Expr *
-call_record_id_value(Expr *clause, RelOptInfo *baserel, AttrNumber idattno)
-{
-	OpExpr	   *op = (OpExpr *) clause;
-	Node	   *left,
-			   *right;
-
-	if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
-		op->opno != TextEqualOperator)
-		return NULL;
-	left = linitial(op->args);
-	right = lsecond(op->args);
-	if (is_column_var(left, baserel, idattno) && is_scan_time_value(right))
-		return (Expr *) strip_relabel(right);
-	if (is_column_var(right, baserel, idattno) && is_scan_time_value(left))
-		return (Expr *) strip_relabel(left);
-	return NULL;
-}
-
-/*
- * The attnums the query reads: from the target list and from the quals
- * that are checked locally (which here is all of them).  A whole-row
- * reference means every column.
+ * The attnums the query reads: from the target list and from the quals,
+ * which are all checked locally.  A whole-row reference means every
+ * column.
  */
 static List *
 needed_attrs(RelOptInfo *baserel)
@@ -140,32 +318,88 @@ needed_attrs(RelOptInfo *baserel)
 	return result;
 }
 
-/* Rows one call record yields at the level of the resource. */
+/* Rows one call record yields for a table fetched per call record. */
 static double
 rows_per_record(const CrResource *res)
 {
-	double		rows = CR_EST_SESSIONS_PER_RECORD;
+	double		rows;
 	CrLevel		level;
 
-	for (level = CR_LEVEL_SEGMENT; level <= res->level; level++)
+	if (res->level == CR_LEVEL_RECORD)
+		return 1.0;
+	if (res->level == CR_LEVEL_PARTICIPANT)
+		return CR_EST_PARTICIPANTS_PER_RECORD;
+	rows = CR_EST_SESSIONS_PER_RECORD;
+	for (level = res->level; level != CR_LEVEL_SESSION; level = cr_parent_level(level))
 		rows *= CR_EST_CHILDREN_PER_PARENT;
 	return rows;
 }
 
-/*
- * Find the call record ids in the quals and estimate the result size.
- * Conditions other than the id are applied locally; their selectivity
- * scales the estimate.
- */
-void
-cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
-						Oid foreigntableid)
+/* How many distinct keys a key condition names, as far as planning knows. */
+static double
+key_count(List *exprs, List *roles)
 {
-	CrRelInfo  *info = palloc0(sizeof(CrRelInfo));
+	ListCell   *le,
+			   *lr;
+
+	forboth(le, exprs, lr, roles)
+	{
+		Node	   *e = lfirst(le);
+
+		if (lfirst_int(lr) == CR_QUAL_KEY)
+			return 1.0;
+		if (lfirst_int(lr) == CR_QUAL_KEY_ARRAY)
+		{
+			if (IsA(e, Const) && !((Const *) e)->constisnull)
+				return Max(1, ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) e)->constvalue)),
+											 ARR_DIMS(DatumGetArrayTypeP(((Const *) e)->constvalue))));
+			if (IsA(e, ArrayExpr))
+				return Max(1, list_length(((ArrayExpr *) e)->elements));
+			return 10.0;
+		}
+	}
+	return 0.0;
+}
+
+/* Estimate rows fetched and requests made, before local conditions. */
+static void
+estimate_fetch(CrRelInfo *info, RelOptInfo *baserel)
+{
+	const CrResource *res = info->res;
+	double		keys = key_count(info->exprs, info->roles);
+	double		bounded = (list_member_int(info->roles, CR_QUAL_TIME_GE) ||
+						   list_member_int(info->roles, CR_QUAL_TIME_GT)) ? 0.5 : 1.0;
+
+	if (res->fetch == CR_FETCH_FUNCTION)
+	{
+		info->fetched_rows = CR_EST_LOG_ROWS * bounded;
+		info->requests = 1.0 + info->fetched_rows / CR_PAGE_SIZE_LOG;
+	}
+	else if (keys > 0)
+	{
+		info->fetched_rows = keys * rows_per_record(res);
+		info->requests = keys * (res->fetch == CR_FETCH_RECORDS ? 1.0 :
+								 1.0 + rows_per_record(res) / CR_PAGE_SIZE_RECORDS);
+	}
+	else if (res->fetch == CR_FETCH_RECORDS)
+	{
+		info->fetched_rows = CR_EST_RECORDS_IN_TENANT * bounded;
+		info->requests = 1.0 + info->fetched_rows / CR_PAGE_SIZE_RECORDS;
+	}
+	else
+	{
+		/* not executable yet; priced out of any plan that has a choice */
+		info->fetched_rows = CR_EST_RECORDS_IN_TENANT * rows_per_record(res);
+		info->requests = CR_EST_RECORDS_IN_TENANT;
+	}
+}
+
+/* The resource of a foreign table, from its options. */
+static const CrResource *
+table_resource(Oid foreigntableid)
+{
 	ForeignTable *table = GetForeignTable(foreigntableid);
 	CrOptions	topts = {0};
-	AttrNumber	idattno = get_attnum(foreigntableid, "call_record_id");
-	List	   *local_conds = NIL;
 	ListCell   *lc;
 
 	foreach(lc, table->options)
@@ -175,33 +409,33 @@ cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 		if (strcmp(def->defname, "resource") == 0)
 			topts.resource = defGetString(def);
 	}
-	info->res = cr_table_resource(&topts);
+	return cr_table_resource(&topts);
+}
 
+/*
+ * Find the conditions that narrow the requests and estimate the result.
+ * Conditions are also applied locally; the selectivity of all of them
+ * scales the estimate of what is fetched.
+ */
+void
+cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
+						Oid foreigntableid)
+{
+	CrRelInfo  *info = palloc0(sizeof(CrRelInfo));
+	List	   *local_conds = NIL;
+	ListCell   *lc;
+
+	info->res = table_resource(foreigntableid);
 	foreach(lc, baserel->baserestrictinfo)
 	{
 		RestrictInfo *ri = lfirst(lc);
-		Expr	   *value = NULL;
 
-		if (info->id_exprs == NIL && idattno != InvalidAttrNumber)
-			value = call_record_id_value(ri->clause, baserel, idattno);
-		if (value)
-			info->id_exprs = lappend(info->id_exprs, value);
-		else
+		if (!push_qual(info, ri->clause, baserel, foreigntableid))
 			local_conds = lappend(local_conds, ri);
 	}
 	info->retrieved_attrs = needed_attrs(baserel);
+	estimate_fetch(info, baserel);
 
-	if (info->id_exprs != NIL)
-	{
-		info->fetched_rows = rows_per_record(info->res);
-		/* the first GET, plus a sessions page per 60 sessions beyond it */
-		info->requests = 1.0 + CR_EST_SESSIONS_PER_RECORD / 60.0;
-	}
-	else
-	{
-		info->fetched_rows = rows_per_record(info->res) * CR_EST_RECORDS_IN_TENANT;
-		info->requests = CR_EST_RECORDS_IN_TENANT;
-	}
 	baserel->rows = clamp_row_est(info->fetched_rows *
 								  clauselist_selectivity(root, local_conds,
 														 baserel->relid,
@@ -210,8 +444,8 @@ cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 /*
- * One path: the request chain per call record id.  Its cost is dominated
- * by the Graph round trips, so a plan that fetches fewer records wins.
+ * One path.  Its cost is dominated by the Graph round trips, so a plan
+ * that makes fewer requests wins.
  */
 void
 cr_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
@@ -240,9 +474,9 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	/* every condition is rechecked locally */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 
-	fdw_private = list_make2(makeString(pstrdup(info->res->name)),
-							 info->retrieved_attrs);
+	fdw_private = list_make3(makeString(pstrdup(info->res->name)),
+							 info->retrieved_attrs, info->roles);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
-							info->id_exprs, fdw_private,
+							info->exprs, fdw_private,
 							NIL, NIL, outer_plan);
 }

@@ -1,15 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * scan.c
- *		  Executing a scan: fetch the call record, walk its sessions page by
- *		  page as the executor asks for rows, and flatten the tree below
- *		  each session into rows of the table's level.
+ *		  Executing a scan: turn the pushed-down values into request
+ *		  chains, fetch their pages as the executor asks for rows, and
+ *		  flatten the objects of each page into rows of the table's level.
  *
- * Only one page of sessions is held at a time.  Its JSON tree (allocated
- * by jansson with malloc) is released before the next page is fetched, and
- * the body buffer lives in a memory context that is reset per page.  A
- * reset callback on the scan's context releases the trees when a query
- * fails or is cancelled, so an error never leaks them.
+ * A request chain is a first request and the next links that follow it:
+ * one per call record id, one for the call record list, one per time
+ * window of a log function.  Only one page is held at a time.  Its JSON
+ * tree (allocated by jansson with malloc) is released before the next page
+ * is fetched, and the body buffer lives in a memory context that is reset
+ * per page.  A reset callback on the scan's context releases the trees
+ * when a query fails or is cancelled, so an error never leaks them.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -22,17 +24,39 @@
 
 #include "callrecords_fdw.h"
 
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/timestamp.h"
 #include "cr_json.h"
 
-/* Names of the child arrays, by the level of their elements. */
-static const char *const cr_child_key[CR_NUM_LEVELS] = {
-	NULL, "sessions", "segments", "media", "streams"
-};
+/* Graph serves at most this long a window per log function call. */
+#define CR_MAX_WINDOW_USECS		((int64) 90 * USECS_PER_DAY)
+
+/* How the first page of a chain holds its rows. */
+typedef enum CrFirstPage
+{
+	CR_FIRST_EXPANDED_RECORD,	/* a call record; rows in its expanded child */
+	CR_FIRST_SINGLE,			/* one object, which is the row */
+	CR_FIRST_COLLECTION			/* "value" array, "@odata.nextLink" */
+} CrFirstPage;
+
+/* One request chain. */
+typedef struct CrChain
+{
+	char	   *path;			/* first request, relative to graph_url */
+	CrFirstPage first;
+	char	   *record_id;		/* call record it reads, for messages */
+	TimestampTz window_from;	/* log functions: the window asked for */
+	TimestampTz window_to;
+} CrChain;
 
 /* Execution state of one foreign scan. */
 typedef struct CrScanState
@@ -45,17 +69,22 @@ typedef struct CrScanState
 	const CrColumnDef **defs;
 	CrColumnConv **convs;
 
-	/* call record ids: expressions, and their values once evaluated */
-	List	   *id_exprstates;
-	List	   *ids;			/* of char *, distinct */
-	ListCell   *next_id;
-	bool		ids_ready;
+	/* levels walked below a page: levels[0] holds the page's rows */
+	CrLevel		levels[CR_NUM_LEVELS];
+	int			nlevels;
 
-	/* the call record being read */
-	char	   *record_id;		/* for messages */
-	json_t	   *record;			/* its properties without the sessions */
-	char	   *next_link;		/* next sessions page, or NULL */
-	int64		session_base;	/* sessions on the pages before this one */
+	/* the pushed-down values and the chains they give */
+	List	   *value_states;	/* ExprState per fdw_expr */
+	List	   *roles;			/* CrQualRole per fdw_expr */
+	List	   *chains;			/* of CrChain *, built at the first row */
+	ListCell   *next_chain;
+	bool		chains_ready;
+	CrChain    *chain;			/* the chain being read */
+
+	/* the call record whose children are read */
+	json_t	   *record;			/* its properties, without the children */
+	char	   *next_link;		/* next page of the chain, or NULL */
+	int64		page_base;		/* rows on the chain's earlier pages */
 
 	/* the current page and the cursor into its tree */
 	MemoryContext page_cxt;
@@ -86,28 +115,46 @@ release_json(void *arg)
 	memset(st->obj, 0, sizeof(st->obj));
 }
 
-/* Adds which column and call record a failure happened at. */
+/* Adds which column and call record (or window) a failure happened at. */
 static void
 scan_error_callback(void *arg)
 {
 	CrScanState *st = (CrScanState *) arg;
 	const char *relname = RelationGetRelationName(st->rel);
+	const char *where = st->chain ? st->chain->record_id : NULL;
 
 	if (st->cur_attr >= 0)
-		errcontext("column \"%s\" of foreign table \"%s\", call record \"%s\"",
+		errcontext("column \"%s\" of foreign table \"%s\"%s%s%s",
 				   NameStr(TupleDescAttr(RelationGetDescr(st->rel), st->cur_attr)->attname),
-				   relname, st->record_id ? st->record_id : "?");
-	else if (st->record_id)
-		errcontext("foreign table \"%s\", call record \"%s\"",
-				   relname, st->record_id);
+				   relname, where ? ", call record \"" : "", where ? where : "",
+				   where ? "\"" : "");
+	else if (where)
+		errcontext("foreign table \"%s\", call record \"%s\"", relname, where);
 	else
 		errcontext("foreign table \"%s\"", relname);
 }
 
+/* The "path" option of a column, or NULL. */
+static const char *
+column_path_option(Oid relid, AttrNumber attnum)
+{
+	ListCell   *lc;
+
+	foreach(lc, GetForeignColumnOptions(relid, attnum))
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, "path") == 0)
+			return defGetString(def);
+	}
+	return NULL;
+}
+
 /*
- * Resolve each column the query reads against the catalogue, failing
- * early for a name the resource does not have (a column that silently
- * stayed NULL would be a wrong answer).
+ * Resolve each column the query reads: its "path" option if it has one,
+ * else the catalogue entry of its name.  A name the resource does not have
+ * is an error, since a column that silently stayed NULL would be a wrong
+ * answer.
  */
 static void
 resolve_columns(CrScanState *st, List *retrieved_attrs)
@@ -121,21 +168,56 @@ resolve_columns(CrScanState *st, List *retrieved_attrs)
 	{
 		int			i = lfirst_int(lc) - 1;
 		Form_pg_attribute attr = TupleDescAttr(tupdesc, i);
+		const char *path;
 		const CrColumnDef *def;
 
 		if (attr->attisdropped)
 			continue;
-		def = cr_find_column(st->res, NameStr(attr->attname));
+		path = column_path_option(RelationGetRelid(st->rel), attr->attnum);
+		if (path)
+		{
+			CrColumnDef *d = palloc0(sizeof(CrColumnDef));
+
+			d->name = pstrdup(NameStr(attr->attname));
+			d->level = st->res->level;
+			d->path = path;
+			d->type = CR_GT_JSON;	/* nothing special: the declared type rules */
+			def = d;
+		}
+		else
+			def = cr_find_column(st->res, NameStr(attr->attname));
 		if (def == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
 					 errmsg("column \"%s\" of foreign table \"%s\" is not a property of resource \"%s\"",
 							NameStr(attr->attname), RelationGetRelationName(st->rel),
 							st->res->name),
-					 errhint("IMPORT FOREIGN SCHEMA callrecords creates the tables with every known column.")));
+					 errhint("Use the column option \"path\" to map a column to a Graph property, or IMPORT FOREIGN SCHEMA callrecords to get every known column.")));
 		st->defs[i] = def;
 		st->convs[i] = cr_make_column_conv(attr, def);
 	}
+}
+
+/*
+ * The levels a page's rows are walked through: from the objects a page
+ * lists (sessions for the tree below them, or the row objects themselves)
+ * down to the table's level.
+ */
+static void
+set_levels(CrScanState *st)
+{
+	CrLevel		chain[CR_NUM_LEVELS];
+	CrLevel		l = st->res->level;
+	int			n = 0,
+				i;
+
+	chain[n++] = l;
+	if (st->res->fetch == CR_FETCH_RECORD_CHILDREN)
+		while (cr_parent_level(l) != CR_LEVEL_RECORD)
+			chain[n++] = l = cr_parent_level(l);
+	for (i = 0; i < n; i++)
+		st->levels[i] = chain[n - 1 - i];
+	st->nlevels = n;
 }
 
 void
@@ -153,20 +235,22 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	st->rel = node->ss.ss_currentRelation;
 	st->opts = cr_get_options(RelationGetRelid(st->rel), userid);
 	st->res = cr_table_resource(st->opts);
+	st->roles = list_nth(fsplan->fdw_private, CrScanPrivateRoles);
 	st->cur_attr = -1;
+	set_levels(st);
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
-	if (fsplan->fdw_exprs == NIL)
+	if (st->res->beta_only && strcmp(st->opts->api_version, "beta") != 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a scan of foreign table \"%s\" needs a condition on call_record_id",
-						RelationGetRelationName(st->rel)),
-				 errhint("Add WHERE call_record_id = '<call record id>' (a constant or a parameter) to the query.")));
+				(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+				 errmsg("resource \"%s\" exists only in the beta Graph API",
+						st->res->name),
+				 errhint("Use a server with OPTIONS (api_version 'beta').")));
 
-	resolve_columns(st, lsecond(fsplan->fdw_private));
-	st->id_exprstates = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	resolve_columns(st, list_nth(fsplan->fdw_private, CrScanPrivateRetrievedAttrs));
+	st->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 
 	st->page_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "callrecords_fdw page",
@@ -183,36 +267,223 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 }
 
 /*
- * Evaluate the id expressions (constants or parameters) once per scan or
- * rescan; a NULL or repeated id is dropped.
+ * The bounds of the time window: what the query asks for, widened by a
+ * microsecond on the inclusive sides.  Graph keeps times to 100 ns and
+ * PostgreSQL rounds them to the microsecond, so a row a fraction of a
+ * microsecond outside the bound can still match it once rounded; the
+ * local recheck drops what the widening adds.
  */
-static void
-evaluate_ids(CrScanState *st, ExprContext *econtext)
+typedef struct CrTimeBounds
 {
-	ListCell   *lc;
-	MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_query_memory);
+	bool		has_lower;
+	TimestampTz lower;			/* send "from >= lower" */
+	bool		has_upper;
+	TimestampTz upper;			/* send "to <= upper" (or < upper) */
+	bool		upper_inclusive;
+} CrTimeBounds;
 
-	st->ids = NIL;
-	foreach(lc, st->id_exprstates)
+static void
+add_time_bound(CrTimeBounds *b, CrQualRole role, TimestampTz t)
+{
+	switch (role)
 	{
-		bool		isnull;
-		Datum		d = ExecEvalExpr((ExprState *) lfirst(lc), econtext, &isnull);
-		char	   *id;
-
-		if (isnull)
-			continue;
-		id = TextDatumGetCString(d);
-		if (!list_member(st->ids, makeString(id)))
-			st->ids = lappend(st->ids, makeString(id));
+		case CR_QUAL_TIME_GE:
+		case CR_QUAL_WINDOW_FROM:
+			t -= (role == CR_QUAL_TIME_GE) ? 1 : 0;
+			/* FALLTHROUGH */
+		case CR_QUAL_TIME_GT:
+			if (!b->has_lower || t > b->lower)
+				b->lower = t;
+			b->has_lower = true;
+			break;
+		case CR_QUAL_TIME_LE:
+		case CR_QUAL_WINDOW_TO:
+			t += (role == CR_QUAL_TIME_LE) ? 1 : 0;
+			/* FALLTHROUGH */
+		case CR_QUAL_TIME_LT:
+			if (!b->has_upper || t < b->upper ||
+				(t == b->upper && role == CR_QUAL_TIME_LT))
+			{
+				b->upper = t;
+				b->upper_inclusive = (role != CR_QUAL_TIME_LT);
+			}
+			b->has_upper = true;
+			break;
+		default:
+			break;
 	}
-	MemoryContextSwitchTo(old);
-	st->next_id = list_head(st->ids);
-	st->ids_ready = true;
+}
+
+static CrChain *
+make_chain(char *path, CrFirstPage first, char *record_id)
+{
+	CrChain    *c = palloc0(sizeof(CrChain));
+
+	c->path = path;
+	c->first = first;
+	c->record_id = record_id;
+	return c;
+}
+
+/* Add the ids a key value names (one text, or an array of them). */
+static List *
+add_ids(List *ids, CrQualRole role, Datum d)
+{
+	if (role == CR_QUAL_KEY)
+		return list_append_unique(ids, makeString(TextDatumGetCString(d)));
+	else
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(d);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n,
+					i;
+
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		for (i = 0; i < n; i++)
+			if (!nulls[i])
+				ids = list_append_unique(ids, makeString(TextDatumGetCString(elems[i])));
+		return ids;
+	}
 }
 
 /*
- * GET a Graph URL and parse its JSON object into st->page, after dropping
- * the previous page.  Returns false for a 404 when allow_404 is set.
+ * Log function calls covering the bounds, in windows of at most 90 days
+ * that neither overlap nor leave a gap: where toDateTime is inclusive, a
+ * window ends one 100 ns tick before the next one starts.
+ */
+static List *
+function_chains(CrScanState *st, CrTimeBounds *b)
+{
+	List	   *chains = NIL;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz from,
+				to;
+	bool		to_inclusive;
+
+	if (!b->has_upper)
+	{
+		b->upper = now;
+		b->upper_inclusive = true;
+	}
+	if (!b->has_lower)
+		b->lower = b->upper - CR_MAX_WINDOW_USECS;
+
+	for (from = b->lower; from < b->upper || (from == b->upper && b->upper_inclusive);)
+	{
+		bool		last = (b->upper - from) <= CR_MAX_WINDOW_USECS;
+		CrChain    *c;
+		char	   *to_text;
+
+		to = last ? b->upper : from + CR_MAX_WINDOW_USECS;
+		to_inclusive = last ? b->upper_inclusive : false;
+		if (st->res->to_inclusive)
+			to_text = cr_odata_timestamp(to, !to_inclusive);
+		else
+			to_text = cr_odata_timestamp(to_inclusive ? to + 1 : to, false);
+		c = make_chain(cr_function_path(st->opts, st->res,
+										cr_odata_timestamp(from, false), to_text),
+					   CR_FIRST_COLLECTION, NULL);
+		c->window_from = from;
+		c->window_to = to;
+		chains = lappend(chains, c);
+		if (last)
+			break;
+		from = to;
+	}
+	return chains;
+}
+
+/*
+ * Evaluate the pushed-down values (once per scan or rescan) and turn them
+ * into the request chains of the scan.
+ */
+static void
+build_chains(CrScanState *st, ExprContext *econtext)
+{
+	MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_query_memory);
+	List	   *ids = NIL;
+	bool		has_key = false;
+	List	   *filters = NIL;
+	CrTimeBounds bounds = {0};
+	ListCell   *lv,
+			   *lr;
+
+	st->chains = NIL;
+	forboth(lv, st->value_states, lr, st->roles)
+	{
+		CrQualRole	role = lfirst_int(lr);
+		bool		isnull;
+		Datum		d = ExecEvalExpr((ExprState *) lfirst(lv), econtext, &isnull);
+
+		if (role == CR_QUAL_KEY || role == CR_QUAL_KEY_ARRAY)
+		{
+			has_key = true;
+			if (!isnull)
+				ids = add_ids(ids, role, d);
+			continue;
+		}
+		if (isnull)
+		{
+			/* a comparison with NULL matches no row: fetch nothing */
+			MemoryContextSwitchTo(old);
+			st->chains_ready = true;
+			st->next_chain = NULL;
+			return;
+		}
+		add_time_bound(&bounds, role, DatumGetTimestampTz(d));
+		if (st->res->fetch == CR_FETCH_RECORDS)
+		{
+			static const char *const ops[] = {
+				[CR_QUAL_TIME_GE] = "ge",[CR_QUAL_TIME_GT] = "gt",
+				[CR_QUAL_TIME_LE] = "le",[CR_QUAL_TIME_LT] = "lt"
+			};
+			TimestampTz t = DatumGetTimestampTz(d);
+
+			if (role == CR_QUAL_TIME_GE)
+				t -= 1;
+			else if (role == CR_QUAL_TIME_LE)
+				t += 1;
+			filters = lappend(filters, cr_filter_term(ops[role], cr_odata_timestamp(t, false)));
+		}
+	}
+
+	if (st->res->fetch == CR_FETCH_FUNCTION)
+		st->chains = function_chains(st, &bounds);
+	else if (has_key)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ids)
+		{
+			char	   *id = strVal(lfirst(lc));
+
+			st->chains = lappend(st->chains,
+								 make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id)),
+											st->res->fetch == CR_FETCH_RECORDS ?
+											CR_FIRST_SINGLE : CR_FIRST_EXPANDED_RECORD,
+											id));
+		}
+	}
+	else if (st->res->fetch == CR_FETCH_RECORDS)
+		st->chains = list_make1(make_chain(cr_list_path(st->opts, filters),
+										   CR_FIRST_COLLECTION, NULL));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a scan of foreign table \"%s\" needs a condition on call_record_id",
+						RelationGetRelationName(st->rel)),
+				 errhint("Add WHERE call_record_id = '<call record id>' (or IN (...), = ANY(...)) with constants or parameters.")));
+
+	MemoryContextSwitchTo(old);
+	st->next_chain = list_head(st->chains);
+	st->chains_ready = true;
+}
+
+/*
+ * GET a Graph path or next link and parse its JSON object into st->page,
+ * after dropping the previous page.  Returns false for a 404 when
+ * allow_404 is set.
  */
 static bool
 fetch_page(CrScanState *st, const char *url, bool allow_404)
@@ -291,109 +562,174 @@ set_next_link(CrScanState *st, json_t *link)
 }
 
 /*
- * Count the sessions of the current page into session_base and forget the
+ * Count the rows of the current page into page_base and forget the
  * cursor's pointers into it, before the page is released.
  */
 static void
 leave_page(CrScanState *st)
 {
-	if (st->arr[CR_LEVEL_SESSION])
-		st->session_base += json_array_size(st->arr[CR_LEVEL_SESSION]);
+	if (st->arr[st->levels[0]])
+		st->page_base += json_array_size(st->arr[st->levels[0]]);
 	memset(st->arr, 0, sizeof(st->arr));
 	memset(st->obj, 0, sizeof(st->obj));
 }
 
-/* Make arr the array of sessions of the page just fetched. */
-static void
-set_sessions(CrScanState *st, json_t *sessions)
+/* What a page lists, for messages: "sessions", "participants_v2", "rows". */
+static const char *
+page_rows_name(CrScanState *st)
 {
-	if (sessions != NULL && !json_is_null(sessions) && !json_is_array(sessions))
+	const char *key = cr_child_key(st->levels[0]);
+
+	return (key && st->res->fetch == CR_FETCH_RECORD_CHILDREN) ? key : "rows";
+}
+
+/* Make rows the array of row objects of the page just fetched. */
+static void
+set_rows(CrScanState *st, json_t *rows)
+{
+	CrLevel		l = st->levels[0];
+
+	if (rows != NULL && !json_is_null(rows) && !json_is_array(rows))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("Graph sessions page holds no array of sessions")));
-	st->arr[CR_LEVEL_SESSION] = json_is_array(sessions) ? sessions : NULL;
-	st->pos[CR_LEVEL_SESSION] = -1;
+				 errmsg("Graph page holds no array of %s", page_rows_name(st))));
+	st->arr[l] = json_is_array(rows) ? rows : NULL;
+	st->pos[l] = -1;
+}
+
+/* The rows of a collection page: its "value", which must be an array. */
+static void
+set_collection_rows(CrScanState *st)
+{
+	json_t	   *value = json_object_get(st->page, "value");
+
+	if (value == NULL || !json_is_array(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("Graph page holds no array of %s", page_rows_name(st))));
+	set_rows(st, value);
+}
+
+/* A copy of an object without the collections of its children. */
+static json_t *
+without_children(json_t *obj, CrLevel level)
+{
+	json_t	   *copy = json_copy(obj);
+	CrLevel		l;
+
+	if (copy == NULL)
+		elog(ERROR, "out of memory");
+	for (l = 0; l < CR_NUM_LEVELS; l++)
+	{
+		const char *key = cr_child_key(l);
+		char		annotated[64];
+
+		if (cr_parent_level(l) != level || key == NULL)
+			continue;
+		json_object_del(copy, key);
+		snprintf(annotated, sizeof(annotated), "%s@odata.nextLink", key);
+		json_object_del(copy, annotated);
+		snprintf(annotated, sizeof(annotated), "%s@odata.context", key);
+		json_object_del(copy, annotated);
+	}
+	return copy;
 }
 
 /*
- * Fetch call record id with its first 60 sessions.  Its own properties are
- * kept (without the sessions) for the key columns of every later page.
- * Returns false if Graph does not know the id.
+ * Read the first page of a chain.  A call record of a child table is kept
+ * (without its children) for the key columns of every later page.
+ * Returns false if Graph does not know the call record.
  */
 static bool
-start_record(CrScanState *st, const char *id)
+start_chain(CrScanState *st, CrChain *c)
 {
-	char	   *url;
-	json_t	   *sessions;
+	char	   *url = psprintf("%s%s", st->opts->graph_url, c->path);
+	CrLevel		l = st->levels[0];
 
 	if (st->record)
 		json_decref(st->record);
 	st->record = NULL;
-	st->record_id = (char *) id;
+	st->chain = c;
 	leave_page(st);
-	st->session_base = 0;
+	st->page_base = 0;
 
-	url = psprintf("%s/%s/communications/callRecords/%s?$expand=sessions($expand=segments)",
-				   st->opts->graph_url, st->opts->api_version, cr_url_escape(id));
-	if (!fetch_page(st, url, true))
+	if (!fetch_page(st, url, c->first != CR_FIRST_COLLECTION))
 		return false;
 
-	st->record = json_copy(st->page);
-	if (st->record == NULL)
-		elog(ERROR, "out of memory");
-	json_object_del(st->record, "sessions");
-	if (!json_is_string(json_object_get(st->record, "id")))
-		json_object_set_new(st->record, "id", json_string(id));
+	switch (c->first)
+	{
+		case CR_FIRST_EXPANDED_RECORD:
+			{
+				char		link_key[64];
 
-	sessions = json_object_get(st->page, "sessions");
-	set_sessions(st, sessions);
-	set_next_link(st, json_object_get(st->page, "sessions@odata.nextLink"));
+				st->record = without_children(st->page, CR_LEVEL_RECORD);
+				if (!json_is_string(json_object_get(st->record, "id")))
+					json_object_set_new(st->record, "id", json_string(c->record_id));
+				set_rows(st, json_object_get(st->page, cr_child_key(l)));
+				snprintf(link_key, sizeof(link_key), "%s@odata.nextLink", cr_child_key(l));
+				set_next_link(st, json_object_get(st->page, link_key));
+				break;
+			}
+		case CR_FIRST_SINGLE:
+			{
+				/* the page becomes a one-element array holding the object */
+				json_t	   *one = json_array();
+
+				if (one == NULL || json_array_append_new(one, st->page) != 0)
+					elog(ERROR, "out of memory");
+				st->page = one;
+				set_rows(st, one);
+				set_next_link(st, NULL);
+				break;
+			}
+		case CR_FIRST_COLLECTION:
+			set_collection_rows(st);
+			set_next_link(st, json_object_get(st->page, "@odata.nextLink"));
+			break;
+	}
 	return true;
 }
 
 /*
- * Load the next page of sessions: the next link of the current record, or
- * the next call record id.  Returns false when everything was read.
+ * Load the next page: the next link of the current chain, or the first
+ * page of the next chain.  Returns false when everything was read.
  */
 static bool
-next_session_page(CrScanState *st)
+next_page(CrScanState *st)
 {
+	char	   *url;
+
 	while (st->next_link == NULL)
 	{
-		const char *id;
+		CrChain    *c;
 
-		if (st->next_id == NULL)
+		if (st->next_chain == NULL)
 			return false;
-		id = strVal(lfirst(st->next_id));
-		st->next_id = lnext(st->ids, st->next_id);
-		if (start_record(st, id))
+		c = lfirst(st->next_chain);
+		st->next_chain = lnext(st->chains, st->next_chain);
+		if (start_chain(st, c))
 			return true;
 	}
 
-	{
-		char	   *url = pstrdup(st->next_link);
-
-		leave_page(st);
-		fetch_page(st, url, false);
-		set_sessions(st, json_object_get(st->page, "value"));
-		if (json_object_get(st->page, "value") == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-					 errmsg("Graph sessions page holds no array of sessions")));
-		set_next_link(st, json_object_get(st->page, "@odata.nextLink"));
-		pfree(url);
-	}
+	url = pstrdup(st->next_link);
+	leave_page(st);
+	fetch_page(st, url, false);
+	set_collection_rows(st);
+	set_next_link(st, json_object_get(st->page, "@odata.nextLink"));
+	pfree(url);
 	return true;
 }
 
 /*
- * Move the cursor to the next object of a level, moving the levels above
- * when this one's array is used up.  Depth-first, so rows come in the
- * order Graph lists them.
+ * Move the cursor to the next object at depth d of the walk, moving the
+ * levels above when this one's array is used up.  Depth-first, so rows
+ * come in the order Graph lists them.
  */
 static bool
-next_at(CrScanState *st, CrLevel level)
+next_at(CrScanState *st, int d)
 {
+	CrLevel		level = st->levels[d];
+
 	for (;;)
 	{
 		json_t	   *arr = st->arr[level];
@@ -405,28 +741,71 @@ next_at(CrScanState *st, CrLevel level)
 			if (!json_is_object(o))
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-						 errmsg("Graph %s array holds a non-object", cr_child_key[level])));
+						 errmsg("Graph array of %s holds a non-object",
+								cr_child_key(level) ? cr_child_key(level) : "rows")));
 			st->obj[level] = o;
 			return true;
 		}
 
-		if (level == CR_LEVEL_SESSION)
+		if (d == 0)
 		{
-			if (!next_session_page(st))
+			if (!next_page(st))
 				return false;
 			continue;
 		}
-		if (!next_at(st, level - 1))
+		if (!next_at(st, d - 1))
 			return false;
 
-		arr = json_object_get(st->obj[level - 1], cr_child_key[level]);
+		arr = json_object_get(st->obj[st->levels[d - 1]], cr_child_key(level));
 		if (arr != NULL && !json_is_null(arr) && !json_is_array(arr))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-					 errmsg("Graph property \"%s\" is not an array", cr_child_key[level])));
+					 errmsg("Graph property \"%s\" is not an array", cr_child_key(level))));
 		st->arr[level] = json_is_array(arr) ? arr : NULL;
 		st->pos[level] = -1;
 	}
+}
+
+/* The value of one column for the row the cursor is on. */
+static Datum
+column_value(CrScanState *st, int i, bool *isnull)
+{
+	const CrColumnDef *def = st->defs[i];
+	CrColumnConv *conv = st->convs[i];
+	json_t	   *base;
+
+	*isnull = false;
+	switch (def->type)
+	{
+		case CR_GT_POSITION:
+			return cr_convert_position(conv, st->pos[def->level] + 1 +
+									   (def->level == st->levels[0] ? st->page_base : 0));
+		case CR_GT_WINDOW_FROM:
+			return cr_convert_timestamp(conv, st->chain->window_from);
+		case CR_GT_WINDOW_TO:
+			return cr_convert_timestamp(conv, st->chain->window_to);
+		case CR_GT_RAW:
+			{
+				json_t	   *copy = without_children(st->obj[st->res->level], st->res->level);
+				Datum		d;
+
+				PG_TRY();
+				{
+					d = cr_convert_value(conv, copy, isnull);
+				}
+				PG_FINALLY();
+				{
+					json_decref(copy);
+				}
+				PG_END_TRY();
+				return d;
+			}
+		default:
+			break;
+	}
+	base = (def->level == CR_LEVEL_RECORD && st->res->level != CR_LEVEL_RECORD) ?
+		st->record : st->obj[def->level];
+	return cr_convert_value(conv, cr_json_at_path(base, def->path), isnull);
 }
 
 /* Fill the slot from the objects the cursor is on. */
@@ -438,30 +817,11 @@ store_row(CrScanState *st, TupleTableSlot *slot)
 
 	for (i = 0; i < natts; i++)
 	{
-		const CrColumnDef *def = st->defs[i];
-
 		slot->tts_isnull[i] = true;
-		if (def == NULL)
+		if (st->defs[i] == NULL)
 			continue;
 		st->cur_attr = i;
-		if (def->type == CR_GT_POSITION)
-		{
-			int64		pos = st->pos[def->level] + 1;
-
-			if (def->level == CR_LEVEL_SESSION)
-				pos += st->session_base;
-			slot->tts_values[i] = cr_convert_position(st->convs[i], pos);
-			slot->tts_isnull[i] = false;
-		}
-		else
-		{
-			json_t	   *base = def->level == CR_LEVEL_RECORD ? st->record
-				: st->obj[def->level];
-
-			slot->tts_values[i] = cr_convert_value(st->convs[i],
-												   cr_json_at_path(base, def->path),
-												   &slot->tts_isnull[i]);
-		}
+		slot->tts_values[i] = column_value(st, i, &slot->tts_isnull[i]);
 	}
 	st->cur_attr = -1;
 	ExecStoreVirtualTuple(slot);
@@ -481,11 +841,11 @@ cr_iterate_foreign_scan(ForeignScanState *node)
 	error_context_stack = &errcb;
 
 	ExecClearTuple(slot);
-	if (!st->ids_ready)
-		evaluate_ids(st, node->ss.ps.ps_ExprContext);
+	if (!st->chains_ready)
+		build_chains(st, node->ss.ps.ps_ExprContext);
 
 	MemoryContextReset(st->tuple_cxt);
-	if (next_at(st, st->res->level))
+	if (next_at(st, st->nlevels - 1))
 	{
 		old = MemoryContextSwitchTo(st->tuple_cxt);
 		store_row(st, slot);
@@ -496,7 +856,7 @@ cr_iterate_foreign_scan(ForeignScanState *node)
 	return slot;
 }
 
-/* Start over: ids are evaluated again, since parameters may have changed. */
+/* Start over: values are evaluated again, since parameters may have changed. */
 void
 cr_rescan_foreign_scan(ForeignScanState *node)
 {
@@ -506,9 +866,9 @@ cr_rescan_foreign_scan(ForeignScanState *node)
 	if (st->next_link)
 		pfree(st->next_link);
 	st->next_link = NULL;
-	st->record_id = NULL;
-	st->session_base = 0;
-	st->ids_ready = false;
+	st->chain = NULL;
+	st->page_base = 0;
+	st->chains_ready = false;
 }
 
 void
@@ -520,15 +880,92 @@ cr_end_foreign_scan(ForeignScanState *node)
 		release_json(st);
 }
 
-/* The request as EXPLAIN shows it: "$1" for parameters, never a token. */
+/*
+ * A pushed-down value as EXPLAIN shows it: a constant as Graph receives it,
+ * anything else (a parameter, now() - interval ...) as its SQL text in
+ * braces, with the widening that execution applies.
+ */
 static char *
-deparse_id(Node *expr)
+explain_value(Node *expr, CrQualRole role)
 {
-	if (IsA(expr, Const))
-		return cr_url_escape(TextDatumGetCString(((Const *) expr)->constvalue));
-	if (IsA(expr, Param))
+	const char *margin = role == CR_QUAL_TIME_GE ? " - 1 µs" :
+		role == CR_QUAL_TIME_LE ? " + 1 µs" : "";
+
+	if (IsA(expr, Param) && *margin == '\0')
 		return psprintf("$%d", ((Param *) expr)->paramid);
-	return "?";
+	if (IsA(expr, Const) && !((Const *) expr)->constisnull)
+	{
+		Const	   *c = (Const *) expr;
+
+		if (c->consttype == TIMESTAMPTZOID)
+		{
+			TimestampTz t = DatumGetTimestampTz(c->constvalue);
+
+			t += (role == CR_QUAL_TIME_GE) ? -1 : (role == CR_QUAL_TIME_LE) ? 1 : 0;
+			return cr_odata_timestamp(t, false);
+		}
+		if (c->consttype == TEXTOID || c->consttype == VARCHAROID)
+			return cr_url_escape(TextDatumGetCString(c->constvalue));
+	}
+	return psprintf("{%s%s}", deparse_expression(expr, NIL, false, false), margin);
+}
+
+/* The requests of a scan over call records named by key values. */
+static void
+explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState *es)
+{
+	if (role == CR_QUAL_KEY_ARRAY && IsA(expr, Const) && !((Const *) expr)->constisnull)
+	{
+		List	   *ids = add_ids(NIL, role, ((Const *) expr)->constvalue);
+		ListCell   *lc;
+
+		foreach(lc, ids)
+			ExplainPropertyText("Graph request",
+								psprintf("GET %s", cr_record_path(st->opts, st->res,
+																  cr_url_escape(strVal(lfirst(lc))))), es);
+		return;
+	}
+	if (role == CR_QUAL_KEY_ARRAY)
+	{
+		ExplainPropertyText("Graph request",
+							psprintf("GET %s, for each element",
+									 cr_record_path(st->opts, st->res,
+													explain_value(expr, CR_QUAL_KEY))), es);
+		return;
+	}
+	ExplainPropertyText("Graph request",
+						psprintf("GET %s", cr_record_path(st->opts, st->res,
+														  explain_value(expr, role))), es);
+}
+
+/* What a log-function scan asks for, before the values are known. */
+static void
+explain_function_requests(CrScanState *st, List *exprs, ExplainState *es)
+{
+	char	   *from = NULL,
+			   *to = NULL;
+	ListCell   *le,
+			   *lr;
+
+	forboth(le, exprs, lr, st->roles)
+	{
+		CrQualRole	role = lfirst_int(lr);
+		char	   *text = explain_value(lfirst(le), role);
+
+		if (role == CR_QUAL_TIME_GE || role == CR_QUAL_TIME_GT || role == CR_QUAL_WINDOW_FROM)
+			from = from ? psprintf("max(%s, %s)", from, text) : text;
+		else
+			to = to ? psprintf("min(%s, %s)", to, text) : text;
+	}
+	ExplainPropertyText("Graph request",
+						psprintf("GET %s", cr_function_path(st->opts, st->res,
+															from ? from : "{toDateTime - 90 days}",
+															to ? to : "{now()}")), es);
+	ExplainPropertyText("Graph window",
+						psprintf("%s%s; split into windows of at most 90 days; toDateTime %s",
+								 from ? "" : "no lower bound given: the 90 days before toDateTime",
+								 from ? (to ? "as given" : "up to now") : (to ? "" : " up to now"),
+								 st->res->to_inclusive ? "inclusive" : "exclusive"), es);
 }
 
 void
@@ -536,20 +973,48 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	CrScanState *st = node->fdw_state;
-	ListCell   *lc;
+	List	   *filters = NIL;
+	bool		keyed = false;
+	ListCell   *le,
+			   *lr;
 
 	ExplainPropertyText("Graph resource", st->res->name, es);
-	if (fsplan->fdw_exprs == NIL)
-		ExplainPropertyText("Graph request", "none: needs call_record_id = <value>", es);
-	foreach(lc, fsplan->fdw_exprs)
-	{
-		char	   *req = psprintf("GET /%s/communications/callRecords/%s?$expand=sessions($expand=segments)",
-								   st->opts->api_version, deparse_id(lfirst(lc)));
 
-		ExplainPropertyText("Graph request", req, es);
+	if (st->res->fetch == CR_FETCH_FUNCTION)
+		explain_function_requests(st, fsplan->fdw_exprs, es);
+	else
+	{
+		forboth(le, fsplan->fdw_exprs, lr, st->roles)
+		{
+			CrQualRole	role = lfirst_int(lr);
+
+			if (role == CR_QUAL_KEY || role == CR_QUAL_KEY_ARRAY)
+			{
+				explain_key_requests(st, lfirst(le), role, es);
+				keyed = true;
+			}
+			else if (st->res->fetch == CR_FETCH_RECORDS)
+			{
+				static const char *const ops[] = {
+					[CR_QUAL_TIME_GE] = "ge",[CR_QUAL_TIME_GT] = "gt",
+					[CR_QUAL_TIME_LE] = "le",[CR_QUAL_TIME_LT] = "lt"
+				};
+
+				filters = lappend(filters, cr_filter_term(ops[role], explain_value(lfirst(le), role)));
+			}
+		}
+		if (!keyed && st->res->fetch == CR_FETCH_RECORDS)
+			ExplainPropertyText("Graph request",
+								psprintf("GET %s", cr_list_path(st->opts, filters)), es);
+		else if (!keyed)
+			ExplainPropertyText("Graph request", "none: needs call_record_id = <value>", es);
+		else if (st->res->fetch == CR_FETCH_RECORD_CHILDREN)
+			ExplainPropertyText("Graph paging",
+								psprintf("%s@odata.nextLink, %d %s a page",
+										 cr_child_key(st->levels[0]),
+										 st->levels[0] == CR_LEVEL_PARTICIPANT ? 130 : 60,
+										 cr_child_key(st->levels[0])), es);
 	}
-	if (fsplan->fdw_exprs != NIL)
-		ExplainPropertyText("Graph paging", "sessions@odata.nextLink, 60 sessions a page", es);
 
 	if (es->analyze)
 	{

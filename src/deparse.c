@@ -1,0 +1,130 @@
+/*-------------------------------------------------------------------------
+ *
+ * deparse.c
+ *		  Building Graph request paths: the only file that knows OData
+ *		  syntax.
+ *
+ * The same functions serve execution (with values) and EXPLAIN (with the
+ * text of parameters and expressions in their place), so what EXPLAIN
+ * shows is what the scan sends.  Paths are relative to graph_url; neither
+ * a host nor a token ever appears in them.
+ *
+ * Query strings keep "$", "(", ")", "=" and "," literal and encode spaces
+ * as %20: Graph's OData parser rejects "+" for a space, and next links are
+ * never rewritten (fact sheet §6).
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/deparse.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "callrecords_fdw.h"
+
+#include "datatype/timestamp.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+/* The $expand of the first request for a resource fetched per call record. */
+static const char *
+record_expand(const CrResource *res)
+{
+	switch (res->level)
+	{
+		case CR_LEVEL_PARTICIPANT:
+			return "participants_v2";
+		case CR_LEVEL_SESSION:
+		case CR_LEVEL_SEGMENT:
+		case CR_LEVEL_MEDIA:
+		case CR_LEVEL_STREAM:
+			return "sessions($expand=segments)";
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * GET one call record: with the expansion of its children for the child
+ * tables, alone for call_records.  id_text is already escaped (or a
+ * placeholder).
+ */
+char *
+cr_record_path(const CrOptions *opts, const CrResource *res, const char *id_text)
+{
+	const char *expand = record_expand(res);
+
+	return psprintf("/%s/communications/callRecords/%s%s%s",
+					opts->api_version, id_text,
+					expand ? "?$expand=" : "", expand ? expand : "");
+}
+
+/*
+ * The call record list, with a $filter of the startDateTime comparisons
+ * (each "ge 2026-11-01T00:00:00Z", say), joined by "and".
+ */
+char *
+cr_list_path(const CrOptions *opts, List *filters)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "/%s/communications/callRecords", opts->api_version);
+	foreach(lc, filters)
+	{
+		appendStringInfoString(&buf, foreach_current_index(lc) == 0 ? "?$filter=" : "%20and%20");
+		appendStringInfo(&buf, "startDateTime%%20%s", (char *) lfirst(lc));
+	}
+	return buf.data;
+}
+
+/* One comparison of a $filter, e.g. "ge%202026-11-01T00:00:00Z". */
+char *
+cr_filter_term(const char *op, const char *literal)
+{
+	return psprintf("%s%%20%s", op, literal);
+}
+
+/* A call of a log function over [from, to]. */
+char *
+cr_function_path(const CrOptions *opts, const CrResource *res,
+				 const char *from_text, const char *to_text)
+{
+	return psprintf("/%s/communications/callRecords/%s(fromDateTime=%s,toDateTime=%s)",
+					opts->api_version, res->function, from_text, to_text);
+}
+
+/*
+ * An Edm.DateTimeOffset literal in UTC: "2026-11-01T09:15:21Z", with
+ * microseconds when there are any.  minus_tick gives the last 100 ns tick
+ * before the time instead ("…:59.9999999Z"), the inclusive end of a window
+ * that must not overlap the next one.
+ */
+char *
+cr_odata_timestamp(TimestampTz t, bool minus_tick)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	char		frac[16] = "";
+
+	if (TIMESTAMP_NOT_FINITE(t))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("an infinite timestamp cannot be sent to Graph")));
+	if (minus_tick)
+		t -= 1;					/* one microsecond; nine ticks added below */
+	if (timestamp2tm(t, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	if (minus_tick)
+		snprintf(frac, sizeof(frac), ".%06d9", (int) fsec);
+	else if (fsec != 0)
+		snprintf(frac, sizeof(frac), ".%06d", (int) fsec);
+	return psprintf("%04d-%02d-%02dT%02d:%02d:%02d%sZ",
+					tm.tm_year, tm.tm_mon, tm.tm_mday,
+					tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
