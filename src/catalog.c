@@ -27,6 +27,7 @@
 
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -385,32 +386,32 @@ static const CrPropertyDef cr_properties[] = {
  */
 static const CrResource cr_resources[] = {
 	{"call_records", CR_LEVEL_RECORD, CR_FETCH_RECORDS, NULL, NULL, false, false,
-	"one row per call record (organizer, times, modalities, version)"},
+	"One row per call record (organizer, times, modalities, version)"},
 	{"participants", CR_LEVEL_PARTICIPANT, CR_FETCH_RECORD_CHILDREN, NULL, NULL, false, false,
-	"one row per participant of a call record (participants_v2)"},
+	"One row per participant of a call record (participants_v2)"},
 	{"sessions", CR_LEVEL_SESSION, CR_FETCH_RECORD_CHILDREN, NULL, NULL, false, false,
-	"one row per session of a call record (caller/callee endpoints, failure info)"},
+	"One row per session of a call record (caller/callee endpoints, failure info)"},
 	{"segments", CR_LEVEL_SEGMENT, CR_FETCH_RECORD_CHILDREN, NULL, NULL, false, false,
-	"one row per segment of a session"},
+	"One row per segment of a session"},
 	{"media", CR_LEVEL_MEDIA, CR_FETCH_RECORD_CHILDREN, NULL, NULL, false, false,
-	"one row per media of a segment (devices and networks of both sides)"},
+	"One row per media of a segment (devices and networks of both sides)"},
 	{"streams", CR_LEVEL_STREAM, CR_FETCH_RECORD_CHILDREN, NULL, NULL, false, false,
-	"one row per media stream (jitter, packet loss, round-trip time, ...)"},
+	"One row per media stream (jitter, packet loss, round-trip time, ...)"},
 	{"pstn_calls", CR_LEVEL_PSTN_CALL, CR_FETCH_FUNCTION, "getPstnCalls",
 		"start_date_time", true, false,
-	"one row per PSTN (calling plan, Operator Connect) call"},
+	"One row per PSTN (calling plan, Operator Connect) call"},
 	{"direct_routing_calls", CR_LEVEL_DIRECT_ROUTING_CALL, CR_FETCH_FUNCTION,
 		"getDirectRoutingCalls", "start_date_time", false, false,
-	"one row per direct routing call"},
+	"One row per direct routing call"},
 	{"sms_log", CR_LEVEL_SMS, CR_FETCH_FUNCTION, "getSmsLog",
 		"sent_date_time", true, true,
-	"one row per SMS (beta)"},
+	"One row per SMS (beta)"},
 	{"pstn_blocked_users", CR_LEVEL_BLOCKED_USER, CR_FETCH_FUNCTION,
 		"getPstnBlockedUsersLog", "block_date_time", true, true,
-	"one row per block or unblock of a user's PSTN calling (beta)"},
+	"One row per block or unblock of a user's PSTN calling (beta)"},
 	{"pstn_online_meeting_dialout_report", CR_LEVEL_DIALOUT_REPORT, CR_FETCH_FUNCTION,
 		"getPstnOnlineMeetingDialoutReport", NULL, true, true,
-	"dial-out usage of online meetings per organizer, location, destination and currency (beta)"},
+	"Dial-out usage of online meetings per organizer, location, destination and currency (beta)"},
 };
 
 /* Column lists, built once per backend from cr_properties. */
@@ -676,4 +677,146 @@ cr_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		commands = lappend(commands, create_table_command(stmt, server, res, beta));
 	}
 	return commands;
+}
+
+/* How a resource is fetched, for documentation. */
+static const char *
+fetched_by(const CrResource *res)
+{
+	switch (res->fetch)
+	{
+		case CR_FETCH_RECORDS:
+			return "GET /communications/callRecords (60 a page) or /callRecords/{id}";
+		case CR_FETCH_RECORD_CHILDREN:
+			return res->level == CR_LEVEL_PARTICIPANT ?
+				"GET /callRecords/{id}?$expand=participants_v2, then participants_v2@odata.nextLink (130 a page)" :
+				"GET /callRecords/{id}?$expand=sessions($expand=segments), then sessions@odata.nextLink (60 sessions a page)";
+		case CR_FETCH_FUNCTION:
+			return psprintf("GET /communications/callRecords/%s(fromDateTime=…,toDateTime=…) (1,000 a page, windows of at most 90 days)",
+							res->function);
+	}
+	return "";
+}
+
+/* Which conditions narrow the requests, for documentation. */
+static const char *
+pushed_conditions(const CrResource *res)
+{
+	switch (res->fetch)
+	{
+		case CR_FETCH_RECORDS:
+			return "id = / IN / = ANY (one GET per id); start_date_time < <= > >= ($filter)";
+		case CR_FETCH_RECORD_CHILDREN:
+			return "call_record_id = / IN / = ANY (required; one request chain per id)";
+		case CR_FETCH_FUNCTION:
+			if (res->window_column)
+				return psprintf("%s < <= = >= > (fromDateTime/toDateTime; without a range, the last 90 days)",
+								res->window_column);
+			return "from_date_time =, to_date_time = (the report window; without them, the last 90 days)";
+	}
+	return "";
+}
+
+PG_FUNCTION_INFO_V1(callrecords_fdw_tables);
+PG_FUNCTION_INFO_V1(callrecords_fdw_columns);
+
+/*
+ * callrecords_fdw_tables(): the tables of the catalogue, so that users
+ * (and the README) can see what exists and how it is fetched.
+ */
+Datum
+callrecords_fdw_tables(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < (int) lengthof(cr_resources); i++)
+	{
+		const CrResource *res = &cr_resources[i];
+		Datum		values[5];
+		bool		nulls[5] = {0};
+
+		values[0] = CStringGetTextDatum(res->name);
+		values[1] = CStringGetTextDatum(res->description);
+		values[2] = CStringGetTextDatum(fetched_by(res));
+		values[3] = CStringGetTextDatum(pushed_conditions(res));
+		values[4] = BoolGetDatum(res->beta_only);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* The Graph type of a level's objects. */
+static const char *
+graph_type_name(CrLevel level)
+{
+	static const char *const names[CR_NUM_LEVELS] = {
+		[CR_LEVEL_RECORD] = "callRecord",
+		[CR_LEVEL_SESSION] = "session",
+		[CR_LEVEL_SEGMENT] = "segment",
+		[CR_LEVEL_MEDIA] = "media",
+		[CR_LEVEL_STREAM] = "mediaStream",
+		[CR_LEVEL_PARTICIPANT] = "participant",
+		[CR_LEVEL_PSTN_CALL] = "pstnCallLogRow",
+		[CR_LEVEL_DIRECT_ROUTING_CALL] = "directRoutingLogRow",
+		[CR_LEVEL_SMS] = "smsLogRow",
+		[CR_LEVEL_BLOCKED_USER] = "pstnBlockedUsersLogRow",
+		[CR_LEVEL_DIALOUT_REPORT] = "pstnOnlineMeetingDialoutReport",
+	};
+
+	return names[level];
+}
+
+/* The Graph path of a column as documentation shows it. */
+static char *
+column_source(const CrColumnDef *col)
+{
+	switch (col->type)
+	{
+		case CR_GT_POSITION:
+			return psprintf("position in %s (1-based)", cr_child_key(col->level));
+		case CR_GT_RAW:
+			return "the row's JSON object, without child collections";
+		case CR_GT_WINDOW_FROM:
+			return "fromDateTime of the request";
+		case CR_GT_WINDOW_TO:
+			return "toDateTime of the request";
+		default:
+			return psprintf("%s.%s", graph_type_name(col->level), col->path);
+	}
+}
+
+/*
+ * callrecords_fdw_columns(): every column of every table, with its type
+ * and the Graph property it comes from.
+ */
+Datum
+callrecords_fdw_columns(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < (int) lengthof(cr_resources); i++)
+	{
+		const CrResource *res = &cr_resources[i];
+		ListCell   *lc;
+
+		foreach(lc, cr_resource_columns(res))
+		{
+			const CrColumnDef *col = lfirst(lc);
+			Datum		values[6];
+			bool		nulls[6] = {0};
+
+			values[0] = CStringGetTextDatum(res->name);
+			values[1] = Int32GetDatum(foreach_current_index(lc) + 1);
+			values[2] = CStringGetTextDatum(col->name);
+			values[3] = CStringGetTextDatum(cr_pg_type_name(col->type));
+			values[4] = CStringGetTextDatum(column_source(col));
+			values[5] = BoolGetDatum(col->beta_only || res->beta_only);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
 }
