@@ -19,8 +19,11 @@ SHLIB_LINK = -lcurl -ljansson
 
 # The regression suite needs the bundled Graph emulator running and
 # CR_EMULATOR_URL pointing at it; scripts/test.sh does both.
-REGRESS = setup options streams sessions errors
+REGRESS = setup options catalog streams sessions tables conversion pushdown errors
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS does not track header dependencies; every file includes these.
+$(OBJS): src/callrecords_fdw.h src/cr_json.h

@@ -10,11 +10,14 @@ SELECT emulator_reset();
 SELECT count(*) FROM cr.streams WHERE call_record_id = '00000000-0000-0000-0000-000000000000';
 SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
 
--- without a call_record_id condition the scan says what to add
-SELECT count(*) FROM cr.streams;
-SELECT * FROM expect_error('SELECT count(*) FROM cr.sessions WHERE id = ''x''');
--- EXPLAIN still works and says so
-EXPLAIN (COSTS OFF) SELECT * FROM cr.streams;
+-- a statement that would make more requests than the server allows stops
+-- with a clear error (here: every call record of a month, one by one)
+ALTER SERVER graph OPTIONS (ADD max_requests '5');
+SELECT emulator_reset();
+SELECT * FROM expect_error('SELECT count(*) FROM cr.streams');
+SELECT count(*) AS requests_made FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+ALTER SERVER graph OPTIONS (SET max_requests '0');
+ALTER SERVER graph OPTIONS (DROP max_requests);
 
 -- an HTTP 500 is an error with Graph's code and request-id in DETAIL
 SELECT emulator_fault('{"match": "callRecords/cafe0000-0000-4000-8000-000000000001", "status": 500, "times": 1}');

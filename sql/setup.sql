@@ -52,6 +52,11 @@ AS $$ SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/faults', rul
 CREATE FUNCTION emulator_raw(id text) RETURNS jsonb LANGUAGE sql
 AS $$ SELECT string_agg(line, E'\n' ORDER BY n)::jsonb FROM emulator('GET', '/_emulator/raw/' || id) $$;
 
+-- every call record of the list endpoint, unpaged
+CREATE FUNCTION emulator_raw_list() RETURNS SETOF jsonb LANGUAGE sql
+AS $$ SELECT jsonb_array_elements(CASE jsonb_typeof(j) WHEN 'array' THEN j ELSE j->'value' END)
+        FROM (SELECT string_agg(line, E'\n' ORDER BY n)::jsonb AS j FROM emulator('GET', '/_emulator/raw')) r $$;
+
 -- SQLSTATE, message, detail and hint of a statement that must fail;
 -- GUIDs (request ids) are masked so the expected output is stable
 CREATE FUNCTION expect_error(stmt text) RETURNS TABLE (code text, message text, detail text, hint text)

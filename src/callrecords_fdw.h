@@ -118,6 +118,7 @@ typedef struct CrOptions
 	char	   *graph_url;		/* without trailing slash */
 	char	   *login_url;		/* without trailing slash */
 	char	   *api_version;
+	int			max_requests;	/* Graph requests one statement may make */
 	char	   *client_id;
 	char	   *client_secret;
 	char	   *resource;

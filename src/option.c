@@ -29,11 +29,13 @@
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
+#include "utils/guc.h"
 #include "utils/rel.h"
 
 #define DEFAULT_GRAPH_URL	"https://graph.microsoft.com"
 #define DEFAULT_LOGIN_URL	"https://login.microsoftonline.com"
 #define DEFAULT_API_VERSION "v1.0"
+#define DEFAULT_MAX_REQUESTS 1000
 
 /* A valid option: its name, the catalog it belongs to, whether required. */
 typedef struct CrOptionDef
@@ -48,6 +50,7 @@ static const CrOptionDef cr_option_defs[] = {
 	{"graph_url", ForeignServerRelationId, false},
 	{"login_url", ForeignServerRelationId, false},
 	{"api_version", ForeignServerRelationId, false},
+	{"max_requests", ForeignServerRelationId, false},
 	{"client_id", UserMappingRelationId, true},
 	{"client_secret", UserMappingRelationId, true},
 	{"resource", ForeignTableRelationId, true},
@@ -201,6 +204,16 @@ check_option_value(const char *name, const char *value)
 					 errmsg("invalid value for option \"api_version\": \"%s\"", value),
 					 errhint("Valid values are \"v1.0\" and \"beta\".")));
 	}
+	else if (strcmp(name, "max_requests") == 0)
+	{
+		int			n;
+
+		if (!parse_int(value, &n, 0, NULL) || n < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"max_requests\": \"%s\"", value),
+					 errhint("Give a positive number of Graph requests one statement may make.")));
+	}
 	else if (strcmp(name, "resource") == 0)
 	{
 		if (cr_find_resource(value) == NULL)
@@ -302,6 +315,8 @@ apply_options(CrOptions *opts, List *options)
 			opts->login_url = base_url(val);
 		else if (strcmp(def->defname, "api_version") == 0)
 			opts->api_version = val;
+		else if (strcmp(def->defname, "max_requests") == 0)
+			(void) parse_int(val, &opts->max_requests, 0, NULL);
 		else if (strcmp(def->defname, "client_id") == 0)
 			opts->client_id = val;
 		else if (strcmp(def->defname, "client_secret") == 0)
@@ -330,6 +345,7 @@ cr_get_options(Oid foreigntableid, Oid userid)
 	opts->graph_url = DEFAULT_GRAPH_URL;
 	opts->login_url = DEFAULT_LOGIN_URL;
 	opts->api_version = DEFAULT_API_VERSION;
+	opts->max_requests = DEFAULT_MAX_REQUESTS;
 
 	apply_options(opts, server->options);
 	apply_options(opts, um->options);

@@ -12,8 +12,10 @@
  *
  *	- key = value, key = ANY(array), key IN (...): the key is
  *	  call_record_id on tables fetched per call record, id on call_records;
- *	- comparisons of start_date_time on call_records ($filter of the list)
- *	  and of the window column of a log table (its fromDateTime/toDateTime);
+ *	- comparisons of start_date_time on call_records, and of
+ *	  call_start_date_time on the tables below a call record ($filter of
+ *	  the call record list), and of the window column of a log table (its
+ *	  fromDateTime/toDateTime);
  *	- from_date_time = value, to_date_time = value on the dial-out report.
  *
  * A value is anything the executor can compute once before the scan
@@ -244,9 +246,10 @@ push_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid relid)
 		}
 	}
 
-	if (res->fetch == CR_FETCH_RECORDS || res->window_column)
+	if (res->fetch != CR_FETCH_FUNCTION || res->window_column)
 	{
-		const char *col = res->fetch == CR_FETCH_RECORDS ? "start_date_time" : res->window_column;
+		const char *col = res->fetch == CR_FETCH_RECORDS ? "start_date_time" :
+		res->fetch == CR_FETCH_RECORD_CHILDREN ? "call_start_date_time" : res->window_column;
 
 		if (match_time_qual(clause, baserel, column_attno(relid, col), &value, &strategy))
 		{
@@ -388,9 +391,12 @@ estimate_fetch(CrRelInfo *info, RelOptInfo *baserel)
 	}
 	else
 	{
-		/* not executable yet; priced out of any plan that has a choice */
-		info->fetched_rows = CR_EST_RECORDS_IN_TENANT * rows_per_record(res);
-		info->requests = CR_EST_RECORDS_IN_TENANT;
+		/* list the call records, then fetch each: the expensive plan */
+		double		records = CR_EST_RECORDS_IN_TENANT * bounded;
+
+		info->fetched_rows = records * rows_per_record(res);
+		info->requests = records / CR_PAGE_SIZE_RECORDS +
+			records * (1.0 + rows_per_record(res) / CR_PAGE_SIZE_RECORDS);
 	}
 }
 

@@ -81,6 +81,13 @@ typedef struct CrScanState
 	bool		chains_ready;
 	CrChain    *chain;			/* the chain being read */
 
+	/* without ids, the tables below a call record list the records first */
+	bool		fanout;
+	char	   *list_link;		/* next page of the call record list */
+	List	   *list_ids;		/* ids of the current list page */
+	ListCell   *list_next;
+	MemoryContext list_cxt;		/* reset per list page */
+
 	/* the call record whose children are read */
 	json_t	   *record;			/* its properties, without the children */
 	char	   *next_link;		/* next page of the chain, or NULL */
@@ -258,6 +265,9 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	st->tuple_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										  "callrecords_fdw tuple",
 										  ALLOCSET_DEFAULT_SIZES);
+	st->list_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										 "callrecords_fdw call record list",
+										 ALLOCSET_SMALL_SIZES);
 
 	/* free the JSON trees however the query ends */
 	cb = MemoryContextAlloc(st->scan_cxt, sizeof(MemoryContextCallback));
@@ -432,7 +442,7 @@ build_chains(CrScanState *st, ExprContext *econtext)
 			return;
 		}
 		add_time_bound(&bounds, role, DatumGetTimestampTz(d));
-		if (st->res->fetch == CR_FETCH_RECORDS)
+		if (st->res->fetch != CR_FETCH_FUNCTION)
 		{
 			static const char *const ops[] = {
 				[CR_QUAL_TIME_GE] = "ge",[CR_QUAL_TIME_GT] = "gt",
@@ -469,11 +479,15 @@ build_chains(CrScanState *st, ExprContext *econtext)
 		st->chains = list_make1(make_chain(cr_list_path(st->opts, filters),
 										   CR_FIRST_COLLECTION, NULL));
 	else
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a scan of foreign table \"%s\" needs a condition on call_record_id",
-						RelationGetRelationName(st->rel)),
-				 errhint("Add WHERE call_record_id = '<call record id>' (or IN (...), = ANY(...)) with constants or parameters.")));
+	{
+		/* list the call records (in the start time range), then each one */
+		st->fanout = true;
+		st->list_link = MemoryContextStrdup(st->scan_cxt,
+											psprintf("%s%s", st->opts->graph_url,
+													 cr_list_path(st->opts, filters)));
+		st->list_ids = NIL;
+		st->list_next = NULL;
+	}
 
 	MemoryContextSwitchTo(old);
 	st->next_chain = list_head(st->chains);
@@ -481,66 +495,101 @@ build_chains(CrScanState *st, ExprContext *econtext)
 }
 
 /*
- * GET a Graph path or next link and parse its JSON object into st->page,
- * after dropping the previous page.  Returns false for a 404 when
+ * Stop a runaway plan before it hammers Graph: the requests of all scans
+ * of one statement count against the server's max_requests.
+ */
+static void
+check_request_budget(CrScanState *st)
+{
+	static TimestampTz statement = 0;
+	static int64 spent = 0;
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+
+	if (statement != now)
+	{
+		statement = now;
+		spent = 0;
+	}
+	if (++spent > st->opts->max_requests)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("statement exceeds the Graph request budget of %d requests",
+						st->opts->max_requests),
+				 errdetail("Server \"%s\" allows max_requests %d per statement.",
+						   GetForeignServer(st->opts->serverid)->servername,
+						   st->opts->max_requests),
+				 errhint("Narrow the query with conditions on call_record_id, start_date_time or call_start_date_time, or raise max_requests with ALTER SERVER.")));
+}
+
+/*
+ * GET a Graph URL (a path joined to graph_url, or a next link) and parse
+ * its JSON object; the caller owns the tree.  Returns NULL for a 404 when
  * allow_404 is set.
  */
-static bool
-fetch_page(CrScanState *st, const char *url, bool allow_404)
+static json_t *
+fetch_json(CrScanState *st, const char *url, bool allow_404)
 {
 	MemoryContext old;
 	CrResponse	resp;
 	json_error_t jerr;
 	json_t	   *root;
 
-	if (st->page)
-		json_decref(st->page);
-	st->page = NULL;
+	check_request_budget(st);
 	MemoryContextReset(st->page_cxt);
-
 	old = MemoryContextSwitchTo(st->page_cxt);
 	cr_graph_get(st->opts, url, &resp, &st->stats);
 	MemoryContextSwitchTo(old);
 
 	if (resp.status == 404 && allow_404)
-		return false;
+		return NULL;
 	if (resp.status != 200)
 		cr_report_graph_error(&resp, url);
 
 	root = json_loadb(resp.body, resp.body_len, 0, &jerr);
+	MemoryContextReset(st->page_cxt);	/* the body is parsed; drop it */
 	if (root == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 				 errmsg("could not parse Graph response as JSON"),
 				 errdetail("%s at line %d, column %d.", jerr.text, jerr.line, jerr.column)));
-	st->page = root;
 	if (!json_is_object(root))
+	{
+		json_decref(root);
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 				 errmsg("Graph response is not a JSON object")));
+	}
 	st->stats.pages++;
-	MemoryContextReset(st->page_cxt);	/* the body is parsed; drop it */
-	return true;
+	return root;
 }
 
 /*
- * Remember the next link of the page, after checking that it points at the
- * configured Graph host (the bearer token goes with it) and does not
- * repeat the link just followed (a loop would never end).
+ * Replace st->page by the answer to url, dropping the previous page first.
+ * Returns false for a 404 when allow_404 is set.
  */
-static void
-set_next_link(CrScanState *st, json_t *link)
+static bool
+fetch_page(CrScanState *st, const char *url, bool allow_404)
+{
+	if (st->page)
+		json_decref(st->page);
+	st->page = NULL;
+	st->page = fetch_json(st, url, allow_404);
+	return st->page != NULL;
+}
+
+/*
+ * The next link of a page as a string in the scan's context, after
+ * checking that it points at the configured Graph host (the bearer token
+ * goes with it) and does not repeat the link just followed, prev (a loop
+ * would never end).  NULL when the page is the last.
+ */
+static char *
+checked_next_link(CrScanState *st, json_t *link, const char *prev)
 {
 	const char *url;
-	char	   *prev = st->next_link;
 
-	st->next_link = NULL;
 	if (link == NULL || json_is_null(link))
-	{
-		if (prev)
-			pfree(prev);
-		return;
-	}
+		return NULL;
 	url = json_string_value(link);
 	if (url == NULL)
 		ereport(ERROR,
@@ -556,9 +605,18 @@ set_next_link(CrScanState *st, json_t *link)
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("Graph returned the same next link twice"),
 				 errdetail("Paging would not end; the result would be incomplete.")));
+	return MemoryContextStrdup(st->scan_cxt, url);
+}
+
+/* Remember the next link of the row page. */
+static void
+set_next_link(CrScanState *st, json_t *link)
+{
+	char	   *prev = st->next_link;
+
+	st->next_link = checked_next_link(st, link, prev);
 	if (prev)
 		pfree(prev);
-	st->next_link = MemoryContextStrdup(st->scan_cxt, url);
 }
 
 /*
@@ -691,8 +749,91 @@ start_chain(CrScanState *st, CrChain *c)
 }
 
 /*
+ * Read the next page of the call record list and keep its ids; the page
+ * itself is dropped at once.  Returns false at the end of the list.
+ */
+static bool
+next_list_page(CrScanState *st)
+{
+	char	   *url = st->list_link;
+	json_t	   *root;
+	json_t	   *value;
+	json_t	   *rec;
+	size_t		i;
+	MemoryContext old;
+
+	if (url == NULL)
+		return false;
+	root = fetch_json(st, url, false);
+	value = json_object_get(root, "value");
+	if (!json_is_array(value))
+	{
+		json_decref(root);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("Graph page holds no array of call records")));
+	}
+	st->chain = NULL;			/* it lived in list_cxt */
+	MemoryContextReset(st->list_cxt);
+	old = MemoryContextSwitchTo(st->list_cxt);
+	st->list_ids = NIL;
+	json_array_foreach(value, i, rec)
+	{
+		const char *id = json_string_value(json_object_get(rec, "id"));
+
+		if (id)
+			st->list_ids = lappend(st->list_ids, pstrdup(id));
+	}
+	MemoryContextSwitchTo(old);
+	st->list_next = list_head(st->list_ids);
+
+	PG_TRY();
+	{
+		st->list_link = checked_next_link(st, json_object_get(root, "@odata.nextLink"), url);
+	}
+	PG_FINALLY();
+	{
+		json_decref(root);
+	}
+	PG_END_TRY();
+	pfree(url);
+	return true;
+}
+
+/*
+ * Start the chain of the next listed call record.  Returns false when the
+ * list is used up.
+ */
+static bool
+next_listed_record(CrScanState *st)
+{
+	for (;;)
+	{
+		char	   *id;
+		CrChain    *c;
+		MemoryContext old;
+
+		if (st->list_next == NULL)
+		{
+			if (!next_list_page(st))
+				return false;
+			continue;
+		}
+		id = lfirst(st->list_next);
+		st->list_next = lnext(st->list_ids, st->list_next);
+		old = MemoryContextSwitchTo(st->list_cxt);
+		c = make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id)),
+					   CR_FIRST_EXPANDED_RECORD, id);
+		MemoryContextSwitchTo(old);
+		if (start_chain(st, c))
+			return true;
+	}
+}
+
+/*
  * Load the next page: the next link of the current chain, or the first
- * page of the next chain.  Returns false when everything was read.
+ * page of the next chain (or listed call record).  Returns false when
+ * everything was read.
  */
 static bool
 next_page(CrScanState *st)
@@ -704,7 +845,7 @@ next_page(CrScanState *st)
 		CrChain    *c;
 
 		if (st->next_chain == NULL)
-			return false;
+			return st->fanout && next_listed_record(st);
 		c = lfirst(st->next_chain);
 		st->next_chain = lnext(st->chains, st->next_chain);
 		if (start_chain(st, c))
@@ -869,6 +1010,10 @@ cr_rescan_foreign_scan(ForeignScanState *node)
 	st->chain = NULL;
 	st->page_base = 0;
 	st->chains_ready = false;
+	st->fanout = false;
+	st->list_link = NULL;
+	st->list_ids = NIL;
+	st->list_next = NULL;
 }
 
 void
@@ -938,14 +1083,41 @@ explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState 
 														  explain_value(expr, role))), es);
 }
 
-/* What a log-function scan asks for, before the values are known. */
+/*
+ * The log function calls of a scan.  With constant bounds they are the
+ * exact requests, windows and all; otherwise a template with the SQL text
+ * of the values.
+ */
 static void
 explain_function_requests(CrScanState *st, List *exprs, ExplainState *es)
 {
+	CrTimeBounds bounds = {0};
+	bool		all_const = true;
 	char	   *from = NULL,
 			   *to = NULL;
 	ListCell   *le,
 			   *lr;
+
+	forboth(le, exprs, lr, st->roles)
+	{
+		Node	   *e = lfirst(le);
+
+		if (IsA(e, Const) && !((Const *) e)->constisnull)
+			add_time_bound(&bounds, lfirst_int(lr),
+						   DatumGetTimestampTz(((Const *) e)->constvalue));
+		else
+			all_const = false;
+	}
+
+	if (all_const && bounds.has_upper)
+	{
+		ListCell   *lc;
+
+		foreach(lc, function_chains(st, &bounds))
+			ExplainPropertyText("Graph request",
+								psprintf("GET %s", ((CrChain *) lfirst(lc))->path), es);
+		return;
+	}
 
 	forboth(le, exprs, lr, st->roles)
 	{
@@ -962,9 +1134,7 @@ explain_function_requests(CrScanState *st, List *exprs, ExplainState *es)
 															from ? from : "{toDateTime - 90 days}",
 															to ? to : "{now()}")), es);
 	ExplainPropertyText("Graph window",
-						psprintf("%s%s; split into windows of at most 90 days; toDateTime %s",
-								 from ? "" : "no lower bound given: the 90 days before toDateTime",
-								 from ? (to ? "as given" : "up to now") : (to ? "" : " up to now"),
+						psprintf("split into windows of at most 90 days at execution; toDateTime %s",
 								 st->res->to_inclusive ? "inclusive" : "exclusive"), es);
 }
 
@@ -993,7 +1163,7 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 				explain_key_requests(st, lfirst(le), role, es);
 				keyed = true;
 			}
-			else if (st->res->fetch == CR_FETCH_RECORDS)
+			else
 			{
 				static const char *const ops[] = {
 					[CR_QUAL_TIME_GE] = "ge",[CR_QUAL_TIME_GT] = "gt",
@@ -1003,12 +1173,14 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 				filters = lappend(filters, cr_filter_term(ops[role], explain_value(lfirst(le), role)));
 			}
 		}
-		if (!keyed && st->res->fetch == CR_FETCH_RECORDS)
+		if (!keyed)
 			ExplainPropertyText("Graph request",
 								psprintf("GET %s", cr_list_path(st->opts, filters)), es);
-		else if (!keyed)
-			ExplainPropertyText("Graph request", "none: needs call_record_id = <value>", es);
-		else if (st->res->fetch == CR_FETCH_RECORD_CHILDREN)
+		if (!keyed && st->res->fetch == CR_FETCH_RECORD_CHILDREN)
+			ExplainPropertyText("Graph request",
+								psprintf("GET %s, for each listed call record",
+										 cr_record_path(st->opts, st->res, "{id}")), es);
+		if (st->res->fetch == CR_FETCH_RECORD_CHILDREN)
 			ExplainPropertyText("Graph paging",
 								psprintf("%s@odata.nextLink, %d %s a page",
 										 cr_child_key(st->levels[0]),

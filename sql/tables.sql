@@ -1,0 +1,110 @@
+--
+-- call_records, participants and the PSTN / direct routing logs: how they
+-- are fetched (the emulator's request log), and their values against the
+-- emulator's unpaged oracle.
+--
+\pset null '(null)'
+SELECT emulator_reset();
+
+-- call_records by id: one GET each, unknown ids give no row
+SELECT id, version, type, modalities, start_date_time, end_date_time, last_modified_date_time,
+       organizer_v2_id, organizer_v2_identity_user_display_name, organizer_v2_identity_phone_id,
+       join_web_url IS NOT NULL AS has_join_url
+  FROM cr.call_records
+ WHERE id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000005',
+              'cafe0000-0000-4000-8000-000000000002', '00000000-0000-0000-0000-000000000000')
+ ORDER BY id;
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+-- the docs' own example record, every column
+\x on
+SELECT * FROM cr.call_records WHERE id = 'e523d2ed-2966-4b6b-925b-754a88034cc5';
+\x off
+
+-- the list: every record, in one page of 60
+SELECT emulator_reset();
+SELECT count(*), count(DISTINCT id), min(start_date_time), max(start_date_time) FROM cr.call_records;
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+-- a start time range becomes $filter; the bounds are widened by 1 µs
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id FROM cr.call_records WHERE start_date_time >= '2026-11-05 00:00:00+00' AND start_date_time < '2026-11-06 00:00:00+00';
+SELECT emulator_reset();
+SELECT id, start_date_time FROM cr.call_records
+ WHERE start_date_time >= '2026-11-05 00:00:00+00' AND start_date_time < '2026-11-06 00:00:00+00' ORDER BY 2;
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+-- the list agrees with the oracle: same ids in the range
+CREATE TEMP VIEW oracle_range AS
+SELECT r->>'id' AS id FROM emulator_raw_list() r
+ WHERE (r->>'startDateTime')::timestamptz > '2026-11-10 00:00:00+00'
+   AND (r->>'startDateTime')::timestamptz <= '2026-11-15 00:00:00+00';
+CREATE TEMP TABLE fdw_range AS
+SELECT id FROM cr.call_records
+ WHERE start_date_time > '2026-11-10 00:00:00+00' AND start_date_time <= '2026-11-15 00:00:00+00';
+SELECT (SELECT count(*) FROM fdw_range) AS fdw_rows, (SELECT count(*) FROM oracle_range) AS oracle_rows,
+       (SELECT count(*) FROM (SELECT * FROM fdw_range EXCEPT SELECT * FROM oracle_range) d) AS only_fdw,
+       (SELECT count(*) FROM (SELECT * FROM oracle_range EXCEPT SELECT * FROM fdw_range) d) AS only_oracle;
+-- a stable expression is evaluated at execution; EXPLAIN shows its text
+EXPLAIN (COSTS OFF) SELECT id FROM cr.call_records WHERE start_date_time >= now() - interval '7 days';
+
+-- participants: 130 inline, then participants_v2@odata.nextLink
+SELECT emulator_reset();
+SELECT count(*), count(DISTINCT participant_index), max(participant_index)
+  FROM cr.participants WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT call_record_id, participant_index, id, identity_user_display_name, identity_user_tenant_id,
+       call_start_date_time
+  FROM cr.participants WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001' ORDER BY 2;
+SELECT count(*) AS mismatches
+  FROM (SELECT participant_index, id, identity FROM cr.participants WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002'
+        EXCEPT
+        SELECT i::int, p->>'id', p->'identity'
+          FROM jsonb_array_elements(emulator_raw('cafe0000-0000-4000-8000-000000000002')->'participants_v2') WITH ORDINALITY x(p, i)) d;
+
+-- PSTN calls: a 30-day range is one window of 4 pages (1,000 rows each)
+SELECT emulator_reset();
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT id FROM cr.pstn_calls WHERE start_date_time >= '2026-11-01 00:00:00+00' AND start_date_time < '2026-12-01 00:00:00+00';
+SELECT count(*), count(DISTINCT id), sum(charge), min(start_date_time) >= '2026-11-01 00:00:00+00' AS in_range
+  FROM cr.pstn_calls WHERE start_date_time >= '2026-11-01 00:00:00+00' AND start_date_time < '2026-12-01 00:00:00+00';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT pg_typeof(charge) AS charge_type, pg_typeof(duration) AS duration_type
+  FROM cr.pstn_calls WHERE start_date_time >= '2026-11-01 00:00:00+00' AND start_date_time < '2026-11-02 00:00:00+00' LIMIT 1;
+-- more than 90 days: split into windows that neither overlap nor leave a gap
+-- (getPstnCalls' toDateTime is inclusive, so a window ends 100 ns early)
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM cr.pstn_calls WHERE start_date_time >= '2026-06-01 00:00:00+00' AND start_date_time <= '2026-11-30 00:00:00+00';
+SELECT emulator_reset();
+SELECT count(*) FROM cr.pstn_calls WHERE start_date_time >= '2026-06-01 00:00:00+00' AND start_date_time <= '2026-11-30 00:00:00+00';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+-- the docs' example row (November 2019), every column
+SELECT count(*) FROM cr.pstn_calls WHERE start_date_time >= '2019-11-01 00:00:00+00' AND start_date_time < '2019-12-01 00:00:00+00';
+\x on
+SELECT * FROM cr.pstn_calls WHERE start_date_time >= '2019-11-01 00:00:00+00' AND start_date_time < '2019-12-01 00:00:00+00'
+ ORDER BY start_date_time LIMIT 2;
+\x off
+
+-- direct routing: toDateTime is exclusive; the 0001-01-01 sentinel is NULL
+EXPLAIN (COSTS OFF)
+SELECT * FROM cr.direct_routing_calls WHERE start_date_time >= '2026-11-01 00:00:00+00' AND start_date_time <= '2026-11-30 00:00:00+00';
+SELECT successful_call, count(*), count(failure_date_time) AS with_failure_time, count(end_date_time) AS with_end_time
+  FROM cr.direct_routing_calls WHERE start_date_time >= '2026-11-01 00:00:00+00' AND start_date_time < '2026-12-01 00:00:00+00'
+ GROUP BY 1 ORDER BY 1;
+SELECT count(*) FROM cr.direct_routing_calls WHERE start_date_time >= '2019-11-01 00:00:00+00' AND start_date_time < '2019-12-01 00:00:00+00';
+\x on
+SELECT * FROM cr.direct_routing_calls WHERE start_date_time >= '2019-11-01 00:00:00+00' AND start_date_time < '2019-12-01 00:00:00+00'
+ ORDER BY start_date_time LIMIT 2;
+\x off
+
+-- raw: the row's JSON without its children; path: any property by JSON path
+SELECT raw ? 'segments' AS has_segments, raw->>'id' = id AS same_id, raw->'caller'->>'@odata.type' AS caller_type
+  FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT jsonb_typeof(raw->'streams') AS streams_in_media_raw FROM cr.media WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+CREATE FOREIGN TABLE my_sessions (
+  call_record_id text,
+  session_index integer,
+  caller_os text OPTIONS (path 'caller.userAgent.platform'),
+  caller_cores bigint OPTIONS (path 'caller.cpuCoresCount'),
+  caller_agent jsonb OPTIONS (path 'caller.userAgent'),
+  nothing_there text OPTIONS (path 'caller.noSuchProperty')
+) SERVER graph OPTIONS (resource 'sessions');
+SELECT * FROM my_sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+DROP FOREIGN TABLE my_sessions;
