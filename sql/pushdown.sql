@@ -57,3 +57,71 @@ SELECT count(*) FROM emulator_raw_list() r
 SELECT emulator_reset();
 SELECT count(*) FROM cr.call_records WHERE start_date_time >= NULL::timestamptz;
 SELECT count(*) AS requests FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+
+-- joins with local tables: a nested loop fetches only the call records
+-- the outer rows name (a parameterized scan), each once
+CREATE TABLE site_calls (call_record_id text, site text);
+INSERT INTO site_calls VALUES ('cafe0000-0000-4000-8000-000000000001', 'Oslo'),
+  ('cafe0000-0000-4000-8000-000000000004', 'Lima'), ('cafe0000-0000-4000-8000-000000000001', 'Pune'),
+  ('00000000-0000-0000-0000-000000000000', 'Nowhere');
+ANALYZE site_calls;
+EXPLAIN (COSTS OFF)
+SELECT l.site, count(*) FROM site_calls l JOIN cr.streams s ON s.call_record_id = l.call_record_id GROUP BY 1;
+SELECT emulator_reset();
+SELECT l.site, count(*), round(avg(extract(epoch FROM s.average_jitter) * 1000)::numeric, 3) AS avg_jitter_ms
+  FROM site_calls l JOIN cr.streams s ON s.call_record_id = l.call_record_id GROUP BY 1 ORDER BY 1;
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+-- call_records filtered by time, joined to their sessions: list once, then one GET per record
+EXPLAIN (COSTS OFF)
+SELECT c.id, count(*) FROM cr.call_records c JOIN cr.sessions s ON s.call_record_id = c.id
+ WHERE c.start_date_time >= '2026-11-05 00:00:00+00' AND c.start_date_time < '2026-11-06 00:00:00+00' GROUP BY 1;
+SELECT emulator_reset();
+SELECT c.id, c.type, count(*) FROM cr.call_records c JOIN cr.sessions s ON s.call_record_id = c.id
+ WHERE c.start_date_time >= '2026-11-05 00:00:00+00' AND c.start_date_time < '2026-11-06 00:00:00+00'
+ GROUP BY 1, 2 ORDER BY 1;
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+
+-- sessions, segments, media and streams of one call record in one query make
+-- as many requests as streams alone: scans of a statement share responses
+SELECT emulator_reset();
+SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';
+SELECT count(*) AS streams_alone FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT emulator_reset();
+SELECT count(*)
+  FROM cr.sessions s
+  JOIN cr.segments g USING (call_record_id, session_index)
+  JOIN cr.media m USING (call_record_id, session_index, segment_index)
+  JOIN cr.streams t USING (call_record_id, session_index, segment_index, media_index)
+ WHERE s.call_record_id = 'cafe0000-0000-4000-8000-000000000002';
+SELECT count(*) AS four_tables FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM cr.sessions s JOIN cr.streams t USING (call_record_id, session_index)
+ WHERE s.call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+
+-- with pushdown off every condition is local and the rows are the same
+CREATE TEMP TABLE pushed AS
+SELECT call_record_id, participant_index, id FROM cr.participants
+ WHERE call_record_id IN ('cafe0000-0000-4000-8000-000000000004', 'cafe0000-0000-4000-8000-000000000012')
+   AND identity_user_display_name < 'M';
+SET callrecords_fdw.enable_pushdown = off;
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM cr.participants WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000004';
+SELECT emulator_reset();
+CREATE TEMP TABLE local_only AS
+SELECT call_record_id, participant_index, id FROM cr.participants
+ WHERE call_record_id IN ('cafe0000-0000-4000-8000-000000000004', 'cafe0000-0000-4000-8000-000000000012')
+   AND identity_user_display_name < 'M';
+SELECT count(*) AS requests_without_pushdown FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+CREATE TEMP TABLE records_local AS
+SELECT id FROM cr.call_records WHERE start_date_time >= '2026-11-10 00:00:00+00' AND start_date_time < '2026-11-12 00:00:00+00';
+RESET callrecords_fdw.enable_pushdown;
+SELECT (SELECT count(*) FROM pushed) AS pushed_rows, (SELECT count(*) FROM local_only) AS local_rows,
+       (SELECT count(*) FROM (SELECT * FROM pushed EXCEPT ALL SELECT * FROM local_only) d) AS only_pushed,
+       (SELECT count(*) FROM (SELECT * FROM local_only EXCEPT ALL SELECT * FROM pushed) d) AS only_local;
+SELECT (SELECT count(*) FROM records_local) AS local_rows,
+       (SELECT count(*) FROM (SELECT id FROM cr.call_records WHERE start_date_time >= '2026-11-10 00:00:00+00' AND start_date_time < '2026-11-12 00:00:00+00'
+                              EXCEPT ALL SELECT id FROM records_local) d) AS only_pushed;
+SELECT count(*) FROM (
+  SELECT id FROM cr.call_records WHERE start_date_time >= '2026-11-10 00:00:00+00'
+  EXCEPT ALL
+  SELECT id FROM cr.call_records WHERE start_date_time + interval '0' >= '2026-11-10 00:00:00+00') d;

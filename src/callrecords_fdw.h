@@ -141,6 +141,7 @@ typedef struct CrScanStats
 	int64		pages;
 	int64		bytes;
 	int64		token_requests;
+	int64		cache_hits;		/* pages served from the statement's cache */
 	double		wait_ms;
 } CrScanStats;
 
@@ -148,6 +149,8 @@ typedef struct CrScanStats
 extern void cr_validate_options(List *options_list, Oid catalog);
 extern CrOptions *cr_get_options(Oid foreigntableid, Oid userid);
 extern const CrResource *cr_table_resource(const CrOptions *opts);
+extern void cr_define_gucs(void);
+extern bool cr_enable_pushdown;
 
 /* in catalog.c */
 extern const CrResource *cr_find_resource(const char *name);

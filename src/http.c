@@ -25,6 +25,7 @@
 
 #include "callrecords_fdw.h"
 
+#include "access/xact.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_user_mapping.h"
 #include "miscadmin.h"
@@ -469,13 +470,131 @@ graph_get_once(const CrOptions *opts, const char *url, CrResponse *resp,
 }
 
 /*
- * GET a Graph URL.  A 401 means the token expired or was revoked early:
- * log in again and retry once.  Every other status goes to the caller.
+ * The statement's response cache.  Scans of one statement that need the
+ * same Graph page (sessions, segments and streams of one call record
+ * joined together; a rescan with the same key) share one request.  It
+ * holds successful bodies only, up to CR_CACHE_BYTES, forgets the oldest
+ * first, and is emptied when the statement or transaction changes, so no
+ * answer outlives the statement that fetched it.
+ */
+#define CR_CACHE_BYTES	((size_t) 64 * 1024 * 1024)
+
+typedef struct CrCachedPage
+{
+	Oid			umid;
+	char	   *url;
+	char	   *body;
+	size_t		body_len;
+} CrCachedPage;
+
+static MemoryContext cr_cache_cxt = NULL;
+static List *cr_cache = NIL;	/* of CrCachedPage *, oldest first */
+static size_t cr_cache_bytes = 0;
+static TimestampTz cr_cache_statement = 0;
+
+static void
+cache_reset(void)
+{
+	if (cr_cache_cxt)
+		MemoryContextReset(cr_cache_cxt);
+	cr_cache = NIL;
+	cr_cache_bytes = 0;
+}
+
+/* Drop the cache when the statement it was filled for is over. */
+static void
+cache_check_statement(void)
+{
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+
+	if (now != cr_cache_statement)
+	{
+		cache_reset();
+		cr_cache_statement = now;
+	}
+}
+
+static CrCachedPage *
+cache_lookup(Oid umid, const char *url)
+{
+	ListCell   *lc;
+
+	cache_check_statement();
+	foreach(lc, cr_cache)
+	{
+		CrCachedPage *p = lfirst(lc);
+
+		if (p->umid == umid && strcmp(p->url, url) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static void
+cache_store(Oid umid, const char *url, const CrResponse *resp)
+{
+	MemoryContext old;
+	CrCachedPage *p;
+
+	if (resp->body_len > CR_CACHE_BYTES / 4)
+		return;					/* a huge page would evict everything */
+	if (cr_cache_cxt == NULL)
+		cr_cache_cxt = AllocSetContextCreate(TopMemoryContext,
+											 "callrecords_fdw response cache",
+											 ALLOCSET_DEFAULT_SIZES);
+	while (cr_cache != NIL && cr_cache_bytes + resp->body_len > CR_CACHE_BYTES)
+	{
+		CrCachedPage *oldest = linitial(cr_cache);
+
+		cr_cache_bytes -= oldest->body_len;
+		pfree(oldest->url);
+		pfree(oldest->body);
+		pfree(oldest);
+		cr_cache = list_delete_first(cr_cache);
+	}
+	old = MemoryContextSwitchTo(cr_cache_cxt);
+	p = palloc(sizeof(CrCachedPage));
+	p->umid = umid;
+	p->url = pstrdup(url);
+	p->body = palloc(resp->body_len + 1);
+	memcpy(p->body, resp->body, resp->body_len + 1);
+	p->body_len = resp->body_len;
+	cr_cache = lappend(cr_cache, p);
+	cr_cache_bytes += p->body_len;
+	MemoryContextSwitchTo(old);
+}
+
+/* A transaction's end ends its statements' caches too. */
+static void
+cache_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+		cache_reset();
+}
+
+/*
+ * GET a Graph URL, or take it from the statement's cache.  A 401 means the
+ * token expired or was revoked early: log in again and retry once.  Every
+ * other status goes to the caller.
  */
 void
 cr_graph_get(const CrOptions *opts, const char *url, CrResponse *resp,
 			 CrScanStats *stats)
 {
+	CrCachedPage *hit = cache_lookup(opts->umid, url);
+
+	if (hit)
+	{
+		memset(resp, 0, sizeof(*resp));
+		resp->status = 200;
+		resp->body = hit->body;
+		resp->body_len = hit->body_len;
+		if (stats)
+			stats->cache_hits++;
+		return;
+	}
+
 	graph_get_once(opts, url, resp, stats);
 	if (resp->status == 401)
 	{
@@ -485,6 +604,8 @@ cr_graph_get(const CrOptions *opts, const char *url, CrResponse *resp,
 			forget_token(t);
 		graph_get_once(opts, url, resp, stats);
 	}
+	if (resp->status == 200)
+		cache_store(opts->umid, url, resp);
 }
 
 /*
@@ -553,6 +674,7 @@ cr_http_init(void)
 				 errmsg("could not initialize libcurl")));
 	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, invalidate_tokens, (Datum) 0);
 	CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_tokens, (Datum) 0);
+	RegisterXactCallback(cache_xact_callback, NULL);
 }
 
 /* Scheme, lower-cased host and port of a URL, or false if it has none. */

@@ -370,3 +370,25 @@ cr_table_resource(const CrOptions *opts)
 				 errhint("Valid resources are: %s.", cr_resource_names())));
 	return res;
 }
+
+/* callrecords_fdw.enable_pushdown: off sends no condition to Graph. */
+bool		cr_enable_pushdown = true;
+
+/*
+ * The wrapper's settings.  enable_pushdown is a field workaround and a
+ * test aid: with it off every condition is evaluated locally, which must
+ * give the same rows (only more requests).
+ */
+void
+cr_define_gucs(void)
+{
+	DefineCustomBoolVariable("callrecords_fdw.enable_pushdown",
+							 "Narrow Graph requests with the query's conditions.",
+							 "When off, call records are listed and fetched whole and every condition is applied locally.",
+							 &cr_enable_pushdown,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	MarkGUCPrefixReserved("callrecords_fdw");
+}

@@ -43,6 +43,7 @@
 #include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/paths.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
@@ -231,6 +232,8 @@ push_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid relid)
 	CrQualRole	role;
 	int			strategy;
 
+	if (!cr_enable_pushdown)
+		return false;
 	if (res->fetch != CR_FETCH_FUNCTION)
 	{
 		const char *key = res->fetch == CR_FETCH_RECORDS ? "id" : "call_record_id";
@@ -449,24 +452,134 @@ cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 	baserel->fdw_private = info;
 }
 
+/* Planner cost of a path that makes the given requests and yields rows. */
+static void
+path_cost(RelOptInfo *baserel, double requests, double rows,
+		  Cost *startup, Cost *total)
+{
+	*startup = CR_REQUEST_COST;
+	*total = requests * CR_REQUEST_COST +
+		rows * (cpu_tuple_cost + cpu_operator_cost *
+				list_length(baserel->baserestrictinfo));
+}
+
+/* An equivalence class member that is the key column of this table. */
+static bool
+key_ec_member_matches(PlannerInfo *root, RelOptInfo *rel,
+					  EquivalenceClass *ec, EquivalenceMember *em, void *arg)
+{
+	return is_column_var((Node *) em->em_expr, rel, *(AttrNumber *) arg);
+}
+
 /*
- * One path.  Its cost is dominated by the Graph round trips, so a plan
- * that makes fewer requests wins.
+ * The other side of "key = <expression of other relations>", or NULL if
+ * the clause is not that.
+ */
+static Expr *
+outer_key_value(PlannerInfo *root, RestrictInfo *rinfo, RelOptInfo *baserel,
+				AttrNumber keyattno)
+{
+	OpExpr	   *op = (OpExpr *) rinfo->clause;
+	Node	   *l,
+			   *r;
+
+	if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
+		op->opno != TextEqualOperator)
+		return NULL;
+	l = linitial(op->args);
+	r = lsecond(op->args);
+	if (is_column_var(r, baserel, keyattno))
+	{
+		Node	   *t = l;
+
+		l = r;
+		r = t;
+	}
+	if (!is_column_var(l, baserel, keyattno) ||
+		bms_is_member(baserel->relid, pull_varnos(root, r)) ||
+		contain_volatile_functions(r) || contain_subplans(r))
+		return NULL;
+	return (Expr *) r;
+}
+
+/*
+ * Parameterized paths: for "key = outer.column" (from an equivalence class
+ * or a join clause), a nested loop fetches only the call records the outer
+ * rows name, one per outer row, instead of listing everything.
+ */
+static void
+add_key_param_paths(PlannerInfo *root, RelOptInfo *baserel, CrRelInfo *info,
+					AttrNumber keyattno)
+{
+	List	   *clauses;
+	ListCell   *lc;
+
+	clauses = generate_implied_equalities_for_column(root, baserel,
+													 key_ec_member_matches,
+													 &keyattno,
+													 baserel->lateral_referencers);
+	clauses = list_concat(clauses, list_copy(baserel->joininfo));
+
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst(lc);
+		Expr	   *outer = outer_key_value(root, rinfo, baserel, keyattno);
+		Relids		required_outer;
+		ParamPathInfo *ppi;
+		double		rows = rows_per_record(info->res);
+		Cost		startup,
+					total;
+
+		if (outer == NULL ||
+			bms_overlap(rinfo->clause_relids, baserel->lateral_referencers))
+			continue;
+		required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
+		required_outer = bms_del_member(required_outer, baserel->relid);
+		if (bms_is_empty(required_outer))
+			continue;
+		ppi = get_baserel_parampathinfo(root, baserel, required_outer);
+		path_cost(baserel,
+				  info->res->fetch == CR_FETCH_RECORDS ? 1.0 :
+				  1.0 + rows / CR_PAGE_SIZE_RECORDS,
+				  rows, &startup, &total);
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL,
+										 Min(ppi->ppi_rows, rows),
+										 startup, total, NIL,
+										 required_outer, NULL,
+										 list_make1(outer)));
+	}
+}
+
+/*
+ * The plain path, plus parameterized paths on the call record key when
+ * the query has no key condition of its own.  Cost is dominated by the
+ * Graph round trips, so a plan that makes fewer requests wins.
  */
 void
 cr_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 					 Oid foreigntableid)
 {
 	CrRelInfo  *info = baserel->fdw_private;
-	Cost		startup = CR_REQUEST_COST;
-	Cost		total = info->requests * CR_REQUEST_COST +
-		info->fetched_rows * (cpu_tuple_cost + cpu_operator_cost *
-							  list_length(baserel->baserestrictinfo));
+	Cost		startup,
+				total;
 
+	path_cost(baserel, info->requests, info->fetched_rows, &startup, &total);
 	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL,
 													   baserel->rows,
 													   startup, total,
 													   NIL, NULL, NULL, NIL));
+
+	if (cr_enable_pushdown && info->res->fetch != CR_FETCH_FUNCTION &&
+		!list_member_int(info->roles, CR_QUAL_KEY) &&
+		!list_member_int(info->roles, CR_QUAL_KEY_ARRAY))
+	{
+		const char *key = info->res->fetch == CR_FETCH_RECORDS ? "id" : "call_record_id";
+		AttrNumber	keyattno = get_attnum(foreigntableid, key);
+
+		if (keyattno != InvalidAttrNumber)
+			add_key_param_paths(root, baserel, info, keyattno);
+	}
 }
 
 ForeignScan *
@@ -475,14 +588,23 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 					List *tlist, List *scan_clauses, Plan *outer_plan)
 {
 	CrRelInfo  *info = baserel->fdw_private;
+	List	   *exprs = list_copy(info->exprs);
+	List	   *roles = list_copy(info->roles);
 	List	   *fdw_private;
 
-	/* every condition is rechecked locally */
+	/* every condition is rechecked locally, the join clause too */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 
+	/* a parameterized path: the outer value becomes a Param at execution */
+	if (best_path->fdw_private != NIL)
+	{
+		exprs = lappend(exprs, linitial(best_path->fdw_private));
+		roles = lappend_int(roles, CR_QUAL_KEY);
+	}
+
 	fdw_private = list_make3(makeString(pstrdup(info->res->name)),
-							 info->retrieved_attrs, info->roles);
+							 info->retrieved_attrs, roles);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
-							info->exprs, fdw_private,
+							exprs, fdw_private,
 							NIL, NIL, outer_plan);
 }

@@ -35,6 +35,7 @@
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "cr_json.h"
 
 /* Graph serves at most this long a window per log function call. */
@@ -99,6 +100,15 @@ typedef struct CrScanState
 	json_t	   *arr[CR_NUM_LEVELS];
 	json_t	   *obj[CR_NUM_LEVELS];
 	int64		pos[CR_NUM_LEVELS];
+
+	/*
+	 * Rows kept for rescans that change no parameter (the inner side of a
+	 * nested loop): replayed instead of fetched and parsed again.  A
+	 * tuplestore, so it spills to disk beyond work_mem.
+	 */
+	Tuplestorestate *replay;
+	bool		replay_complete;	/* holds every row of the scan */
+	bool		replaying;
 
 	MemoryContext scan_cxt;		/* lives as long as the scan */
 	MemoryContext tuple_cxt;	/* reset per row */
@@ -268,6 +278,9 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	st->list_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "callrecords_fdw call record list",
 										 ALLOCSET_SMALL_SIZES);
+
+	if (eflags & EXEC_FLAG_REWIND)
+		st->replay = tuplestore_begin_heap(false, false, work_mem);
 
 	/* free the JSON trees however the query ends */
 	cb = MemoryContextAlloc(st->scan_cxt, sizeof(MemoryContextCallback));
@@ -496,21 +509,23 @@ build_chains(CrScanState *st, ExprContext *econtext)
 
 /*
  * Stop a runaway plan before it hammers Graph: the requests of all scans
- * of one statement count against the server's max_requests.
+ * of one statement count against the server's max_requests.  Pages served
+ * from the statement's cache cost nothing.
  */
+static TimestampTz budget_statement = 0;
+static int64 budget_spent = 0;
+
 static void
 check_request_budget(CrScanState *st)
 {
-	static TimestampTz statement = 0;
-	static int64 spent = 0;
 	TimestampTz now = GetCurrentStatementStartTimestamp();
 
-	if (statement != now)
+	if (budget_statement != now)
 	{
-		statement = now;
-		spent = 0;
+		budget_statement = now;
+		budget_spent = 0;
 	}
-	if (++spent > st->opts->max_requests)
+	if (budget_spent >= st->opts->max_requests)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("statement exceeds the Graph request budget of %d requests",
@@ -534,11 +549,14 @@ fetch_json(CrScanState *st, const char *url, bool allow_404)
 	json_error_t jerr;
 	json_t	   *root;
 
+	int64		requests_before = st->stats.requests;
+
 	check_request_budget(st);
 	MemoryContextReset(st->page_cxt);
 	old = MemoryContextSwitchTo(st->page_cxt);
 	cr_graph_get(st->opts, url, &resp, &st->stats);
 	MemoryContextSwitchTo(old);
+	budget_spent += st->stats.requests - requests_before;
 
 	if (resp.status == 404 && allow_404)
 		return NULL;
@@ -982,6 +1000,13 @@ cr_iterate_foreign_scan(ForeignScanState *node)
 	error_context_stack = &errcb;
 
 	ExecClearTuple(slot);
+	if (st->replaying)
+	{
+		error_context_stack = errcb.previous;
+		if (!tuplestore_gettupleslot(st->replay, true, false, slot))
+			ExecClearTuple(slot);
+		return slot;
+	}
 	if (!st->chains_ready)
 		build_chains(st, node->ss.ps.ps_ExprContext);
 
@@ -991,17 +1016,35 @@ cr_iterate_foreign_scan(ForeignScanState *node)
 		old = MemoryContextSwitchTo(st->tuple_cxt);
 		store_row(st, slot);
 		MemoryContextSwitchTo(old);
+		if (st->replay)
+			tuplestore_puttupleslot(st->replay, slot);
 	}
+	else if (st->replay)
+		st->replay_complete = true;
 
 	error_context_stack = errcb.previous;
 	return slot;
 }
 
-/* Start over: values are evaluated again, since parameters may have changed. */
+/*
+ * Start over.  With no parameter changed and every row kept, replay them;
+ * otherwise evaluate the values again and fetch.
+ */
 void
 cr_rescan_foreign_scan(ForeignScanState *node)
 {
 	CrScanState *st = node->fdw_state;
+
+	if (st->replay && st->replay_complete && node->ss.ps.chgParam == NULL)
+	{
+		tuplestore_rescan(st->replay);
+		st->replaying = true;
+		return;
+	}
+	st->replaying = false;
+	st->replay_complete = false;
+	if (st->replay)
+		tuplestore_clear(st->replay);
 
 	release_json(st);
 	if (st->next_link)
@@ -1023,6 +1066,8 @@ cr_end_foreign_scan(ForeignScanState *node)
 
 	if (st)
 		release_json(st);
+	if (st && st->replay)
+		tuplestore_end(st->replay);
 }
 
 /*
@@ -1036,6 +1081,8 @@ explain_value(Node *expr, CrQualRole role)
 	const char *margin = role == CR_QUAL_TIME_GE ? " - 1 µs" :
 		role == CR_QUAL_TIME_LE ? " + 1 µs" : "";
 
+	if (IsA(expr, Param) && ((Param *) expr)->paramkind == PARAM_EXEC)
+		return "{value of the outer row}";
 	if (IsA(expr, Param) && *margin == '\0')
 		return psprintf("$%d", ((Param *) expr)->paramid);
 	if (IsA(expr, Const) && !((Const *) expr)->constisnull)
@@ -1193,6 +1240,8 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Graph requests", NULL, st->stats.requests, es);
 		ExplainPropertyInteger("Graph pages", NULL, st->stats.pages, es);
 		ExplainPropertyInteger("Graph bytes", NULL, st->stats.bytes, es);
+		if (st->stats.cache_hits > 0)
+			ExplainPropertyInteger("Graph pages from cache", NULL, st->stats.cache_hits, es);
 		if (es->timing)
 			ExplainPropertyFloat("Graph wait", "ms", st->stats.wait_ms, 3, es);
 	}
