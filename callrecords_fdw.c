@@ -31,10 +31,11 @@ void		_PG_init(void);
 PG_FUNCTION_INFO_V1(callrecords_fdw_handler);
 PG_FUNCTION_INFO_V1(callrecords_fdw_validator);
 
-/* libcurl and the cache invalidation callbacks are set up once per backend. */
+/* Settings, libcurl and the cache invalidation callbacks, once per backend. */
 void
 _PG_init(void)
 {
+	cr_define_gucs();
 	cr_http_init();
 }
 
