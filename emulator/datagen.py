@@ -970,7 +970,7 @@ def pstn_day(seed, day, users, beta):
     weekday = (day + 3) % 7 < 5          # 1970-01-01 was a Thursday
     n = (120 + r.i(60)) if weekday else (15 + r.i(25))
     rows = []
-    for t in _day_times(r, day * DAY, n):
+    for idx, t in enumerate(_day_times(r, day * DAY, n)):
         ct = r.ch(_PSTN_CT)
         bot = ct.startswith("ucap")
         u = users[r.i(SMALL_POOL)]
@@ -1002,12 +1002,17 @@ def pstn_day(seed, day, users, beta):
                "operator": "Microsoft" if r.p(0.8) else "Contoso Telecom",
                "callDurationSource": "microsoft" if r.p(0.85) else "operator"}
         if beta:
+            # beta-only columns come from their own random stream, so the /beta rows are the
+            # /v1.0 rows (same ids and values) plus these properties
+            rb = R(seed, "pstn-beta", day, idx)
+            v6 = not bot and rb.p(0.2)
             row["otherPartyCountryCode"] = dest[0]
             row["administrativeUnitInfos"] = [] if bot or not u["au"] else [{"id": a} for a in u["au"]]
-            row["clientLocalIpV4Address"] = "10.%d.%d.%d" % (r.i(256), r.i(256), r.rng(2, 254))
-            row["clientLocalIpV6Address"] = None
-            row["clientPublicIpV4Address"] = "198.51.100.%d" % r.rng(1, 254)
-            row["clientPublicIpV6Address"] = None
+            row["clientLocalIpV4Address"] = None if bot else "10.%d.%d.%d" % (rb.i(256), rb.i(256), rb.rng(2, 254))
+            row["clientLocalIpV6Address"] = "fd00:%x:%x::%x" % (rb.i(65536), rb.i(65536), rb.rng(1, 65535)) \
+                if v6 else None
+            row["clientPublicIpV4Address"] = None if bot else "198.51.100.%d" % rb.rng(1, 254)
+            row["clientPublicIpV6Address"] = "2001:db8:%x::%x" % (rb.i(65536), rb.rng(1, 65535)) if v6 else None
         rows.append((t, row))
     return rows
 
@@ -1017,7 +1022,7 @@ def dr_day(seed, day, users, beta):
     weekday = (day + 3) % 7 < 5
     n = (110 + r.i(70)) if weekday else (10 + r.i(30))
     rows = []
-    for t in _day_times(r, day * DAY, n):
+    for idx, t in enumerate(_day_times(r, day * DAY, n)):
         u = users[r.i(SMALL_POOL)]
         ok = r.p(0.85)
         invite = t - r.rng(500, 6000) * MS
@@ -1045,9 +1050,116 @@ def dr_day(seed, day, users, beta):
                                                       "tll-audiocodes01.adatum.biz")),
                "mediaBypassEnabled": r.p(0.3)}
         if beta:
-            row["userCountryCode"] = "US"
-            row["transferorCorrelationId"] = r.guid() if ct.endswith("Forwarded") else None
-            row["otherPartyCountryCode"] = "US" if r.p(0.8) else r.ch(("DE", "GB", "FR"))
+            rb = R(seed, "dr-beta", day, idx)     # own stream: /beta rows = /v1.0 rows + these
+            row["userCountryCode"] = "US" if rb.p(0.9) else rb.ch(("CA", "GB"))
+            row["transferorCorrelationId"] = rb.guid() if "Forward" in ct else None
+            row["otherPartyCountryCode"] = "US" if rb.p(0.8) else rb.ch(("DE", "GB", "FR"))
             row["administrativeUnitInfos"] = [{"id": a} for a in u["au"]] if u["au"] else []
         rows.append((t3, row))
     return rows
+
+
+# --------------------------------------------------------------------------
+# beta-only logs: SMS, PSTN blocked users, audio-conferencing dial-out report
+
+SMS_DESTS = [("US", "United States", "+1"), ("CA", "Canada", "+1"), ("GB", "United Kingdom", "+44"),
+             ("DE", "Germany", "+49"), ("FR", "France", "+33"), ("IN", "India", "+91")]
+
+
+def _home_user(r, users):
+    """A user of the home tenant (guests don't send SMS or get blocked here)."""
+    while True:
+        u = users[r.i(SMALL_POOL)]
+        if u["tenantId"] == HOME_TENANT:
+            return u
+
+
+def sms_day(seed, day, users, beta=True):
+    """Rows of getSmsLog sent on day: list of (sent ticks, smsLogRow dict).  About 50-80 rows on
+    weekdays and 4-15 on weekends, so any 30-day window has more than 1,000 rows."""
+    r = R(seed, "sms", day)
+    weekday = (day + 3) % 7 < 5
+    n = (50 + r.i(30)) if weekday else (4 + r.i(12))
+    rows = []
+    last_id = None
+    for t in _day_times(r, day * DAY, n):
+        u = _home_user(r, users)
+        outbound = r.p(0.55)
+        dest = SMS_DESTS[0] if r.p(0.8) else r.ch(SMS_DESTS)
+        units = 1 if r.p(0.85) else r.rng(2, 4)
+        tenant_no = "+1425555%04d" % r.i(10000)
+        if dest[2] == "+1":
+            other = "+1%010d" % (2000000000 + r.i(8000000000))
+        else:
+            other = dest[2] + "%09d" % r.i(1000000000)
+        if dest[0] not in ("US", "CA") and r.p(0.7):
+            other = other[:-3] + "***"              # per-country obfuscation of external numbers
+        rate = 0.0 if not outbound else (0.0079 if dest[0] in ("US", "CA") else 0.0519)
+        sms_id = last_id if (last_id is not None and r.p(0.03)) else r.guid()   # smsId is not unique
+        last_id = sms_id
+        row = {"id": r.guid(), "smsId": sms_id,
+               "userId": u["id"], "userPrincipalName": u["upn"], "userDisplayName": u["displayName"],
+               "userCountryCode": "US", "tenantCountryCode": "US",
+               "sourceNumber": tenant_no if outbound else other,
+               "destinationNumber": other if outbound else tenant_no,
+               "sentDateTime": fmt_ticks(t, 7),
+               "callCharge": dec(round(units * rate, 2)), "currency": "USD",
+               "smsType": "sms_out" if outbound else "sms_in",
+               "destinationContext": "International" if outbound and dest[0] != "US" else "Domestic",
+               "destinationName": dest[1] if outbound else "United States",
+               "otherPartyCountryCode": dest[0],
+               "licenseCapability": "MCOSMS1",
+               "smsUnits": units,
+               "administrativeUnitInfos": [{"id": a} for a in u["au"]] if u["au"] else []}
+        rows.append((t, row))
+    return rows
+
+
+BLOCK_REASONS = ["High Overall Usage", "High International Usage", "Suspicious Activity", "Fraud Suspected"]
+
+
+def blocked_day(seed, day, users, beta=True):
+    """Rows of getPstnBlockedUsersLog on day: 0-3 on weekdays, rarely one on weekends."""
+    r = R(seed, "blocked", day)
+    weekday = (day + 3) % 7 < 5
+    n = r.i(4) if weekday else (1 if r.p(0.2) else 0)
+    rows = []
+    for t in _day_times(r, day * DAY, n):
+        u = _home_user(r, users)
+        blocked = r.p(0.65)
+        t3 = trunc_ticks(t, 3)
+        row = {"userId": u["id"], "userPrincipalName": u["upn"], "userDisplayName": u["displayName"],
+               "blockDateTime": fmt_ticks(t3, 3),
+               "userTelephoneNumber": "+1425555%04d" % r.i(10000),
+               "userBlockMode": "Blocked" if blocked else "Unblocked",      # capitalised, as in the docs
+               "blockReason": r.ch(BLOCK_REASONS) if blocked else "Tenant Requested",
+               "remediationId": r.guid()}
+        rows.append((t3, row))
+    return rows
+
+
+def dialout_report(pstn_rows):
+    """Aggregate getPstnCalls rows (dicts, already restricted to the window) of call type conf_out
+    (dial-out from online meetings) into pstnOnlineMeetingDialoutReport rows: one per organizer +
+    usage location + destination context + currency, sorted by userPrincipalName, then the rest."""
+    from decimal import Decimal
+    agg = {}
+    for row in pstn_rows:
+        if row["callType"] != "conf_out":
+            continue
+        key = (row["userPrincipalName"], row["usageCountryCode"], row["destinationContext"], row["currency"])
+        a = agg.get(key)
+        if a is None:
+            a = agg[key] = {"userId": row["userId"], "userPrincipalName": row["userPrincipalName"],
+                            "userDisplayName": row["userDisplayName"], "usageLocation": row["usageCountryCode"],
+                            "destinationContext": row["destinationContext"], "currency": row["currency"],
+                            "totalCalls": 0, "totalCallCharge": Decimal("0.00"), "totalCallSeconds": 0}
+        a["totalCalls"] += 1
+        a["totalCallCharge"] += Decimal(row["charge"][4:]) + Decimal(row["connectionCharge"][4:])
+        a["totalCallSeconds"] += row["duration"]
+    out = []
+    for key in sorted(agg, key=lambda k: tuple("" if x is None else x for x in k)):
+        a = agg[key]
+        a["totalCallCharge"] = "\u0000DEC%s" % a["totalCallCharge"].quantize(Decimal("0.01"))
+        out.append(a)
+    return out

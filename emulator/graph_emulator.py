@@ -29,8 +29,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import datagen as dg                      # noqa: E402
 import odata                              # noqa: E402
+import rawjson                            # noqa: E402
 from odata import ODataError, bad         # noqa: E402
-from store import FIXTURE_ID, DOC_SESSIONS_LINK, Store, dumps   # noqa: E402
+from store import DOC_SESSIONS_LINK, LOG_FUNCS, LOG_FUNC_BY_NAME, Store, dumps   # noqa: E402
 
 GRAPH_CT = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 JSON_CT = "application/json"
@@ -147,7 +148,7 @@ def _fb_malformed(rule, status, ctx, normal, is_token):
 def _fb_not_array(rule, status, ctx, normal, is_token):
     r = normal()
     try:
-        doc = json.loads(r.body)
+        doc = rawjson.loads(r.body)
     except ValueError:
         doc = {}
     if isinstance(doc, dict) and "value" in doc:
@@ -211,7 +212,7 @@ def validate_rule(rule):
 
 def override_next_link(resp, link):
     try:
-        doc = json.loads(resp.body)
+        doc = rawjson.loads(resp.body)
     except ValueError:
         return resp
     if not isinstance(doc, dict):
@@ -387,11 +388,11 @@ def session_json(rec, i, with_segments, select):
         if with_segments:
             return head[:-1] + ',"segments":' + segs + "}"
         return head
-    d = json.loads(head)
+    d = rawjson.loads(head)
     keep = set(select) | {"id"}
     out = {k: v for k, v in d.items() if k in keep}
     if with_segments:
-        out["segments"] = json.loads(segs)
+        out["segments"] = rawjson.loads(segs)
     return dumps(out)
 
 
@@ -429,9 +430,10 @@ def get_record(ctx, rec, q):
     sess_select = exp_sessions["select"] if exp_sessions else None
 
     # the docs example record: serve the fixture texts verbatim for the documented requests
-    if rec.id == FIXTURE_ID and select is None and set(expand) <= {"organizer_v2"}:
+    is_fixture = rec is ctx.state.store.fixture
+    if is_fixture and select is None and set(expand) <= {"organizer_v2"}:
         return Resp(200, rec.verbatim(ctx.ver, rec.text_get), GRAPH_CT)
-    if rec.id == FIXTURE_ID and select is None and list(expand) == ["sessions"] and with_segments \
+    if is_fixture and select is None and list(expand) == ["sessions"] and with_segments \
             and sess_select is None:
         text = rec.verbatim(ctx.ver, rec.text_expanded).replace(
             DOC_SESSIONS_LINK.replace("/v1.0/", "/%s/" % ctx.ver),
@@ -452,10 +454,11 @@ def get_record(ctx, rec, q):
                 parts.append(nav + ("(segments())" if nav == "sessions" and with_segments else "()"))
         ctxfrag = "communications/callRecords" + ("(%s)" % ",".join(parts) if parts else "") + "/$entity"
     out = {"@odata.context": ctx_url(ctx, ctxfrag)}
+    org_ctx = rec.organizer_context(ctx.ver) if hasattr(rec, "organizer_context") else None
     for k, v in fields.items():
         if k == "organizer_v2":
-            out["organizer_v2@odata.context"] = ctx_url(ctx, "communications/callRecords('%s')/organizer_v2/$entity"
-                                                        % rec.id)
+            out["organizer_v2@odata.context"] = org_ctx or ctx_url(
+                ctx, "communications/callRecords('%s')/organizer_v2/$entity" % rec.id)
         out[k] = v
     if "participants_v2" in expand:
         psel = expand["participants_v2"]["select"]
@@ -484,7 +487,7 @@ def list_sessions(ctx, rec, q):
     expand = odata.parse_expand(q.get("$expand"), "session")
     with_segments = "segments" in expand
     offset = odata.read_skiptoken(q.get("$skiptoken"), "s", rec.id)
-    if rec.id == FIXTURE_ID and select is None and offset == 1:
+    if rec is ctx.state.store.fixture and select is None and offset == 1:
         text = rec.text_sessions_seg if with_segments else rec.text_sessions
         return Resp(200, rec.verbatim(ctx.ver, text), GRAPH_CT)
     n = page_size(ctx, rec.page_sessions if rec.page_sessions < SESSIONS_MAX else SESSIONS_MAX)
@@ -515,6 +518,8 @@ def get_organizer(ctx, rec, q):
     odata.check_options(q, {"$select"})
     select = odata.parse_select(q.get("$select"), "participant")
     org = rec.fields().get("organizer_v2")
+    if not isinstance(org, dict):
+        return not_found_record(ctx)
     out = {"@odata.context": ctx_url(ctx, "communications/callRecords('%s')/organizer_v2/$entity" % rec.id)}
     out.update(select_participant(org, select))
     return Resp(200, dumps(out), GRAPH_CT)
@@ -530,7 +535,7 @@ def list_records(ctx, q):
     preds = odata.parse_filter(q.get("$filter"))
     offset = odata.read_skiptoken(q.get("$skiptoken"), "r", "list")
     store = ctx.state.store
-    hs = [h for h in store.all_headers_sorted() if odata.filter_match(h, preds)]
+    hs = [h for h in store.list_headers() if odata.filter_match(h, preds)]
     n = page_size(ctx, RECORDS_MAX)
     end = min(len(hs), offset + n)
     ctxfrag = "communications/callRecords" + ("(%s)" % ",".join(select) if select else "")
@@ -560,32 +565,37 @@ def list_records(ctx, q):
     return Resp(200, dumps(out), GRAPH_CT)
 
 
-_FUNC_RE = re.compile(r"^(?:microsoft\.graph\.callRecords\.)?(getPstnCalls|getDirectRoutingCalls)\((.*)\)$", re.I | re.S)
+_FUNC_RE = re.compile(r"^((?:microsoft\.graph\.callRecords\.)?(getPstnCalls|getDirectRoutingCalls|getSmsLog|"
+                      r"getPstnBlockedUsersLog|getPstnOnlineMeetingDialoutReport))\((.*)\)$", re.I | re.S)
 
 
-def parse_function(seg):
-    """-> (fn 'pstn'|'dr', canonical name as sent, from ticks, to ticks, args text) or None if not a function"""
+def parse_function(seg, ver=None):
+    """-> (fn code 'pstn'|'dr'|'sms'|'blocked'|'dialout', from ticks, to ticks).
+    ver='v1.0' rejects the beta-only functions the way Graph does (400, unknown segment)."""
     m = _FUNC_RE.match(seg)
     if not m:
         return None
-    fname = m.group(1).lower()
-    fn = "pstn" if fname == "getpstncalls" else "dr"
+    fn = LOG_FUNC_BY_NAME[m.group(2).lower()]
+    fname, beta_only = LOG_FUNCS[fn][0], LOG_FUNCS[fn][2]
+    if beta_only and ver == "v1.0":
+        raise bad("Resource not found for the segment '%s'." % m.group(1))
+    argtext = m.group(3)
     args = {}
-    for part in m.group(2).split(","):
+    for part in argtext.split(","):
         k, eq, v = part.partition("=")
         k = k.strip()
         if not eq or not k:
             raise bad("The parameters of function 'microsoft.graph.callRecords.%s' are not valid: '%s'."
-                      % (m.group(1), m.group(2)))
+                      % (fname, argtext))
         args[k.lower()] = v.strip()
     for need in ("fromdatetime", "todatetime"):
         if need not in args:
             raise bad("The parameter '%s' of function 'microsoft.graph.callRecords.%s' is missing."
-                      % ({"fromdatetime": "fromDateTime", "todatetime": "toDateTime"}[need], m.group(1)))
+                      % ({"fromdatetime": "fromDateTime", "todatetime": "toDateTime"}[need], fname))
     extra = set(args) - {"fromdatetime", "todatetime"}
     if extra:
         raise bad("The function 'microsoft.graph.callRecords.%s' has no parameter named '%s'."
-                  % (m.group(1), sorted(extra)[0]))
+                  % (fname, sorted(extra)[0]))
     ticks = []
     for name in ("fromdatetime", "todatetime"):
         v = args[name]
@@ -598,7 +608,7 @@ def parse_function(seg):
 
 
 def log_function(ctx, seg, q):
-    fn, t_from, t_to = parse_function(seg)
+    fn, t_from, t_to = parse_function(seg, ctx.ver)
     odata.check_options(q, {"$skip", "$filter"})      # $filter is accepted and ignored, like Graph
     if t_to < t_from:
         raise bad("The fromDateTime must be earlier than the toDateTime.")
@@ -614,12 +624,19 @@ def log_function(ctx, seg, q):
         except ValueError:
             raise bad("Invalid value for $skip query option found. The $skip query option requires a "
                       "non-negative integer value.")
-    rows = ctx.state.store.log_rows(fn, t_from, t_to, ctx.ver == "beta")
-    page = rows[skip:skip + LOG_ROWS_MAX]
-    typ = "pstnCallLogRow" if fn == "pstn" else "directRoutingLogRow"
+    store = ctx.state.store
+    rows = store.log_rows(fn, t_from, t_to, ctx.ver == "beta")
+    fixed = store.fixed_count(fn, t_from, t_to)
+    typ = LOG_FUNCS[fn][1]
+    if fixed is not None:            # a docs example page: its rows and count, and paging ends
+        page = rows if skip == 0 else []
+        count = fixed if skip == 0 else 0
+    else:
+        page = rows[skip:skip + LOG_ROWS_MAX]
+        count = len(page)
     body = ('{"@odata.context":' + dumps(ctx_url(ctx, "Collection(microsoft.graph.callRecords.%s)" % typ)) +
-            ',"@odata.count":%d,"value":[' % len(page) + ",".join(js for _, js in page) + "]")
-    if skip + LOG_ROWS_MAX < len(rows):
+            ',"@odata.count":%d,"value":[' % count + ",".join(js for _, js in page) + "]")
+    if fixed is None and skip + LOG_ROWS_MAX < len(rows):
         link = "%s/%s/communications/callRecords/%s?$skip=%d" % (ctx.base, ctx.ver, seg, skip + LOG_ROWS_MAX)
         body += ',"@odata.nextLink":' + dumps(link)
     return Resp(200, body + "}", GRAPH_CT)
@@ -694,7 +711,7 @@ def apply_prefs(ctx, resp):
     if resp.status == 200 and resp.ctype == GRAPH_CT:
         if ctx.omit_nulls:
             try:
-                resp.body = dumps(odata.strip_nulls(json.loads(resp.body))).encode("utf-8")
+                resp.body = dumps(odata.strip_nulls(rawjson.loads(resp.body))).encode("utf-8")
                 ctx.applied.append("omit-values=nulls")
             except ValueError:
                 pass
@@ -736,6 +753,45 @@ def control(state, handler, method, path, query, body):
             st.faults = []
             st.latency_ms = st.args.latency_ms
             st.token_lifetime = st.args.token_lifetime
+        st.store.reset_custom()
+        return Resp(200, "ok\n", TEXT_CT)
+    if p == "/records" and method == "GET":
+        return Resp(200, dumps([{"id": rec.id, "listed": listed, "sessions": rec.n,
+                                 "participants_v2": len(rec.participants())}
+                                for rec, listed in st.store.custom.values()]))
+    if p.startswith("/records/") and method in ("PUT", "DELETE"):
+        rid = unquote(p[len("/records/"):])
+        if not rid or "/" in rid:
+            return Resp(400, "error: a record id is needed: /_emulator/records/{id}\n", TEXT_CT)
+        if method == "DELETE":
+            if not st.store.delete_custom(rid):
+                return Resp(404, "error: no custom record %s\n" % rid, TEXT_CT)
+            return Resp(200, "ok\n", TEXT_CT)
+        try:
+            st.store.put_custom(rid, body)
+        except ValueError as e:
+            return Resp(400, "error: %s\n" % e, TEXT_CT)
+        return Resp(200, "ok\n", TEXT_CT)
+    if p == "/function-rows" and method in ("GET", "DELETE"):
+        if method == "DELETE":
+            st.store.delete_func_rows()
+            return Resp(200, "ok\n", TEXT_CT)
+        return Resp(200, dumps({LOG_FUNCS[fn][0]: len(rows) for fn, rows in st.store.func_rows.items()}))
+    if p.startswith("/function-rows/") and method in ("PUT", "DELETE"):
+        name = unquote(p[len("/function-rows/"):])
+        if name.lower().startswith("microsoft.graph.callrecords."):
+            name = name[len("microsoft.graph.callRecords."):]
+        fn = LOG_FUNC_BY_NAME.get(name.lower())
+        if fn is None:
+            return Resp(404, "error: unknown function %s (one of: %s)\n"
+                        % (name, ", ".join(v[0] for v in LOG_FUNCS.values())), TEXT_CT)
+        if method == "DELETE":
+            st.store.delete_func_rows(fn)
+            return Resp(200, "ok\n", TEXT_CT)
+        try:
+            st.store.put_func_rows(fn, body)
+        except ValueError as e:
+            return Resp(400, "error: %s\n" % e, TEXT_CT)
         return Resp(200, "ok\n", TEXT_CT)
     if p == "/config":
         if method == "GET":
@@ -787,7 +843,7 @@ def control(state, handler, method, path, query, body):
         return Resp(200, "ok\n", TEXT_CT)
     if p == "/raw" and method == "GET":
         store = st.store
-        return Resp(200, dumps([store.list_fields(h) for h in store.all_headers_sorted()]))
+        return Resp(200, dumps([store.list_fields(h) for h in store.list_headers()]))
     if p.startswith("/raw/") and method == "GET":
         arg = unquote(p[len("/raw/"):])
         if _FUNC_RE.match(arg):

@@ -258,6 +258,8 @@ def filter_match(h, preds):
         if p[0] == "time":
             _, op, t = p
             v = h["start"]
+            if v is None:           # a custom record without a parseable startDateTime
+                return False
             if op == "ge" and not v >= t:
                 return False
             if op == "gt" and not v > t:
@@ -286,7 +288,8 @@ def read_skiptoken(tok, kind, key):
     try:
         pad = "=" * (-len(tok) % 4)
         raw = base64.urlsafe_b64decode(tok + pad).decode()
-        k, rk, off = raw.split("|")
+        k, _, rest = raw.partition("|")
+        rk, _, off = rest.rpartition("|")     # custom record ids may contain '|'
         off = int(off)
         if k != kind or rk.lower() != key.lower() or off < 0:
             raise ValueError

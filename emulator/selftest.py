@@ -138,11 +138,13 @@ def main():
     t_start = time.time()
     emu = Emu("--seed", "42")
     try:
-        run(emu)
-    except Exception as e:          # report, keep the summary line
-        import traceback
-        traceback.print_exc()
-        check("no unexpected exception", False, repr(e))
+        for part in (run, run_additions):
+            try:
+                part(emu)
+            except Exception as e:          # report, keep the summary line
+                import traceback
+                traceback.print_exc()
+                check("no unexpected exception in %s" % part.__name__, False, repr(e))
     finally:
         rc = emu.stop()
         check("shutdown via control API exits 0", rc == 0, "rc=%r" % rc)
@@ -445,6 +447,298 @@ def run(emu):
         check("determinism: other seed differs", d3 != raw4)
     finally:
         third.stop()
+
+
+NOV = "fromDateTime=2026-11-01T00:00:00Z,toDateTime=2026-12-01T00:00:00Z"
+CR = "/%s/communications/callRecords"
+
+
+def collect_rows(emu, url):
+    """Follow a log function's pages -> (rows, counts, nextLinks, raw bodies)."""
+    rows, counts, links, bodies = [], [], [], []
+    while url:
+        st, h, b = emu.get(url)
+        assert st == 200, (url, st, b[:300])
+        doc = json.loads(b)
+        bodies.append(b)
+        rows += doc["value"]
+        counts.append(doc["@odata.count"])
+        url = doc.get("@odata.nextLink")
+        if url:
+            links.append(url)
+    return rows, counts, links, bodies
+
+
+def run_additions(emu):
+    """Beta-only functions and columns, docs fixtures of the list/function examples,
+    custom records and function rows (control API)."""
+    emu.reset()
+    emu.login()
+
+    # ---------------------------------------------------------------- beta-only functions
+    url = CR % "beta" + "/getSmsLog(%s)" % NOV
+    rows, counts, links, bodies = collect_rows(emu, url)
+    st, oracle = emu.getj("/_emulator/raw/getSmsLog(%s)" % NOV, auth=False)
+    check("getSmsLog: > 1000 rows in November, pages of 1000, count = page size",
+          len(rows) > 1000 and len(counts) >= 2 and counts[0] == 1000 and counts[-1] == len(rows) - 1000 * (len(counts) - 1),
+          "%d rows %s" % (len(rows), counts))
+    check("getSmsLog: nextLink with $skip, pages equal oracle", links and links[0] == emu.base + url + "?$skip=1000"
+          and rows == oracle, str(links))
+    sms_keys = ["id", "smsId", "userId", "userPrincipalName", "userDisplayName", "userCountryCode",
+                "tenantCountryCode", "sourceNumber", "destinationNumber", "sentDateTime", "callCharge", "currency",
+                "smsType", "destinationContext", "destinationName", "otherPartyCountryCode", "licenseCapability",
+                "smsUnits", "administrativeUnitInfos"]
+    check("getSmsLog: smsLogRow + callLogRow properties", all(list(r) == sms_keys for r in rows) and
+          {r["smsType"] for r in rows} == {"sms_in", "sms_out"} and
+          any(r["administrativeUnitInfos"] for r in rows) and
+          all(NOV[13:23] <= r["sentDateTime"][:10] < "2026-12-01" for r in rows), str(rows[0]))
+    check("getSmsLog: callCharge is a JSON decimal", re.search(rb'"callCharge":\d+\.\d\d,', bodies[0]) is not None)
+    st, doc = emu.getj(CR % "beta" + "/microsoft.graph.callRecords.getSmsLog(fromDateTime=2026-11-03,"
+                       "toDateTime=2026-11-04)")
+    check("getSmsLog: qualified name and bare dates", st == 200 and doc["value"] and "@odata.nextLink" not in doc and
+          doc["@odata.context"].endswith("/beta/$metadata#Collection(microsoft.graph.callRecords.smsLogRow)"))
+    for fname in ("getSmsLog", "microsoft.graph.callRecords.getPstnBlockedUsersLog",
+                  "getPstnOnlineMeetingDialoutReport"):
+        st, doc = emu.getj(CR % "v1.0" + "/%s(%s)" % (fname, NOV))
+        check("v1.0 %s -> 400 BadRequest, unknown segment" % fname, st == 400 and
+              doc["error"]["code"] == "BadRequest" and
+              doc["error"]["message"] == "Resource not found for the segment '%s'." % fname, str(doc))
+    st, doc = emu.getj(CR % "beta" + "/getSmsLog(fromDateTime=2026-06-01T00:00:00Z,toDateTime=2026-11-01T00:00:00Z)")
+    check("getSmsLog: window > 90 days -> 406", st == 406 and doc["error"]["code"] == "NotAcceptable")
+
+    brows, counts, links, bodies = collect_rows(emu, CR % "beta" + "/getPstnBlockedUsersLog(%s)" % NOV)
+    check("getPstnBlockedUsersLog: rows in docs key order, capitalised userBlockMode", brows and not links and
+          counts == [len(brows)] and all(list(r) == ["userId", "userPrincipalName", "userDisplayName",
+                                                     "blockDateTime", "userTelephoneNumber", "userBlockMode",
+                                                     "blockReason", "remediationId"] for r in brows) and
+          {r["userBlockMode"] for r in brows} == {"Blocked", "Unblocked"} and
+          all("2026-11-01" <= r["blockDateTime"][:10] < "2026-12-01" for r in brows), str(brows[:1]))
+    drows, counts, links, bodies = collect_rows(emu, CR % "beta" + "/getPstnOnlineMeetingDialoutReport(%s)" % NOV)
+    st, pstn = emu.getj("/_emulator/raw/getPstnCalls(%s)" % NOV, auth=False)
+    agg = {}
+    for r in pstn:
+        if r["callType"] == "conf_out":
+            a = agg.setdefault((r["userId"], r["usageCountryCode"], r["destinationContext"], r["currency"]),
+                               [0, 0, 0])
+            a[0] += 1
+            a[1] += r["duration"]
+            a[2] += round((r["charge"] + r["connectionCharge"]) * 100)
+    got = {(r["userId"], r["usageLocation"], r["destinationContext"], r["currency"]):
+           [r["totalCalls"], r["totalCallSeconds"], round(r["totalCallCharge"] * 100)] for r in drows}
+    check("getPstnOnlineMeetingDialoutReport: one row per organizer/location/context/currency of the conf_out "
+          "PSTN calls", drows and 20 < len(drows) < 1000 and got == agg and len(got) == len(drows) and
+          list(drows[0]) == ["userId", "userPrincipalName", "userDisplayName", "usageLocation", "destinationContext",
+                             "currency", "totalCalls", "totalCallCharge", "totalCallSeconds"], str(drows[:1]))
+    check("dial-out report: totalCallCharge is a JSON decimal", re.search(rb'"totalCallCharge":\d+\.\d\d,', bodies[0])
+          is not None)
+
+    # ---------------------------------------------------------------- beta-only columns
+    v1, _, _, _ = collect_rows(emu, CR % "v1.0" + "/getPstnCalls(fromDateTime=2026-11-02T00:00:00Z,"
+                                                  "toDateTime=2026-11-03T00:00:00Z)")
+    b1, _, _, _ = collect_rows(emu, CR % "beta" + "/getPstnCalls(fromDateTime=2026-11-02T00:00:00Z,"
+                                                  "toDateTime=2026-11-03T00:00:00Z)")
+    extra = ["otherPartyCountryCode", "administrativeUnitInfos", "clientLocalIpV4Address", "clientLocalIpV6Address",
+             "clientPublicIpV4Address", "clientPublicIpV6Address"]
+    check("pstn: /beta rows = /v1.0 rows + the 6 beta columns", v1 and len(v1) == len(b1) and
+          all(list(b.items())[:len(a)] == list(a.items()) and list(b)[len(a):] == extra for a, b in zip(v1, b1)) and
+          not any(k in a for a in v1 for k in extra))
+    v1, _, _, _ = collect_rows(emu, CR % "v1.0" + "/getDirectRoutingCalls(fromDateTime=2026-11-02T00:00:00Z,"
+                                                  "toDateTime=2026-11-03T00:00:00Z)")
+    b1, _, _, _ = collect_rows(emu, CR % "beta" + "/getDirectRoutingCalls(fromDateTime=2026-11-02T00:00:00Z,"
+                                                  "toDateTime=2026-11-03T00:00:00Z)")
+    extra = ["userCountryCode", "transferorCorrelationId", "otherPartyCountryCode", "administrativeUnitInfos"]
+    check("direct routing: /beta rows = /v1.0 rows + the 4 beta columns", v1 and len(v1) == len(b1) and
+          all(list(b.items())[:len(a)] == list(a.items()) and list(b)[len(a):] == extra for a, b in zip(v1, b1)) and
+          any(b["transferorCorrelationId"] for b in b1))
+
+    # ---------------------------------------------------------------- docs examples: functions and list
+    def fixture(name):
+        with open(os.path.join(FIXTURES, name), encoding="utf-8") as fh:
+            return fh.read()
+
+    def compact_values(text):
+        """The fixture's value rows as compact JSON text, numbers as written."""
+        return [re.sub(r'"@NUM@([^"]*)@"', r"\1", json.dumps(r, separators=(",", ":"), ensure_ascii=False))
+                for r in json.loads(text, parse_float=lambda x: "@NUM@%s@" % x)["value"]]
+
+    for fname, fx in (("getPstnCalls", "v1-getpstncalls.json"), ("getDirectRoutingCalls", "v1-getdirectroutingcalls.json")):
+        want_rows = compact_values(fixture(fx))
+        for ver, args in (("v1.0", "fromDateTime=2019-11-01T00:00:00Z,toDateTime=2019-12-01T00:00:00Z"),
+                          ("v1.0", "fromDateTime=2019-11-01,toDateTime=2019-12-01"),
+                          ("beta", "fromDateTime=2019-11-01,toDateTime=2019-12-01")):
+            st, h, b = emu.get(CR % ver + "/%s(%s)" % (fname, args))
+            doc = json.loads(b)
+            check("docs window %s %s (%s): fixture rows verbatim, count 1000, no nextLink" % (ver, fname, args[13:23]),
+                  st == 200 and doc["@odata.count"] == 1000 and "@odata.nextLink" not in doc and
+                  b.decode().endswith(',"value":[' + ",".join(want_rows) + "]}") and
+                  doc["value"] == json.loads(fixture(fx))["value"], b[:300])
+    st, h, b = emu.get(CR % "v1.0" + "/getPstnCalls(fromDateTime=2019-11-01,toDateTime=2019-12-01)")
+    check("docs window: charge keeps the text 0.00", b'"charge":0.00,' in b)
+
+    listfx = json.loads(fixture("v1-list-callrecords.json"))
+    for item in listfx["value"]:
+        rid = item["id"]
+        st, h, b = emu.get(CR % "v1.0" + "/" + rid)
+        doc = json.loads(b)
+        ctxv = doc.pop("@odata.context", None)
+        check("docs list record %s: GET = fixture object + @odata.context" % rid[:8], st == 200 and doc == item and
+              list(doc) == list(item) and ctxv == emu.base + "/v1.0/$metadata#communications/callRecords/$entity" and
+              list(json.loads(b)) == ["@odata.context"] + list(item), b[:300])
+        st, doc = emu.getj(CR % "v1.0" + "/%s?$expand=sessions($expand=segments)" % rid)
+        st2, doc2 = emu.getj(CR % "beta" + "/%s?$expand=participants_v2" % rid)
+        st3, page = emu.getj(CR % "v1.0" + "/%s/sessions?$expand=segments" % rid)
+        check("docs list record %s: sessions [], participants_v2 [], /sessions empty" % rid[:8],
+              doc["sessions"] == [] and "sessions@odata.nextLink" not in doc and doc2["participants_v2"] == [] and
+              "/beta/" in doc2["organizer_v2@odata.context"] and page["value"] == [] and
+              {k: v for k, v in doc.items() if "@" not in k and k != "sessions"} ==
+              {k: v for k, v in item.items() if "@" not in k})
+        st, raw = emu.getj("/_emulator/raw/" + rid, auth=False)
+        check("docs list record %s: /_emulator/raw" % rid[:8], st == 200 and raw["sessions"] == [] and
+              raw["participants_v2"] == [] and raw["organizer_v2"] == item["organizer_v2"])
+    st, raw_list = emu.getj("/_emulator/raw", auth=False)
+    check("docs list records are not in the list", len(raw_list) == 50 and
+          not {r["id"] for r in raw_list} & {i["id"] for i in listfx["value"]})
+
+    # ---------------------------------------------------------------- custom records
+    cid = "c0570000-0000-4000-8000-00000000c001"
+    seg = {"startDateTime": "2026-11-10T10:00:00Z", "endDateTime": "2026-11-10T10:05:00Z", "id": "seg",
+           "caller": None, "callee": None, "failureInfo": None,
+           "media": [{"label": "main-audio", "callerNetwork": None, "calleeNetwork": None, "callerDevice": None,
+                      "calleeDevice": None, "streams": [{"streamId": "1", "streamDirection": "callerToCallee",
+                                                          "averageJitter": "@JITTER@", "packetUtilization": "@BIG@",
+                                                          "averagePacketLossRate": "@HUGE@",
+                                                          "maxPacketLossRate": "@STR@",
+                                                          "averageRatioOfConcealedSamples": "@DEC@"}]}]}
+    sessions = []
+    for i in range(70):
+        s_ = {"id": "5e55c001-0000-4000-8000-%012d" % i, "modalities": ["audio"], "isTest": False,
+              "startDateTime": "2026-11-10T10:00:00Z", "endDateTime": "2026-11-10T10:05:00Z",
+              "caller": None, "callee": None, "failureInfo": None, "segments": [dict(seg, id="5e69c001-%d" % i)]}
+        sessions.append(s_)
+    parts = [{"id": "p%03d" % i, "identity": {"user": {"id": "p%03d" % i, "displayName": "P %d" % i,
+                                                        "tenantId": None}}} for i in range(140)]
+    rec = {"version": 3, "type": "groupCall", "modalities": ["audio"], "lastModifiedDateTime": "2026-11-10T11:00:00Z",
+           "startDateTime": "2026-11-10T10:00:00.5Z", "endDateTime": "2026-11-10T10:05:00Z", "id": cid,
+           "joinWebUrl": None, "organizer": None,
+           "organizer_v2": {"id": "p000", "identity": {"user": {"id": "p000", "displayName": "P 0", "tenantId": None}}},
+           "participants_v2": parts, "sessions": sessions}
+    body = json.dumps(rec).replace('"@JITTER@"', '"-PT0.5S"').replace('"@BIG@"', "4294967296").replace(
+        '"@HUGE@"', "1e400").replace('"@STR@"', '"12"').replace('"@DEC@"', "0.10")
+    r = emu.req("PUT", "/_emulator/records/" + cid, body, auth=False)
+    check("custom record: PUT -> ok", r[0] == 200 and r[2] == b"ok\n", r[2])
+    url = emu.base + CR % "v1.0" + "/%s?$expand=sessions($expand=segments)" % cid
+    st, h, b = emu.get(url)
+    check("custom record: values keep their JSON text", st == 200 and b'"averageJitter":"-PT0.5S"' in b and
+          b'"packetUtilization":4294967296' in b and b'"averagePacketLossRate":1e400' in b and
+          b'"maxPacketLossRate":"12"' in b and b'"averageRatioOfConcealedSamples":0.10' in b and
+          b'"version":3' in b and b'"startDateTime":"2026-11-10T10:00:00.5Z"' in b, b[:200])
+    emu.reset()          # removes the custom record; it is uploaded again below
+    st, doc = emu.getj(CR % "v1.0" + "/" + cid)
+    check("custom record: POST /_emulator/reset removes it", st == 404 and doc["error"]["code"] == "NotFound")
+    emu.req("PUT", "/_emulator/records/" + cid, body, auth=False)
+    n_before = len(emu.log().splitlines())
+    got, urls = collect_sessions(emu, url)
+    log = emu.log().splitlines()[n_before:]
+    st, h, rawb = emu.get("/_emulator/raw/" + cid, auth=False)
+    raw_doc = json.loads(rawb)
+    check("custom record: 60 inline + nextLink to /sessions (10), equal to raw", len(got) == 70 and len(urls) == 2 and
+          len(log) == 2 and "/%s/sessions?$expand=segments&$skiptoken=" % cid in urls[1] and
+          got == raw_doc["sessions"] and [x["id"] for x in got] == [x["id"] for x in sessions], str(urls))
+    check("custom record: raw keeps the texts, listed/sessions shape", b'"packetUtilization":4294967296' in rawb and
+          b"1e400" in rawb and raw_doc["participants_v2"] == parts and "listed" not in raw_doc)
+    st, doc = emu.getj(CR % "v1.0" + "/%s?$expand=sessions" % cid)
+    check("custom record: $expand=sessions without segments", len(doc["sessions"]) == 60 and
+          all("segments" not in x for x in doc["sessions"]) and "$expand" not in doc["sessions@odata.nextLink"])
+    st, doc = emu.getj(CR % "v1.0" + "/%s?$expand=participants_v2" % cid)
+    st2, page = emu.getj(doc["participants_v2@odata.nextLink"])
+    check("custom record: participants_v2 130 + 10", len(doc["participants_v2"]) == 130 and len(page["value"]) == 10
+          and doc["participants_v2"] + page["value"] == parts and "@odata.nextLink" not in page)
+    st, doc = emu.getj(CR % "v1.0" + "/%s?$select=id,version" % cid)
+    check("custom record: $select", sorted(k for k in doc if not k.startswith("@")) == ["id", "version"])
+    st, h, b = emu.get(CR % "beta" + "/%s/sessions?$select=id,isTest&$expand=segments" % cid,
+                       headers={"Prefer": "odata.maxpagesize=5"})
+    doc = json.loads(b)
+    check("custom record: /sessions with $select, Prefer maxpagesize", len(doc["value"]) == 5 and
+          list(doc["value"][0]) == ["id", "isTest", "segments"] and b"1e400" in b and "@odata.nextLink" in doc)
+    st, h, b = emu.get(url, headers={"Prefer": "omit-values=nulls"})
+    check("custom record: omit-values=nulls keeps number texts", st == 200 and b"1e400" in b and
+          b"4294967296" in b and b'"caller"' not in b)
+    st, lst = emu.getj("/_emulator/raw", auth=False)
+    check("custom record: not listed by default", cid not in {r["id"] for r in lst})
+    st, h, b = emu.get(CR % "v1.0" + "/" + cid + "/organizer_v2")
+    check("custom record: organizer_v2", st == 200 and json.loads(b)["id"] == "p000")
+
+    listed = dict(json.loads(body), listed=True)
+    listed_body = json.dumps(listed).replace("Infinity", "1e400")
+    r = emu.req("PUT", "/_emulator/records/" + cid, listed_body, auth=False)
+    allrecs, nxt = [], CR % "v1.0"
+    while nxt:
+        st, doc = emu.getj(nxt)
+        allrecs += doc["value"]
+        nxt = doc.get("@odata.nextLink")
+    ids = [x["id"] for x in allrecs]
+    starts = [x["startDateTime"] for x in allrecs]
+    mine = [x for x in allrecs if x["id"] == cid]
+    check("custom record listed: in the list, sorted by startDateTime, no 'listed' key", r[0] == 200 and
+          len(allrecs) == 51 and len(mine) == 1 and "listed" not in mine[0] and "sessions" not in mine[0] and
+          "participants_v2" not in mine[0] and list(mine[0])[0] == "id" and
+          starts.index("2026-11-10T10:00:00.5Z") == ids.index(cid) and
+          all(a[:19] <= b_[:19] for a, b_ in zip(starts, starts[1:])), str(mine[:1])[:300])
+    st, doc = emu.getj(CR % "v1.0" + "?$filter=participants_v2/any(p:p/id%20eq%20'p139')")
+    st2, doc2 = emu.getj(CR % "v1.0" + "?$filter=startDateTime%20ge%202026-11-10T10:00:00Z%20and%20"
+                         "startDateTime%20lt%202026-11-10T10:00:01Z")
+    check("custom record listed: filterable", [x["id"] for x in doc["value"]] == [cid] and
+          cid in [x["id"] for x in doc2["value"]])
+    st, raw_all = emu.getj("/_emulator/raw", auth=False)
+    check("custom record listed: in /_emulator/raw list", [x["id"] for x in raw_all] == ids)
+    r = emu.req("DELETE", "/_emulator/records/" + cid, auth=False)
+    st, doc = emu.getj(CR % "v1.0" + "/" + cid)
+    r2 = emu.req("DELETE", "/_emulator/records/" + cid, auth=False)
+    st3, lst = emu.getj("/_emulator/raw", auth=False)
+    check("custom record: DELETE -> ok, then 404 and gone from the list", r[0] == 200 and r[2] == b"ok\n" and
+          st == 404 and r2[0] == 404 and len(lst) == 50)
+    r = emu.req("PUT", "/_emulator/records/x1", "[1,2]", auth=False)
+    r2 = emu.req("PUT", "/_emulator/records/x1", '{"id": "other"}', auth=False)
+    r3 = emu.req("PUT", "/_emulator/records/x1", '{"sessions": {"a": 1}}', auth=False)
+    r4 = emu.req("PUT", "/_emulator/records/x1", '{"id": ', auth=False)
+    check("custom record: bad bodies -> 400", [x[0] for x in (r, r2, r3, r4)] == [400] * 4)
+    # a tiny record without participants and with an unparseable start, listed
+    r = emu.req("PUT", "/_emulator/records/x1", '{"startDateTime": "not a date", "listed": true, '
+                '"sessions": [{"id": "s", "segments": []}]}', auth=False)
+    st, doc = emu.getj(CR % "v1.0" + "/x1?$expand=sessions($expand=segments),participants_v2")
+    st2, lst = emu.getj(CR % "v1.0")
+    st3, flt = emu.getj(CR % "v1.0" + "?$filter=startDateTime%20ge%202000-01-01T00:00:00Z")
+    check("custom record: minimal record, unparseable start sorts first and never matches a date filter",
+          r[0] == 200 and st == 200 and doc["id"] == "x1" and doc["sessions"] == [{"id": "s", "segments": []}] and
+          doc["participants_v2"] == [] and lst["value"][0]["id"] == "x1" and
+          "x1" not in [x["id"] for x in flt["value"]], str(doc)[:300])
+    emu.reset()
+    st, doc = emu.getj(CR % "v1.0" + "/x1")
+    check("reset removes every custom record", st == 404)
+
+    # ---------------------------------------------------------------- function rows
+    rows = ['{"id":"r%04d","charge":0.10,"duration":4294967296,"big":1e400,"s":"12"}' % i for i in range(1001)]
+    r = emu.req("PUT", "/_emulator/function-rows/getPstnCalls", "[" + ",".join(rows) + "]", auth=False)
+    got, counts, links, bodies = collect_rows(emu, CR % "v1.0" + "/getPstnCalls(fromDateTime=2030-01-01,"
+                                                                 "toDateTime=2030-01-02)")
+    check("function rows: any window, paged 1000 + 1, verbatim", r[0] == 200 and r[2] == b"ok\n" and
+          counts == [1000, 1] and len(got) == 1001 and
+          bodies[0].decode().split(',"value":[', 1)[1].startswith(",".join(rows[:1000]) + "]") and
+          bodies[1].decode().endswith('"value":[' + rows[1000] + "]}"), str(counts))
+    st, doc = emu.getj(CR % "v1.0" + "/getPstnCalls(fromDateTime=2019-11-01,toDateTime=2019-12-01)")
+    check("function rows win over the docs window", doc["@odata.count"] == 1000 and doc["value"][0]["id"] == "r0000")
+    r = emu.req("PUT", "/_emulator/function-rows/getSmsLog", '[{"smsId":"x","callCharge":1.50}]', auth=False)
+    st, h, b = emu.get(CR % "beta" + "/getSmsLog(%s)" % NOV)
+    st2, doc2 = emu.getj(CR % "v1.0" + "/getSmsLog(%s)" % NOV)
+    check("function rows: getSmsLog replaced (beta), still 400 on v1.0", st == 200 and
+          b.endswith(b'"@odata.count":1,"value":[{"smsId":"x","callCharge":1.50}]}') and st2 == 400)
+    r = emu.req("PUT", "/_emulator/function-rows/getNothing", "[]", auth=False)
+    r2 = emu.req("PUT", "/_emulator/function-rows/getSmsLog", "{}", auth=False)
+    check("function rows: unknown function 404, non-array 400", r[0] == 404 and r2[0] == 400)
+    emu.reset()
+    st, doc = emu.getj(CR % "v1.0" + "/getPstnCalls(fromDateTime=2026-11-02,toDateTime=2026-11-03)")
+    check("reset restores generated function rows", st == 200 and doc["value"] and
+          not doc["value"][0]["id"].startswith("r0"))
 
 
 if __name__ == "__main__":

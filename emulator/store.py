@@ -8,6 +8,7 @@ import threading
 from collections import OrderedDict
 
 import datagen as dg
+import rawjson
 
 FIXTURE_ID = "e523d2ed-2966-4b6b-925b-754a88034cc5"
 FIXTURE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
@@ -15,9 +16,26 @@ DOC_SESSIONS_LINK = ("https://graph.microsoft.com/v1.0/$metadata#communications/
                      "')/sessions?$expand=segments&$skiptoken=abc")
 _NEXTLINK_TAIL_RE = re.compile(r',\s*"@odata\.nextLink"\s*:\s*"[^"]*"')
 
+# docs examples of the list and function endpoints (fixtures/v1-*.json)
+DOC_LIST_FILE = "v1-list-callrecords.json"
+DOC_FN_FILES = {"pstn": "v1-getpstncalls.json", "dr": "v1-getdirectroutingcalls.json"}
+DOC_FN_WINDOW = (dg.ticks_of("2019-11-01T00:00:00Z"), dg.ticks_of("2019-12-01T00:00:00Z"))
+
+# log functions: code -> (name, row type, beta only)
+LOG_FUNCS = {
+    "pstn": ("getPstnCalls", "pstnCallLogRow", False),
+    "dr": ("getDirectRoutingCalls", "directRoutingLogRow", False),
+    "sms": ("getSmsLog", "smsLogRow", True),
+    "blocked": ("getPstnBlockedUsersLog", "pstnBlockedUsersLogRow", True),
+    "dialout": ("getPstnOnlineMeetingDialoutReport", "pstnOnlineMeetingDialoutReport", True),
+}
+LOG_FUNC_BY_NAME = {v[0].lower(): k for k, v in LOG_FUNCS.items()}
+_DAY_GEN = {"pstn": dg.pstn_day, "dr": dg.dr_day, "sms": dg.sms_day, "blocked": dg.blocked_day}
+
 
 def dumps(obj):
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    """Compact UTF-8 JSON.  Values parsed with rawjson.loads come back as their original text."""
+    return rawjson.restore(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
 
 
 class LRU:
@@ -120,6 +138,92 @@ class FixtureRecord:
         return text
 
 
+def _is_annotation(key):
+    return key.startswith("@") or "@odata." in key
+
+
+def _load_fixture(name):
+    with open(os.path.join(FIXTURE_DIR, name), encoding="utf-8") as fh:
+        return fh.read()
+
+
+class CustomRecord:
+    """A record given as a whole: uploaded with PUT /_emulator/records/{id}, or one of the two
+    records of the docs' list example.  Built from rawjson.loads output, so every value is
+    served with the JSON text it was given in.  Sessions are kept as (session without
+    segments, segments array) JSON fragments like generated ones; pages of 60 and 130."""
+    page_sessions = 60
+
+    def __init__(self, rid, doc, org_ctx=None, start=None, participant_ids=()):
+        self.id = rid
+        self.org_ctx = org_ctx          # fixed organizer_v2@odata.context text (docs list records)
+        self.start = start              # startDateTime ticks or None
+        self.participant_ids = list(participant_ids)
+        self._fields = {k: v for k, v in doc.items()
+                        if k not in ("sessions", "participants_v2") and not _is_annotation(k)}
+        self._frags = []
+        for sess in doc.get("sessions") or []:
+            sess = dict(sess)
+            segs = sess.pop("segments", None)
+            self._frags.append((dumps(sess), dumps(segs if segs is not None else [])))
+        self.n = len(self._frags)
+        self._participants = list(doc.get("participants_v2") or [])
+
+    def fields(self):
+        return dict(self._fields)
+
+    def list_fields(self):
+        f = {"id": self._fields.get("id", self.id)}
+        f.update((k, v) for k, v in self._fields.items() if k != "id")
+        return f
+
+    def frag(self, i):
+        return self._frags[i]
+
+    def participants(self):
+        return self._participants
+
+    def organizer_context(self, ver):
+        if self.org_ctx is None:
+            return None
+        return self.org_ctx.replace("https://graph.microsoft.com/v1.0/", "https://graph.microsoft.com/%s/" % ver)
+
+    def header(self):
+        return {"id": self.id, "start": self.start, "participant_ids": self.participant_ids, "rec": self}
+
+
+def parse_custom_record(rid, body):
+    """PUT /_emulator/records/{id} body -> (CustomRecord, listed).  ValueError on a bad body."""
+    text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
+    plain = json.loads(text)
+    if not isinstance(plain, dict):
+        raise ValueError("the body must be a JSON object (a callRecord)")
+    raw = rawjson.loads(text)
+    listed = plain.pop("listed", False)
+    raw.pop("listed", None)
+    if not isinstance(listed, bool):
+        raise ValueError("'listed' must be true or false")
+    bid = plain.get("id")
+    if bid is not None and (not isinstance(bid, str) or bid.lower() != rid.lower()):
+        raise ValueError("the id in the body (%r) differs from the id in the path (%s)" % (bid, rid))
+    if "id" not in raw:
+        raw = dict([("id", rid)] + list(raw.items()))
+    sessions = plain.get("sessions")
+    if sessions is not None:
+        if not isinstance(sessions, list) or not all(isinstance(x, dict) for x in sessions):
+            raise ValueError("'sessions' must be an array of session objects")
+        for i, x in enumerate(sessions):
+            if x.get("segments") is not None and not isinstance(x["segments"], list):
+                raise ValueError("'segments' of session %d must be an array" % i)
+    parts = plain.get("participants_v2")
+    if parts is not None and (not isinstance(parts, list) or not all(isinstance(x, dict) for x in parts)):
+        raise ValueError("'participants_v2' must be an array of participant objects")
+    sdt = plain.get("startDateTime")
+    start = dg.ticks_of(sdt) if isinstance(sdt, str) else None
+    pids = [p["id"] for p in parts or [] if isinstance(p.get("id"), str)]
+    return CustomRecord(rid, raw, None, start, pids), listed
+
+
 class Store:
     def __init__(self, seed, nrec):
         self.seed = seed
@@ -131,6 +235,61 @@ class Store:
         self._days = LRU(256)
         self._sorted = None
         self.fixture = FixtureRecord()
+        self._dialout = LRU(16)
+        self.lock = threading.Lock()
+        self.custom = {}              # lower id -> (CustomRecord, listed); replaced, never mutated
+        self.func_rows = {}           # fn code -> [row json]; replaced, never mutated
+        # the docs' list example: two records served by GET {id}, not part of the list
+        self.doclist = {}
+        for item in rawjson.loads(_load_fixture(DOC_LIST_FILE))["value"]:
+            rid = item["id"]
+            self.doclist[rid.lower()] = CustomRecord(rid, item, org_ctx=item.get("organizer_v2@odata.context"))
+        # the docs' getPstnCalls / getDirectRoutingCalls examples: (@odata.count, [(0, row json)])
+        self.doc_fn = {}
+        for fn, name in DOC_FN_FILES.items():
+            doc = rawjson.loads(_load_fixture(name))
+            self.doc_fn[fn] = (int(rawjson.value(doc["@odata.count"])), [(0, dumps(r)) for r in doc["value"]])
+
+    # ---- custom records and function rows (control API)
+    def put_custom(self, rid, body):
+        rec, listed = parse_custom_record(rid, body)
+        with self.lock:
+            d = dict(self.custom)
+            d[rid.lower()] = (rec, listed)
+            self.custom = d
+
+    def delete_custom(self, rid):
+        with self.lock:
+            if rid.lower() not in self.custom:
+                return False
+            d = dict(self.custom)
+            del d[rid.lower()]
+            self.custom = d
+            return True
+
+    def put_func_rows(self, fn, body):
+        text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
+        if not isinstance(json.loads(text), list):
+            raise ValueError("the body must be a JSON array of rows")
+        rows = [dumps(r) for r in rawjson.loads(text)]
+        with self.lock:
+            d = dict(self.func_rows)
+            d[fn] = rows
+            self.func_rows = d
+
+    def delete_func_rows(self, fn=None):
+        with self.lock:
+            d = dict(self.func_rows)
+            if fn is None:
+                d.clear()
+            else:
+                d.pop(fn, None)
+            self.func_rows = d
+
+    def reset_custom(self):
+        with self.lock:
+            self.custom = {}
+            self.func_rows = {}
 
     # ---- records
     def header(self, k):
@@ -142,6 +301,12 @@ class Store:
         return h
 
     def record(self, rid):
+        c = self.custom.get(rid.lower())
+        if c is not None:
+            return c[0]
+        d = self.doclist.get(rid.lower())
+        if d is not None:
+            return d
         if rid.lower() == FIXTURE_ID:
             return self.fixture
         k = dg.record_number(rid)
@@ -157,21 +322,54 @@ class Store:
             self._sorted = hs
         return self._sorted
 
+    def list_headers(self):
+        """What the list endpoint shows: the generated records plus the custom records uploaded
+        with "listed": true (a custom record replaces a generated one with the same id), ordered
+        by startDateTime (unparseable ones first), then id."""
+        hs = self.all_headers_sorted()
+        custom = self.custom
+        if not custom:
+            return hs
+        out = [h for h in hs if h["id"].lower() not in custom]
+        out.extend(rec.header() for rec, listed in custom.values() if listed)
+        out.sort(key=lambda h: (-1 if h["start"] is None else h["start"], h["id"]))
+        return out
+
     def list_fields(self, h):
+        if "rec" in h:
+            return h["rec"].list_fields()
         return dg.record_fields(h, self.users, "list")
 
     # ---- PSTN / direct routing
     def day_rows(self, fn, day, beta):
         def make():
-            gen = dg.pstn_day if fn == "pstn" else dg.dr_day
+            gen = _DAY_GEN[fn]
             out = []
             for t, row in gen(self.seed, day, self.users, beta):
                 out.append((t, dg.DEC_RE.sub(r"\1", dumps(row))))
             return out
         return self._days.get((fn, day, beta), make)
 
+    def fixed_count(self, fn, t_from, t_to):
+        """@odata.count of a docs example page (getPstnCalls / getDirectRoutingCalls for
+        2019-11-01..2019-12-01), or None when the rows are paged normally."""
+        if fn in self.doc_fn and fn not in self.func_rows and (t_from, t_to) == DOC_FN_WINDOW:
+            return self.doc_fn[fn][0]
+        return None
+
     def log_rows(self, fn, t_from, t_to, beta):
-        """(start ticks, row json) in the window; PSTN: to inclusive, DR: to exclusive."""
+        """(start ticks, row json) in the window; to inclusive, except for direct routing.
+        Rows set with PUT /_emulator/function-rows/{name} win for any window; the docs window
+        2019-11-01..2019-12-01 of getPstnCalls / getDirectRoutingCalls gives the docs rows."""
+        over = self.func_rows.get(fn)
+        if over is not None:
+            return [(0, js) for js in over]
+        if fn in self.doc_fn and (t_from, t_to) == DOC_FN_WINDOW:
+            return list(self.doc_fn[fn][1])
+        if fn == "dialout":
+            return self.dialout_rows(t_from, t_to)
+        if fn in ("sms", "blocked"):
+            beta = True
         out = []
         d0, d1 = t_from // dg.DAY, t_to // dg.DAY
         for day in range(d0, d1 + 1):
@@ -182,3 +380,11 @@ class Store:
                     continue
                 out.append((t, js))
         return out
+
+    def dialout_rows(self, t_from, t_to):
+        def make():
+            rows = []
+            for day in range(t_from // dg.DAY, t_to // dg.DAY + 1):
+                rows.extend(r for t, r in dg.pstn_day(self.seed, day, self.users, False) if t_from <= t <= t_to)
+            return [(0, dg.DEC_RE.sub(r"\1", dumps(r))) for r in dg.dialout_report(rows)]
+        return self._dialout.get((t_from, t_to), make)
