@@ -20,6 +20,8 @@ _NEXTLINK_TAIL_RE = re.compile(r',\s*"@odata\.nextLink"\s*:\s*"[^"]*"')
 DOC_LIST_FILE = "v1-list-callrecords.json"
 DOC_FN_FILES = {"pstn": "v1-getpstncalls.json", "dr": "v1-getdirectroutingcalls.json"}
 DOC_FN_WINDOW = (dg.ticks_of("2019-11-01T00:00:00Z"), dg.ticks_of("2019-12-01T00:00:00Z"))
+# windows ending before this hold the docs' example rows and nothing generated
+DOC_ERA_END = dg.ticks_of("2020-01-01T00:00:00Z")
 
 # log functions: code -> (name, row type, beta only)
 LOG_FUNCS = {
@@ -248,7 +250,8 @@ class Store:
         self.doc_fn = {}
         for fn, name in DOC_FN_FILES.items():
             doc = rawjson.loads(_load_fixture(name))
-            self.doc_fn[fn] = (int(rawjson.value(doc["@odata.count"])), [(0, dumps(r)) for r in doc["value"]])
+            self.doc_fn[fn] = (int(rawjson.value(doc["@odata.count"])),
+                               [(dg.ticks_of(rawjson.value(r["startDateTime"])), dumps(r)) for r in doc["value"]])
 
     # ---- custom records and function rows (control API)
     def put_custom(self, rid, body):
@@ -366,6 +369,10 @@ class Store:
             return [(0, js) for js in over]
         if fn in self.doc_fn and (t_from, t_to) == DOC_FN_WINDOW:
             return list(self.doc_fn[fn][1])
+        if fn in self.doc_fn and t_to < DOC_ERA_END:
+            # before 2020 the tenant holds only the docs' example rows
+            return [(t, js) for t, js in self.doc_fn[fn][1]
+                    if t_from <= t and (t < t_to or (t == t_to and fn != "dr"))]
         if fn == "dialout":
             return self.dialout_rows(t_from, t_to)
         if fn in ("sms", "blocked"):

@@ -208,8 +208,10 @@ normalize_duration(const char *s)
 }
 
 /*
- * The text of a JSON scalar as the input function of a declared
- * non-numeric type sees it.  Numbers keep their shortest round-trip form.
+ * The text of a JSON scalar as the input function of the declared type
+ * sees it.  Numbers keep their shortest round-trip form.  A JSON kind that
+ * would change meaning on the way (a number read as a duration in
+ * seconds, a string as a number) is refused.
  */
 static char *
 scalar_text(CrColumnConv *conv, json_t *v, char category)
@@ -229,19 +231,22 @@ scalar_text(CrColumnConv *conv, json_t *v, char category)
 				return (char *) s;
 			}
 		case JSON_INTEGER:
-			if (category == TYPCATEGORY_BOOLEAN)
+			if (category == TYPCATEGORY_BOOLEAN || category == TYPCATEGORY_DATETIME ||
+				category == TYPCATEGORY_TIMESPAN)
 				mismatch(conv, v);
 			snprintf(numbuf, sizeof(numbuf), "%" JSON_INTEGER_FORMAT,
 					 json_integer_value(v));
 			return pstrdup(numbuf);
 		case JSON_REAL:
-			if (category == TYPCATEGORY_BOOLEAN)
+			if (category == TYPCATEGORY_BOOLEAN || category == TYPCATEGORY_DATETIME ||
+				category == TYPCATEGORY_TIMESPAN)
 				mismatch(conv, v);
 			double_to_shortest_decimal_buf(json_real_value(v), numbuf);
 			return pstrdup(numbuf);
 		case JSON_TRUE:
 		case JSON_FALSE:
-			if (category == TYPCATEGORY_NUMERIC)
+			if (category == TYPCATEGORY_NUMERIC || category == TYPCATEGORY_DATETIME ||
+				category == TYPCATEGORY_TIMESPAN)
 				mismatch(conv, v);
 			return json_is_true(v) ? "true" : "false";
 		default:

@@ -301,8 +301,8 @@ typedef struct CrTimeBounds
 	bool		has_lower;
 	TimestampTz lower;			/* send "from >= lower" */
 	bool		has_upper;
-	TimestampTz upper;			/* send "to <= upper" (or < upper) */
-	bool		upper_inclusive;
+	TimestampTz upper;			/* fetch rows before upper (or at it, */
+	bool		upper_inclusive;	/* when upper_inclusive) */
 } CrTimeBounds;
 
 static void
@@ -320,15 +320,16 @@ add_time_bound(CrTimeBounds *b, CrQualRole role, TimestampTz t)
 			b->has_lower = true;
 			break;
 		case CR_QUAL_TIME_LE:
-		case CR_QUAL_WINDOW_TO:
-			t += (role == CR_QUAL_TIME_LE) ? 1 : 0;
+			/* rows up to t + 0.5 us round to t or less: fetch < t + 1 us */
+			t += 1;
 			/* FALLTHROUGH */
 		case CR_QUAL_TIME_LT:
+		case CR_QUAL_WINDOW_TO:
 			if (!b->has_upper || t < b->upper ||
-				(t == b->upper && role == CR_QUAL_TIME_LT))
+				(t == b->upper && role != CR_QUAL_WINDOW_TO))
 			{
 				b->upper = t;
-				b->upper_inclusive = (role != CR_QUAL_TIME_LT);
+				b->upper_inclusive = (role == CR_QUAL_WINDOW_TO);
 			}
 			b->has_upper = true;
 			break;
@@ -400,10 +401,12 @@ function_chains(CrScanState *st, CrTimeBounds *b)
 
 		to = last ? b->upper : from + CR_MAX_WINDOW_USECS;
 		to_inclusive = last ? b->upper_inclusive : false;
-		if (st->res->to_inclusive)
-			to_text = cr_odata_timestamp(to, !to_inclusive);
+		if (!last && st->res->to_inclusive)
+			to_text = cr_odata_timestamp(to, true); /* exact seam between windows */
+		else if (st->res->to_inclusive || !to_inclusive)
+			to_text = cr_odata_timestamp(to, false);	/* at most one instant more */
 		else
-			to_text = cr_odata_timestamp(to_inclusive ? to + 1 : to, false);
+			to_text = cr_odata_timestamp(to + 1, false);
 		c = make_chain(cr_function_path(st->opts, st->res,
 										cr_odata_timestamp(from, false), to_text),
 					   CR_FIRST_COLLECTION, NULL);
