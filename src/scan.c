@@ -689,15 +689,29 @@ set_collection_rows(CrScanState *st)
 	set_rows(st, value);
 }
 
-/* A copy of an object without the collections of its children. */
+/*
+ * A copy of an object without the collections of its children, and
+ * without "@odata.context" annotations, which describe the response (and
+ * name the host it came from) rather than the object.
+ */
 static json_t *
 without_children(json_t *obj, CrLevel level)
 {
 	json_t	   *copy = json_copy(obj);
+	const char *key;
+	json_t	   *value;
+	void	   *tmp;
 	CrLevel		l;
 
 	if (copy == NULL)
 		elog(ERROR, "out of memory");
+	json_object_foreach_safe(copy, tmp, key, value)
+	{
+		size_t		len = strlen(key);
+
+		if (len >= 14 && strcmp(key + len - 14, "@odata.context") == 0)
+			json_object_del(copy, key);
+	}
 	for (l = 0; l < CR_NUM_LEVELS; l++)
 	{
 		const char *key = cr_child_key(l);
