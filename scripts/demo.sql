@@ -14,6 +14,15 @@ IMPORT FOREIGN SCHEMA callrecords FROM SERVER graph INTO cr;
 \dE cr.*
 
 \echo
+\echo '-- call records of one day (the start time range becomes $filter)'
+\echo
+SELECT id, type, modalities, start_date_time, end_date_time - start_date_time AS duration,
+       organizer_v2_identity_user_display_name AS organizer
+  FROM cr.call_records
+ WHERE start_date_time >= '2026-11-05 00:00:00+00' AND start_date_time < '2026-11-06 00:00:00+00'
+ ORDER BY start_date_time;
+
+\echo
 \echo '-- the sessions of a group call (two share one session id)'
 \echo
 SELECT session_index, id, start_date_time, caller_user_agent_platform AS caller_platform,
@@ -50,3 +59,26 @@ SELECT s.session_index, s.caller_associated_identity_display_name AS caller,
    AND (st.average_jitter > interval '30 ms' OR st.average_packet_loss_rate > 0.1)
  ORDER BY 1, 3
  LIMIT 10;
+
+\echo
+\echo '-- your own table joined to the streams: one Graph request per call record named'
+\echo
+CREATE TEMP TABLE my_calls (call_record_id text, site text);
+INSERT INTO my_calls VALUES ('cafe0000-0000-4000-8000-000000000001', 'Oslo'),
+                            ('cafe0000-0000-4000-8000-000000000004', 'Lima');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT m.site, count(*) FILTER (WHERE s.average_jitter > interval '30 ms') AS jittery, count(*) AS streams
+  FROM my_calls m JOIN cr.streams s ON s.call_record_id = m.call_record_id
+ GROUP BY 1;
+SELECT m.site, count(*) FILTER (WHERE s.average_jitter > interval '30 ms') AS jittery, count(*) AS streams
+  FROM my_calls m JOIN cr.streams s ON s.call_record_id = m.call_record_id
+ GROUP BY 1 ORDER BY 1;
+
+\echo
+\echo '-- PSTN minutes and charges per day of one week'
+\echo
+SELECT date_trunc('day', start_date_time)::date AS day, count(*) AS calls,
+       round(sum(duration) / 60.0) AS minutes, sum(charge) AS charges
+  FROM cr.pstn_calls
+ WHERE start_date_time >= '2026-11-02 00:00:00+00' AND start_date_time < '2026-11-09 00:00:00+00'
+ GROUP BY 1 ORDER BY 1;
