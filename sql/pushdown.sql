@@ -125,3 +125,32 @@ SELECT count(*) FROM (
   SELECT id FROM cr.call_records WHERE start_date_time >= '2026-11-10 00:00:00+00'
   EXCEPT ALL
   SELECT id FROM cr.call_records WHERE start_date_time + interval '0' >= '2026-11-10 00:00:00+00') d;
+
+-- call_records asks only for the properties the query reads ($select)
+SELECT emulator_reset();
+SELECT id, type FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT raw->>'type' AS type_from_raw FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+
+-- a participant id narrows the list of call records the participants
+-- table goes through (participants_v2/any), as an OData string literal
+EXPLAIN (COSTS OFF)
+SELECT call_record_id FROM cr.participants WHERE id = '821809f5-0000-0000-0000-3b5136c0e777';
+SELECT emulator_reset();
+CREATE TEMP TABLE abbie_pushed AS
+SELECT call_record_id, participant_index FROM cr.participants WHERE id = '821809f5-0000-0000-0000-3b5136c0e777';
+SELECT call_record_id, participant_index FROM abbie_pushed ORDER BY 1, 2;
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SET callrecords_fdw.enable_pushdown = off;
+SELECT count(*) AS mismatches FROM (
+  (SELECT call_record_id, participant_index FROM cr.participants WHERE id = '821809f5-0000-0000-0000-3b5136c0e777'
+   EXCEPT ALL SELECT * FROM abbie_pushed)
+  UNION ALL
+  (SELECT * FROM abbie_pushed
+   EXCEPT ALL SELECT call_record_id, participant_index FROM cr.participants WHERE id = '821809f5-0000-0000-0000-3b5136c0e777')) d;
+RESET callrecords_fdw.enable_pushdown;
+-- quotes in the literal are doubled and percent-encoded
+EXPLAIN (COSTS OFF) SELECT count(*) FROM cr.participants WHERE id = 'o''brien & co';
+SELECT emulator_reset();
+SELECT count(*) FROM cr.participants WHERE id = 'o''brien & co';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';

@@ -219,14 +219,17 @@ typedef enum CrQualRole
 	CR_QUAL_TIME_LE,
 	CR_QUAL_TIME_LT,
 	CR_QUAL_WINDOW_FROM,		/* from_date_time = value */
-	CR_QUAL_WINDOW_TO			/* to_date_time = value */
+	CR_QUAL_WINDOW_TO,			/* to_date_time = value */
+	CR_QUAL_PARTICIPANT			/* participant id = value (participants) */
 } CrQualRole;
 
 /* in deparse.c */
 extern char *cr_record_path(const CrOptions *opts, const CrResource *res,
-							const char *id_text);
-extern char *cr_list_path(const CrOptions *opts, List *filters);
+							const char *id_text, const char *select);
+extern char *cr_list_path(const CrOptions *opts, List *filters, const char *select);
 extern char *cr_filter_term(const char *op, const char *literal);
+extern char *cr_participant_term(const char *literal);
+extern char *cr_odata_string(const char *value);
 extern char *cr_function_path(const CrOptions *opts, const CrResource *res,
 							  const char *from_text, const char *to_text);
 extern char *cr_odata_timestamp(TimestampTz t, bool minus_tick);

@@ -48,44 +48,79 @@ record_expand(const CrResource *res)
 
 /*
  * GET one call record: with the expansion of its children for the child
- * tables, alone for call_records.  id_text is already escaped (or a
- * placeholder).
+ * tables, alone (and with the $select, if any) for call_records.  id_text
+ * is already escaped (or a placeholder).
  */
 char *
-cr_record_path(const CrOptions *opts, const CrResource *res, const char *id_text)
+cr_record_path(const CrOptions *opts, const CrResource *res, const char *id_text,
+			   const char *select)
 {
 	const char *expand = record_expand(res);
 
+	if (expand)
+		return psprintf("/%s/communications/callRecords/%s?$expand=%s",
+						opts->api_version, id_text, expand);
 	return psprintf("/%s/communications/callRecords/%s%s%s",
 					opts->api_version, id_text,
-					expand ? "?$expand=" : "", expand ? expand : "");
+					select ? "?$select=" : "", select ? select : "");
 }
 
 /*
- * The call record list, with a $filter of the startDateTime comparisons
- * (each "ge 2026-11-01T00:00:00Z", say), joined by "and".
+ * The call record list, with a $filter of the given terms joined by
+ * "and", and a $select (NULL for every property).
  */
 char *
-cr_list_path(const CrOptions *opts, List *filters)
+cr_list_path(const CrOptions *opts, List *filters, const char *select)
 {
 	StringInfoData buf;
 	ListCell   *lc;
+	char		sep = '?';
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "/%s/communications/callRecords", opts->api_version);
 	foreach(lc, filters)
 	{
 		appendStringInfoString(&buf, foreach_current_index(lc) == 0 ? "?$filter=" : "%20and%20");
-		appendStringInfo(&buf, "startDateTime%%20%s", (char *) lfirst(lc));
+		appendStringInfoString(&buf, (char *) lfirst(lc));
+		sep = '&';
 	}
+	if (select)
+		appendStringInfo(&buf, "%c$select=%s", sep, select);
 	return buf.data;
 }
 
-/* One comparison of a $filter, e.g. "ge%202026-11-01T00:00:00Z". */
+/* A startDateTime comparison of a $filter, e.g. "startDateTime%20ge%20…". */
 char *
 cr_filter_term(const char *op, const char *literal)
 {
-	return psprintf("%s%%20%s", op, literal);
+	return psprintf("startDateTime%%20%s%%20%s", op, literal);
+}
+
+/*
+ * The participant filter of the call record list.  literal is an OData
+ * string literal, quoted and escaped (cr_odata_string), or a placeholder.
+ */
+char *
+cr_participant_term(const char *literal)
+{
+	return psprintf("participants_v2/any(p:p/id%%20eq%%20%s)", literal);
+}
+
+/* An OData string literal: quotes doubled, percent-encoded, quoted. */
+char *
+cr_odata_string(const char *value)
+{
+	StringInfoData buf;
+	const char *p;
+
+	initStringInfo(&buf);
+	for (p = value; *p; p++)
+	{
+		if (*p == '\'')
+			appendStringInfoChar(&buf, '\'');
+		appendStringInfoChar(&buf, *p);
+	}
+	return psprintf("'%s'", cr_url_escape(buf.data));
 }
 
 /* A call of a log function over [from, to]. */

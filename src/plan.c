@@ -16,7 +16,9 @@
  *	  call_start_date_time on the tables below a call record ($filter of
  *	  the call record list), and of the window column of a log table (its
  *	  fromDateTime/toDateTime);
- *	- from_date_time = value, to_date_time = value on the dial-out report.
+ *	- from_date_time = value, to_date_time = value on the dial-out report;
+ *	- participants.id = value, which narrows the call record list that
+ *	  participants without a call_record_id condition go through.
  *
  * A value is anything the executor can compute once before the scan
  * starts: constants, parameters of prepared statements, and stable
@@ -247,6 +249,17 @@ push_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid relid)
 			info->roles = lappend_int(info->roles, role);
 			return true;
 		}
+	}
+
+	/* a participant id narrows the call record list to the calls it was in */
+	if (res->level == CR_LEVEL_PARTICIPANT &&
+		!list_member_int(info->roles, CR_QUAL_PARTICIPANT) &&
+		match_key_qual(clause, baserel, column_attno(relid, "id"), &value, &role) &&
+		role == CR_QUAL_KEY)
+	{
+		info->exprs = lappend(info->exprs, value);
+		info->roles = lappend_int(info->roles, CR_QUAL_PARTICIPANT);
+		return true;
 	}
 
 	if (res->fetch != CR_FETCH_FUNCTION || res->window_column)

@@ -65,6 +65,7 @@ typedef struct CrScanState
 	CrOptions  *opts;
 	const CrResource *res;
 	Relation	rel;
+	char	   *select;			/* $select of call_records, or NULL */
 
 	/* per attribute (0-based); NULL where the query does not read it */
 	const CrColumnDef **defs;
@@ -237,6 +238,44 @@ set_levels(CrScanState *st)
 	st->nlevels = n;
 }
 
+/*
+ * The $select for call_records: the top-level properties the query reads,
+ * so Graph sends only those.  NULL (every property) when the query reads
+ * raw or a column with a path option of its own.
+ */
+static char *
+record_select(CrScanState *st, List *retrieved_attrs)
+{
+	TupleDesc	tupdesc = RelationGetDescr(st->rel);
+	List	   *props = list_make1(makeString("id"));
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (st->res->fetch != CR_FETCH_RECORDS)
+		return NULL;
+	foreach(lc, retrieved_attrs)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, lfirst_int(lc) - 1);
+		const CrColumnDef *def;
+		char	   *top;
+
+		if (attr->attisdropped)
+			continue;
+		def = cr_find_column(st->res, NameStr(attr->attname));
+		if (def == NULL || def->type == CR_GT_RAW ||
+			column_path_option(RelationGetRelid(st->rel), attr->attnum) != NULL)
+			return NULL;
+		top = pstrdup(def->path);
+		if (strchr(top, '.'))
+			*strchr(top, '.') = '\0';
+		props = list_append_unique(props, makeString(top));
+	}
+	initStringInfo(&buf);
+	foreach(lc, props)
+		appendStringInfo(&buf, "%s%s", buf.len ? "," : "", strVal(lfirst(lc)));
+	return buf.data;
+}
+
 void
 cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 {
@@ -255,6 +294,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	st->roles = list_nth(fsplan->fdw_private, CrScanPrivateRoles);
 	st->cur_attr = -1;
 	set_levels(st);
+	st->select = record_select(st, list_nth(fsplan->fdw_private, CrScanPrivateRetrievedAttrs));
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
@@ -449,6 +489,12 @@ build_chains(CrScanState *st, ExprContext *econtext)
 				ids = add_ids(ids, role, d);
 			continue;
 		}
+		if (role == CR_QUAL_PARTICIPANT)
+		{
+			if (!isnull)
+				filters = lappend(filters, cr_participant_term(cr_odata_string(TextDatumGetCString(d))));
+			continue;
+		}
 		if (isnull)
 		{
 			/* a comparison with NULL matches no row: fetch nothing */
@@ -485,14 +531,15 @@ build_chains(CrScanState *st, ExprContext *econtext)
 			char	   *id = strVal(lfirst(lc));
 
 			st->chains = lappend(st->chains,
-								 make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id)),
+								 make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id),
+														  st->select),
 											st->res->fetch == CR_FETCH_RECORDS ?
 											CR_FIRST_SINGLE : CR_FIRST_EXPANDED_RECORD,
 											id));
 		}
 	}
 	else if (st->res->fetch == CR_FETCH_RECORDS)
-		st->chains = list_make1(make_chain(cr_list_path(st->opts, filters),
+		st->chains = list_make1(make_chain(cr_list_path(st->opts, filters, st->select),
 										   CR_FIRST_COLLECTION, NULL));
 	else
 	{
@@ -500,7 +547,7 @@ build_chains(CrScanState *st, ExprContext *econtext)
 		st->fanout = true;
 		st->list_link = MemoryContextStrdup(st->scan_cxt,
 											psprintf("%s%s", st->opts->graph_url,
-													 cr_list_path(st->opts, filters)));
+													 cr_list_path(st->opts, filters, "id")));
 		st->list_ids = NIL;
 		st->list_next = NULL;
 	}
@@ -857,7 +904,7 @@ next_listed_record(CrScanState *st)
 		id = lfirst(st->list_next);
 		st->list_next = lnext(st->list_ids, st->list_next);
 		old = MemoryContextSwitchTo(st->list_cxt);
-		c = make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id)),
+		c = make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id), NULL),
 					   CR_FIRST_EXPANDED_RECORD, id);
 		MemoryContextSwitchTo(old);
 		if (start_chain(st, c))
@@ -1131,7 +1178,8 @@ explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState 
 		foreach(lc, ids)
 			ExplainPropertyText("Graph request",
 								psprintf("GET %s", cr_record_path(st->opts, st->res,
-																  cr_url_escape(strVal(lfirst(lc))))), es);
+																  cr_url_escape(strVal(lfirst(lc))),
+																  st->select)), es);
 		return;
 	}
 	if (role == CR_QUAL_KEY_ARRAY)
@@ -1139,12 +1187,14 @@ explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState 
 		ExplainPropertyText("Graph request",
 							psprintf("GET %s, for each element",
 									 cr_record_path(st->opts, st->res,
-													explain_value(expr, CR_QUAL_KEY))), es);
+													explain_value(expr, CR_QUAL_KEY),
+													st->select)), es);
 		return;
 	}
 	ExplainPropertyText("Graph request",
 						psprintf("GET %s", cr_record_path(st->opts, st->res,
-														  explain_value(expr, role))), es);
+														  explain_value(expr, role),
+														  st->select)), es);
 }
 
 /*
@@ -1227,6 +1277,15 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 				explain_key_requests(st, lfirst(le), role, es);
 				keyed = true;
 			}
+			else if (role == CR_QUAL_PARTICIPANT)
+			{
+				Node	   *e = lfirst(le);
+
+				filters = lappend(filters, cr_participant_term(
+															   IsA(e, Const) && !((Const *) e)->constisnull ?
+															   cr_odata_string(TextDatumGetCString(((Const *) e)->constvalue)) :
+															   explain_value(e, role)));
+			}
 			else
 			{
 				static const char *const ops[] = {
@@ -1239,11 +1298,13 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 		}
 		if (!keyed)
 			ExplainPropertyText("Graph request",
-								psprintf("GET %s", cr_list_path(st->opts, filters)), es);
+								psprintf("GET %s", cr_list_path(st->opts, filters,
+																st->res->fetch == CR_FETCH_RECORDS ?
+																st->select : "id")), es);
 		if (!keyed && st->res->fetch == CR_FETCH_RECORD_CHILDREN)
 			ExplainPropertyText("Graph request",
 								psprintf("GET %s, for each listed call record",
-										 cr_record_path(st->opts, st->res, "{id}")), es);
+										 cr_record_path(st->opts, st->res, "{id}", NULL)), es);
 		if (st->res->fetch == CR_FETCH_RECORD_CHILDREN)
 			ExplainPropertyText("Graph paging",
 								psprintf("%s@odata.nextLink, %d %s a page",
