@@ -19,19 +19,24 @@ SELECT count(*) AS requests_made FROM emulator_log() l WHERE l NOT LIKE 'POST%';
 ALTER SERVER graph OPTIONS (SET max_requests '0');
 ALTER SERVER graph OPTIONS (DROP max_requests);
 
--- an HTTP 500 is an error with Graph's code and request-id in DETAIL
-SELECT emulator_fault('{"match": "callRecords/cafe0000-0000-4000-8000-000000000001", "status": 500, "times": 1}');
+-- an HTTP 500 is retried; one that persists is an error with Graph's code,
+-- request-id and the number of retries in DETAIL (one retry here)
+ALTER SERVER graph OPTIONS (ADD max_retries '1');
+SELECT emulator_fault('{"match": "callRecords/cafe0000-0000-4000-8000-000000000001", "status": 500, "times": -1}');
 SELECT * FROM expect_error($$SELECT * FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
 \set VERBOSITY terse
-SELECT emulator_fault('{"match": "callRecords/cafe0000-0000-4000-8000-000000000001", "status": 500, "times": 1}');
 SELECT * FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
 \set VERBOSITY default
+SELECT string_agg(line, '') FROM emulator('DELETE', '/_emulator/faults');
 -- the fault is gone: the same query works again
 SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
 
--- a failing page in the middle of the chain fails the query (no partial answer)
-SELECT emulator_fault('{"match": "/sessions?", "status": 500, "times": 1}');
+-- a page in the middle of the chain that keeps failing fails the query
+-- (no partial answer)
+SELECT emulator_fault('{"match": "/sessions?", "status": 503, "times": -1}');
 SELECT * FROM expect_error($$SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002'$$);
+SELECT string_agg(line, '') FROM emulator('DELETE', '/_emulator/faults');
+ALTER SERVER graph OPTIONS (DROP max_retries);
 -- a 404 on a next link is an error too, not an end of data
 SELECT emulator_fault('{"match": "/sessions?", "status": 404, "times": 1}');
 SELECT * FROM expect_error($$SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002'$$);

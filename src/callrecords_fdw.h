@@ -119,6 +119,10 @@ typedef struct CrOptions
 	char	   *login_url;		/* without trailing slash */
 	char	   *api_version;
 	int			max_requests;	/* Graph requests one statement may make */
+	int			max_retries;	/* retries of a throttled or failed request */
+	int			max_retry_wait; /* seconds of waiting before retries, per request */
+	int			connect_timeout;	/* seconds */
+	int			request_timeout;	/* seconds, per request */
 	char	   *client_id;
 	char	   *client_secret;
 	char	   *resource;
@@ -132,6 +136,10 @@ typedef struct CrResponse
 	size_t		body_len;
 	char		request_id[64]; /* "request-id" response header, or "" */
 	char		retry_after[32];	/* "Retry-After" response header, or "" */
+	int			retries;		/* retries made before this answer */
+	double		refused_wait_ms;	/* a wait not made: beyond max_retry_wait */
+	int			transport_rc;	/* libcurl error when status is 0 */
+	char		transport_error[256];	/* its message */
 } CrResponse;
 
 /* Counters shown by EXPLAIN ANALYZE. */
@@ -142,6 +150,8 @@ typedef struct CrScanStats
 	int64		bytes;
 	int64		token_requests;
 	int64		cache_hits;		/* pages served from the statement's cache */
+	int64		retries;		/* requests repeated after 429/5xx/transport errors */
+	double		retry_wait_ms;	/* time spent waiting before them */
 	double		wait_ms;
 } CrScanStats;
 

@@ -28,7 +28,10 @@
 #include "access/xact.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_user_mapping.h"
+#include "common/pg_prng.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "portability/instr_time.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -36,10 +39,11 @@
 #include "utils/timestamp.h"
 #include "cr_json.h"
 
-/* Transport limits; later configurable per server. */
-#define CR_CONNECT_TIMEOUT_S	10L
-#define CR_REQUEST_TIMEOUT_S	300L
+/* The largest response body accepted. */
 #define CR_MAX_RESPONSE_BYTES	((size_t) 256 * 1024 * 1024)
+/* Backoff before retries without Retry-After: 0.5 s doubling, at most 30 s. */
+#define CR_BACKOFF_BASE_MS		500.0
+#define CR_BACKOFF_CAP_MS		30000.0
 
 /* A cached access token for one user mapping. */
 typedef struct CrToken
@@ -173,14 +177,30 @@ url_path(const char *url)
 	return p ? p : "/";
 }
 
+/* Raise the error of a request that failed below HTTP (status 0). */
+static void
+report_transport_error(const CrResponse *resp, const char *method, const char *url)
+{
+	CURLcode	rc = (CURLcode) resp->transport_rc;
+
+	ereport(ERROR,
+			(errcode(rc == CURLE_OPERATION_TIMEDOUT ? ERRCODE_FDW_ERROR
+					 : ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+			 errmsg("could not complete request to Graph: %s", curl_easy_strerror(rc)),
+			 resp->retries > 0 ?
+			 errdetail("%s (after %d retries).", resp->transport_error, resp->retries) :
+			 errdetail("%s", resp->transport_error),
+			 errcontext("%s %s", method, url_path(url))));
+}
+
 /*
  * Perform one request.  headers may be NULL; postfields non-NULL makes it
  * a POST.  On a transport failure this raises the error; any HTTP status
  * is returned to the caller in resp.
  */
 static void
-perform(const char *url, struct curl_slist *headers, const char *postfields,
-		CrResponse *resp, CrScanStats *stats)
+perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
+		const char *postfields, CrResponse *resp, CrScanStats *stats)
 {
 	CURL	   *curl = get_curl();
 	CrBodyBuffer buf = {0};
@@ -197,8 +217,8 @@ perform(const char *url, struct curl_slist *headers, const char *postfields,
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CR_CONNECT_TIMEOUT_S);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, CR_REQUEST_TIMEOUT_S);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long) opts->connect_timeout);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long) opts->request_timeout);
 	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -248,13 +268,17 @@ perform(const char *url, struct curl_slist *headers, const char *postfields,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 				 errmsg("out of memory while receiving a Graph response")));
 	if (rc != CURLE_OK)
-		ereport(ERROR,
-				(errcode(rc == CURLE_OPERATION_TIMEDOUT ? ERRCODE_FDW_ERROR
-						 : ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-				 errmsg("could not complete request to Graph: %s",
-						curl_easy_strerror(rc)),
-				 errdetail("%s", errbuf[0] ? errbuf : curl_easy_strerror(rc)),
-				 errcontext("%s %s", postfields ? "POST" : "GET", url_path(url))));
+	{
+		/* a transport failure: status 0, for the caller to retry or report */
+		resp->status = 0;
+		resp->transport_rc = (int) rc;
+		strlcpy(resp->transport_error, errbuf[0] ? errbuf : curl_easy_strerror(rc),
+				sizeof(resp->transport_error));
+		if (buf.data)
+			pfree(buf.data);
+		resp->body = MemoryContextAllocZero(buf.cxt, 1);
+		return;
+	}
 
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (buf.data == NULL)
@@ -386,7 +410,7 @@ fetch_token(const CrOptions *opts, CrToken *t, CrScanStats *stats)
 
 	PG_TRY();
 	{
-		perform(url, headers, body, &resp, NULL);
+		perform(opts, url, headers, body, &resp, NULL);
 	}
 	PG_FINALLY();
 	{
@@ -397,6 +421,8 @@ fetch_token(const CrOptions *opts, CrToken *t, CrScanStats *stats)
 	if (stats)
 		stats->token_requests++;
 
+	if (resp.status == 0)
+		report_transport_error(&resp, "POST", url);
 	if (resp.status != 200)
 		report_token_error(opts, &resp);
 
@@ -460,13 +486,125 @@ graph_get_once(const CrOptions *opts, const char *url, CrResponse *resp,
 
 	PG_TRY();
 	{
-		perform(url, headers, NULL, resp, stats);
+		perform(opts, url, headers, NULL, resp, stats);
 	}
 	PG_FINALLY();
 	{
 		curl_slist_free_all(headers);
 	}
 	PG_END_TRY();
+}
+
+/*
+ * Whether an answer is worth asking again: throttling (429), server
+ * trouble (500, 502, 503, 504) and transport failures such as timeouts or
+ * a dropped connection.
+ */
+static bool
+is_retryable(const CrResponse *resp)
+{
+	switch (resp->status)
+	{
+		case 0:
+			return resp->transport_rc != CURLE_ABORTED_BY_CALLBACK;
+		case 429:
+		case 500:
+		case 502:
+		case 503:
+		case 504:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * How long to wait before retry number n (from 0): what Retry-After says,
+ * else exponential backoff with jitter, so that many backends do not come
+ * back at the same moment.
+ */
+static double
+retry_delay_ms(const CrResponse *resp, int n)
+{
+	char	   *end;
+	long		secs = strtol(resp->retry_after, &end, 10);
+	double		backoff;
+
+	if (resp->retry_after[0] != '\0' && *end == '\0' && secs >= 0)
+		return secs * 1000.0;
+	backoff = Min(CR_BACKOFF_CAP_MS, CR_BACKOFF_BASE_MS * (double) (1 << Min(n, 16)));
+	return backoff * (0.5 + pg_prng_double(&pg_global_prng_state));
+}
+
+/*
+ * Sleep in a way that a cancel, statement_timeout or server shutdown ends
+ * at once: on the process latch, servicing interrupts as they come.
+ */
+static void
+wait_interruptibly(double ms)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) ms);
+
+	for (;;)
+	{
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+		int			rc;
+
+		CHECK_FOR_INTERRUPTS();
+		if (left <= 0)
+			break;
+		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					   left, PG_WAIT_EXTENSION);
+		if (rc & WL_LATCH_SET)
+			ResetLatch(MyLatch);
+	}
+}
+
+/*
+ * GET with the policy for failures: one new token after a 401, then up to
+ * max_retries retries of retryable answers, waiting at most max_retry_wait
+ * seconds in all.  The last answer is left in resp, with the retry count.
+ */
+static void
+retry_loop(const CrOptions *opts, const char *url, CrResponse *resp,
+		   CrScanStats *stats)
+{
+	bool		renewed = false;
+	int			retries = 0;
+	double		waited_ms = 0;
+
+	for (;;)
+	{
+		double		delay;
+
+		graph_get_once(opts, url, resp, stats);
+		if (resp->status == 401 && !renewed)
+		{
+			CrToken    *t = find_token(opts->umid);
+
+			if (t)
+				forget_token(t);
+			renewed = true;
+			continue;
+		}
+		if (!is_retryable(resp) || retries >= opts->max_retries)
+			break;
+		delay = retry_delay_ms(resp, retries);
+		if (waited_ms + delay > opts->max_retry_wait * 1000.0)
+		{
+			resp->refused_wait_ms = delay;
+			break;
+		}
+		wait_interruptibly(delay);
+		waited_ms += delay;
+		retries++;
+		if (stats)
+		{
+			stats->retries++;
+			stats->retry_wait_ms += delay;
+		}
+	}
+	resp->retries = retries;
 }
 
 /*
@@ -595,15 +733,9 @@ cr_graph_get(const CrOptions *opts, const char *url, CrResponse *resp,
 		return;
 	}
 
-	graph_get_once(opts, url, resp, stats);
-	if (resp->status == 401)
-	{
-		CrToken    *t = find_token(opts->umid);
-
-		if (t)
-			forget_token(t);
-		graph_get_once(opts, url, resp, stats);
-	}
+	retry_loop(opts, url, resp, stats);
+	if (resp->status == 0)
+		report_transport_error(resp, "GET", url);
 	if (resp->status == 200)
 		cache_store(opts->umid, url, resp);
 }
@@ -656,11 +788,20 @@ cr_report_graph_error(const CrResponse *resp, const char *url)
 			(errcode(sqlstate),
 			 errmsg("Graph request failed with HTTP status %ld%s%s",
 					resp->status, message ? ": " : "", message ? message : ""),
+			 resp->retries > 0 ?
+			 errdetail("Graph error code: %s, request-id: %s, after %d retries.",
+					   code ? code : "(none)",
+					   request_id[0] ? request_id : "(none)", resp->retries) :
 			 errdetail("Graph error code: %s, request-id: %s.",
 					   code ? code : "(none)",
 					   request_id[0] ? request_id : "(none)"),
 			 resp->status == 403 ?
-			 errhint("The app registration needs the CallRecords.Read.All application permission with admin consent.") : 0,
+			 errhint("The app registration needs the CallRecords.Read.All application permission with admin consent.") :
+			 resp->refused_wait_ms > 0 ?
+			 errhint("Graph asked to wait %.0f s before retrying, more than the server option max_retry_wait allows.",
+					 resp->refused_wait_ms / 1000.0) :
+			 resp->status == 429 ?
+			 errhint("Graph throttles call record requests (40 per call record and 1,500 per app and tenant in 20 s); try again later or raise max_retries.") : 0,
 			 errcontext("GET %s", url_path(url))));
 }
 

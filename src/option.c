@@ -36,6 +36,10 @@
 #define DEFAULT_LOGIN_URL	"https://login.microsoftonline.com"
 #define DEFAULT_API_VERSION "v1.0"
 #define DEFAULT_MAX_REQUESTS 1000
+#define DEFAULT_MAX_RETRIES 5
+#define DEFAULT_MAX_RETRY_WAIT 120		/* seconds */
+#define DEFAULT_CONNECT_TIMEOUT 10		/* seconds */
+#define DEFAULT_REQUEST_TIMEOUT 300		/* seconds */
 
 /* A valid option: its name, the catalog it belongs to, whether required. */
 typedef struct CrOptionDef
@@ -51,6 +55,10 @@ static const CrOptionDef cr_option_defs[] = {
 	{"login_url", ForeignServerRelationId, false},
 	{"api_version", ForeignServerRelationId, false},
 	{"max_requests", ForeignServerRelationId, false},
+	{"max_retries", ForeignServerRelationId, false},
+	{"max_retry_wait", ForeignServerRelationId, false},
+	{"connect_timeout", ForeignServerRelationId, false},
+	{"request_timeout", ForeignServerRelationId, false},
 	{"client_id", UserMappingRelationId, true},
 	{"client_secret", UserMappingRelationId, true},
 	{"resource", ForeignTableRelationId, true},
@@ -189,6 +197,19 @@ bad:
 			 errhint("Give the directory (tenant) id GUID or a verified domain name, e.g. \"contoso.onmicrosoft.com\".")));
 }
 
+/* A whole number of at least min (requests, retries or seconds). */
+static void
+check_int_option(const char *name, const char *value, int min)
+{
+	int			n;
+
+	if (!parse_int(value, &n, 0, NULL) || n < min)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errhint("Give a whole number of at least %d.", min)));
+}
+
 static void
 check_option_value(const char *name, const char *value)
 {
@@ -204,16 +225,11 @@ check_option_value(const char *name, const char *value)
 					 errmsg("invalid value for option \"api_version\": \"%s\"", value),
 					 errhint("Valid values are \"v1.0\" and \"beta\".")));
 	}
-	else if (strcmp(name, "max_requests") == 0)
-	{
-		int			n;
-
-		if (!parse_int(value, &n, 0, NULL) || n < 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-					 errmsg("invalid value for option \"max_requests\": \"%s\"", value),
-					 errhint("Give a positive number of Graph requests one statement may make.")));
-	}
+	else if (strcmp(name, "max_requests") == 0 || strcmp(name, "connect_timeout") == 0 ||
+			 strcmp(name, "request_timeout") == 0)
+		check_int_option(name, value, 1);
+	else if (strcmp(name, "max_retries") == 0 || strcmp(name, "max_retry_wait") == 0)
+		check_int_option(name, value, 0);
 	else if (strcmp(name, "resource") == 0)
 	{
 		if (cr_find_resource(value) == NULL)
@@ -317,6 +333,14 @@ apply_options(CrOptions *opts, List *options)
 			opts->api_version = val;
 		else if (strcmp(def->defname, "max_requests") == 0)
 			(void) parse_int(val, &opts->max_requests, 0, NULL);
+		else if (strcmp(def->defname, "max_retries") == 0)
+			(void) parse_int(val, &opts->max_retries, 0, NULL);
+		else if (strcmp(def->defname, "max_retry_wait") == 0)
+			(void) parse_int(val, &opts->max_retry_wait, 0, NULL);
+		else if (strcmp(def->defname, "connect_timeout") == 0)
+			(void) parse_int(val, &opts->connect_timeout, 0, NULL);
+		else if (strcmp(def->defname, "request_timeout") == 0)
+			(void) parse_int(val, &opts->request_timeout, 0, NULL);
 		else if (strcmp(def->defname, "client_id") == 0)
 			opts->client_id = val;
 		else if (strcmp(def->defname, "client_secret") == 0)
@@ -346,6 +370,10 @@ cr_get_options(Oid foreigntableid, Oid userid)
 	opts->login_url = DEFAULT_LOGIN_URL;
 	opts->api_version = DEFAULT_API_VERSION;
 	opts->max_requests = DEFAULT_MAX_REQUESTS;
+	opts->max_retries = DEFAULT_MAX_RETRIES;
+	opts->max_retry_wait = DEFAULT_MAX_RETRY_WAIT;
+	opts->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+	opts->request_timeout = DEFAULT_REQUEST_TIMEOUT;
 
 	apply_options(opts, server->options);
 	apply_options(opts, um->options);

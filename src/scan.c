@@ -1320,6 +1320,10 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Graph bytes", NULL, st->stats.bytes, es);
 		if (st->stats.cache_hits > 0)
 			ExplainPropertyInteger("Graph pages from cache", NULL, st->stats.cache_hits, es);
+		if (st->stats.retries > 0)
+			ExplainPropertyInteger("Graph retries", NULL, st->stats.retries, es);
+		if (st->stats.retries > 0 && es->timing)
+			ExplainPropertyFloat("Graph retry wait", "ms", st->stats.retry_wait_ms, 3, es);
 		if (es->timing)
 			ExplainPropertyFloat("Graph wait", "ms", st->stats.wait_ms, 3, es);
 	}

@@ -1,0 +1,61 @@
+--
+-- Throttling and transient failures: retried with Graph's Retry-After or
+-- exponential backoff, counted in EXPLAIN ANALYZE, bounded by max_retries
+-- and max_retry_wait, and interruptible.  The answer is the whole answer.
+--
+\pset null '(null)'
+SELECT emulator_reset();
+
+-- 429 with Retry-After on the first page: waited out, then the rows
+SELECT emulator_fault('{"match": "cafe0000-0000-4000-8000-000000000001?", "status": 429, "retry_after": 1, "times": 2}');
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+
+-- 503 without Retry-After (backoff) and a 504 in the middle of a chain:
+-- all 150 sessions, in order, no duplicates
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "$skiptoken=", "status": 503, "times": 1}');
+SELECT emulator_fault('{"match": "$skiptoken=", "status": 504, "times": 1}');
+SELECT count(*), count(DISTINCT session_index), min(session_index), max(session_index)
+  FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+
+-- a dropped connection (half a body, then close) is retried
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "cafe0000-0000-4000-8000-000000000004?", "body": "disconnect", "times": 1}');
+SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000004';
+
+-- a stalled response ends at request_timeout and is retried
+ALTER SERVER graph OPTIONS (ADD request_timeout '1');
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "cafe0000-0000-4000-8000-000000000004?", "stall_ms": 4000, "times": 1}');
+SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000004';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+-- with no retries left, the timeout is the error
+ALTER SERVER graph OPTIONS (ADD max_retries '0');
+SELECT emulator_fault('{"match": "cafe0000-0000-4000-8000-000000000004?", "stall_ms": 4000, "times": 1}');
+SELECT code, message FROM expect_error($$SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000004'$$);
+ALTER SERVER graph OPTIONS (DROP request_timeout, DROP max_retries);
+
+-- a Retry-After longer than max_retry_wait is not waited for: the error says so
+ALTER SERVER graph OPTIONS (ADD max_retry_wait '2');
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "cafe0000-0000-4000-8000-000000000001?", "status": 429, "retry_after": 30, "times": 1}');
+SELECT * FROM expect_error($$SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
+ALTER SERVER graph OPTIONS (DROP max_retry_wait);
+
+-- statement_timeout ends a Retry-After wait at once, and the backend stays usable
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "cafe0000-0000-4000-8000-000000000001?", "status": 429, "retry_after": 20, "times": 1}');
+SET statement_timeout = '1s';
+SELECT clock_timestamp() AS before \gset
+SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+RESET statement_timeout;
+SELECT clock_timestamp() - :'before'::timestamptz < interval '5 s' AS ended_quickly;
+SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+
+-- option values are checked
+ALTER SERVER graph OPTIONS (ADD max_retries '-1');
+ALTER SERVER graph OPTIONS (ADD request_timeout '0');
+ALTER SERVER graph OPTIONS (ADD connect_timeout 'soon');
