@@ -154,3 +154,39 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM cr.participants WHERE id = 'o''brien & 
 SELECT emulator_reset();
 SELECT count(*) FROM cr.participants WHERE id = 'o''brien & co';
 SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+
+-- sessions alone ask for the sessions without their segments; a scan of the
+-- same statement that already holds them with segments serves them
+SELECT emulator_reset();
+SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000004';
+SELECT (SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001') AS streams,
+       (SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001') AS sessions;
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+
+-- LIMIT is a page-size hint, never a cap, and only when every condition
+-- was pushed down and nothing needs all rows first
+CREATE FUNCTION graph_stat(query text, stat text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE plan jsonb;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT JSON) ' || query INTO plan;
+  RETURN (SELECT sum(v::text::bigint) FROM jsonb_path_query(plan, ('strict $.**."' || stat || '"')::jsonpath) v);
+END $$;
+EXPLAIN (COSTS OFF) SELECT id FROM cr.call_records LIMIT 5;
+SELECT count(*) FROM (SELECT id FROM cr.call_records LIMIT 5) d;
+SELECT graph_stat('SELECT id FROM cr.call_records LIMIT 5', 'Graph bytes') * 5
+       < graph_stat('SELECT id FROM cr.call_records', 'Graph bytes') AS smaller_pages;
+-- a local condition could need rows beyond the first page: no hint, still 5 rows
+EXPLAIN (COSTS OFF) SELECT id FROM cr.call_records WHERE type = 'groupCall' LIMIT 5;
+SELECT count(*) FROM (SELECT id FROM cr.call_records WHERE type = 'groupCall' LIMIT 5) d;
+-- ORDER BY needs every row: no hint
+EXPLAIN (COSTS OFF) SELECT id FROM cr.call_records ORDER BY start_date_time DESC LIMIT 5;
+SELECT id FROM cr.call_records ORDER BY start_date_time DESC LIMIT 3;
+SELECT id, start_date_time FROM (SELECT r->>'id' AS id, (r->>'startDateTime')::timestamptz AS start_date_time FROM emulator_raw_list() r) o
+ ORDER BY start_date_time DESC LIMIT 3;
+-- a log function takes the hint too; the rows are the first ones in any case
+EXPLAIN (COSTS OFF)
+SELECT id FROM cr.pstn_calls WHERE start_date_time >= '2026-11-01 00:00:00+00' AND start_date_time < '2026-11-08 00:00:00+00' LIMIT 10;
+SELECT emulator_reset();
+SELECT count(*) FROM (SELECT id FROM cr.pstn_calls
+  WHERE start_date_time >= '2026-11-01 00:00:00+00' AND start_date_time < '2026-11-08 00:00:00+00' LIMIT 10) d;
+SELECT count(*) AS requests FROM emulator_log() l WHERE l NOT LIKE 'POST%';

@@ -175,8 +175,9 @@ extern List *cr_import_foreign_schema(ImportForeignSchemaStmt *stmt,
 
 /* in http.c */
 extern void cr_http_init(void);
-extern void cr_graph_get(const CrOptions *opts, const char *url,
+extern void cr_graph_get(const CrOptions *opts, const char *url, int maxpagesize,
 						 CrResponse *resp, CrScanStats *stats);
+extern bool cr_graph_cached(const CrOptions *opts, const char *url, int maxpagesize);
 extern void cr_report_graph_error(const CrResponse *resp, const char *what);
 extern char *cr_url_escape(const char *s);
 extern bool cr_same_origin(const char *base, const char *url);
@@ -216,7 +217,9 @@ enum CrScanPrivateIndex
 {
 	CrScanPrivateResource,		/* resource name (String) */
 	CrScanPrivateRetrievedAttrs,	/* Integer list of attnums that are needed */
-	CrScanPrivateRoles			/* Integer list of CrQualRole, one per fdw_expr */
+	CrScanPrivateRoles,			/* Integer list of CrQualRole, one per fdw_expr */
+	CrScanPrivatePageSizeHint,	/* Integer: Prefer: odata.maxpagesize, or 0 */
+	CrScanPrivateExpandSegments /* Integer (bool): sessions with their segments */
 };
 
 /* What a value in fdw_exprs stands for. */
@@ -235,7 +238,8 @@ typedef enum CrQualRole
 
 /* in deparse.c */
 extern char *cr_record_path(const CrOptions *opts, const CrResource *res,
-							const char *id_text, const char *select);
+							const char *id_text, const char *select,
+							bool segments);
 extern char *cr_list_path(const CrOptions *opts, List *filters, const char *select);
 extern char *cr_filter_term(const char *op, const char *literal);
 extern char *cr_participant_term(const char *literal);

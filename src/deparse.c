@@ -28,15 +28,19 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-/* The $expand of the first request for a resource fetched per call record. */
+/*
+ * The $expand of the first request for a resource fetched per call record;
+ * sessions come without their segments unless segments is set.
+ */
 static const char *
-record_expand(const CrResource *res)
+record_expand(const CrResource *res, bool segments)
 {
 	switch (res->level)
 	{
 		case CR_LEVEL_PARTICIPANT:
 			return "participants_v2";
 		case CR_LEVEL_SESSION:
+			return segments ? "sessions($expand=segments)" : "sessions";
 		case CR_LEVEL_SEGMENT:
 		case CR_LEVEL_MEDIA:
 		case CR_LEVEL_STREAM:
@@ -53,9 +57,9 @@ record_expand(const CrResource *res)
  */
 char *
 cr_record_path(const CrOptions *opts, const CrResource *res, const char *id_text,
-			   const char *select)
+			   const char *select, bool segments)
 {
-	const char *expand = record_expand(res);
+	const char *expand = record_expand(res, segments);
 
 	if (expand)
 		return psprintf("/%s/communications/callRecords/%s?$expand=%s",

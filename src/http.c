@@ -472,8 +472,8 @@ get_token(const CrOptions *opts, CrScanStats *stats)
 
 /* One Graph GET with the bearer token; the caller frees headers. */
 static void
-graph_get_once(const CrOptions *opts, const char *url, CrResponse *resp,
-			   CrScanStats *stats)
+graph_get_once(const CrOptions *opts, const char *url, int maxpagesize,
+			   CrResponse *resp, CrScanStats *stats)
 {
 	const char *token = get_token(opts, stats);
 	char	   *auth = psprintf("Authorization: Bearer %s", token);
@@ -481,6 +481,13 @@ graph_get_once(const CrOptions *opts, const char *url, CrResponse *resp,
 
 	headers = curl_slist_append(headers, auth);
 	headers = curl_slist_append(headers, "Accept: application/json");
+	if (maxpagesize > 0)
+	{
+		char		prefer[64];
+
+		snprintf(prefer, sizeof(prefer), "Prefer: odata.maxpagesize=%d", maxpagesize);
+		headers = curl_slist_append(headers, prefer);
+	}
 	explicit_bzero(auth, strlen(auth));
 	pfree(auth);
 
@@ -566,8 +573,8 @@ wait_interruptibly(double ms)
  * seconds in all.  The last answer is left in resp, with the retry count.
  */
 static void
-retry_loop(const CrOptions *opts, const char *url, CrResponse *resp,
-		   CrScanStats *stats)
+retry_loop(const CrOptions *opts, const char *url, int maxpagesize,
+		   CrResponse *resp, CrScanStats *stats)
 {
 	bool		renewed = false;
 	int			retries = 0;
@@ -577,7 +584,7 @@ retry_loop(const CrOptions *opts, const char *url, CrResponse *resp,
 	{
 		double		delay;
 
-		graph_get_once(opts, url, resp, stats);
+		graph_get_once(opts, url, maxpagesize, resp, stats);
 		if (resp->status == 401 && !renewed)
 		{
 			CrToken    *t = find_token(opts->umid);
@@ -620,6 +627,7 @@ retry_loop(const CrOptions *opts, const char *url, CrResponse *resp,
 typedef struct CrCachedPage
 {
 	Oid			umid;
+	int			maxpagesize;
 	char	   *url;
 	char	   *body;
 	size_t		body_len;
@@ -653,7 +661,7 @@ cache_check_statement(void)
 }
 
 static CrCachedPage *
-cache_lookup(Oid umid, const char *url)
+cache_lookup(Oid umid, const char *url, int maxpagesize)
 {
 	ListCell   *lc;
 
@@ -662,14 +670,15 @@ cache_lookup(Oid umid, const char *url)
 	{
 		CrCachedPage *p = lfirst(lc);
 
-		if (p->umid == umid && strcmp(p->url, url) == 0)
+		if (p->umid == umid && p->maxpagesize == maxpagesize &&
+			strcmp(p->url, url) == 0)
 			return p;
 	}
 	return NULL;
 }
 
 static void
-cache_store(Oid umid, const char *url, const CrResponse *resp)
+cache_store(Oid umid, const char *url, int maxpagesize, const CrResponse *resp)
 {
 	MemoryContext old;
 	CrCachedPage *p;
@@ -693,6 +702,7 @@ cache_store(Oid umid, const char *url, const CrResponse *resp)
 	old = MemoryContextSwitchTo(cr_cache_cxt);
 	p = palloc(sizeof(CrCachedPage));
 	p->umid = umid;
+	p->maxpagesize = maxpagesize;
 	p->url = pstrdup(url);
 	p->body = palloc(resp->body_len + 1);
 	memcpy(p->body, resp->body, resp->body_len + 1);
@@ -712,15 +722,16 @@ cache_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * GET a Graph URL, or take it from the statement's cache.  A 401 means the
+ * GET a Graph URL, or take it from the statement's cache.  maxpagesize,
+ * when positive, asks Graph for smaller pages (Prefer: odata.maxpagesize).  A 401 means the
  * token expired or was revoked early: log in again and retry once.  Every
  * other status goes to the caller.
  */
 void
-cr_graph_get(const CrOptions *opts, const char *url, CrResponse *resp,
-			 CrScanStats *stats)
+cr_graph_get(const CrOptions *opts, const char *url, int maxpagesize,
+			 CrResponse *resp, CrScanStats *stats)
 {
-	CrCachedPage *hit = cache_lookup(opts->umid, url);
+	CrCachedPage *hit = cache_lookup(opts->umid, url, maxpagesize);
 
 	if (hit)
 	{
@@ -733,11 +744,18 @@ cr_graph_get(const CrOptions *opts, const char *url, CrResponse *resp,
 		return;
 	}
 
-	retry_loop(opts, url, resp, stats);
+	retry_loop(opts, url, maxpagesize, resp, stats);
 	if (resp->status == 0)
 		report_transport_error(resp, "GET", url);
 	if (resp->status == 200)
-		cache_store(opts->umid, url, resp);
+		cache_store(opts->umid, url, maxpagesize, resp);
+}
+
+/* Whether the statement's cache holds the answer to url. */
+bool
+cr_graph_cached(const CrOptions *opts, const char *url, int maxpagesize)
+{
+	return cache_lookup(opts->umid, url, maxpagesize) != NULL;
 }
 
 /*

@@ -33,10 +33,13 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "callrecords_fdw.h"
 
 #include "access/nbtree.h"
 #include "access/sysattr.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
@@ -72,6 +75,8 @@ typedef struct CrRelInfo
 	List	   *retrieved_attrs;	/* attnums the query reads */
 	double		fetched_rows;	/* rows Graph returns before local quals */
 	double		requests;		/* estimated Graph requests */
+	int			page_size_hint; /* Prefer: odata.maxpagesize, or 0 */
+	bool		expand_segments;	/* sessions come with their segments */
 } CrRelInfo;
 
 static Node *
@@ -418,9 +423,8 @@ estimate_fetch(CrRelInfo *info, RelOptInfo *baserel)
 
 /* The resource of a foreign table, from its options. */
 static const CrResource *
-table_resource(Oid foreigntableid)
+table_resource(ForeignTable *table)
 {
-	ForeignTable *table = GetForeignTable(foreigntableid);
 	CrOptions	topts = {0};
 	ListCell   *lc;
 
@@ -435,6 +439,59 @@ table_resource(Oid foreigntableid)
 }
 
 /*
+ * Whether another table of the query, on the same server, reads segments
+ * or what is below them.  Then a sessions scan asks for the sessions with
+ * their segments too, so that both scans share one response; alone it
+ * asks for the sessions only, which is far fewer bytes.
+ */
+static bool
+other_scan_needs_segments(PlannerInfo *root, RelOptInfo *baserel, Oid serverid)
+{
+	int			i;
+
+	for (i = 1; i < root->simple_rel_array_size; i++)
+	{
+		RangeTblEntry *rte = root->simple_rte_array[i];
+		ForeignTable *table;
+		const CrResource *res;
+
+		if (rte == NULL || rte->rtekind != RTE_RELATION ||
+			rte->relkind != RELKIND_FOREIGN_TABLE || (Index) i == baserel->relid)
+			continue;
+		table = GetForeignTable(rte->relid);
+		if (table->serverid != serverid)
+			continue;
+		res = table_resource(table);
+		if (res->level == CR_LEVEL_SEGMENT || res->level == CR_LEVEL_MEDIA ||
+			res->level == CR_LEVEL_STREAM)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A LIMIT becomes a page-size hint (never a cap) when the scan is the only
+ * relation of the query, every condition was pushed down and nothing has
+ * to see all rows first (ORDER BY, aggregates: the planner then leaves
+ * limit_tuples unset).  Only list requests take the hint.
+ */
+static int
+page_size_hint(PlannerInfo *root, CrRelInfo *info, List *local_conds)
+{
+	double		page = info->res->fetch == CR_FETCH_FUNCTION ?
+		CR_PAGE_SIZE_LOG : CR_PAGE_SIZE_RECORDS;
+
+	if (root->limit_tuples <= 0 || root->limit_tuples >= page ||
+		local_conds != NIL || root->parse->sortClause != NIL ||
+		bms_membership(root->all_baserels) != BMS_SINGLETON ||
+		list_member_int(info->roles, CR_QUAL_KEY) ||
+		list_member_int(info->roles, CR_QUAL_KEY_ARRAY) ||
+		info->res->fetch == CR_FETCH_RECORD_CHILDREN)
+		return 0;
+	return (int) ceil(root->limit_tuples);
+}
+
+/*
  * Find the conditions that narrow the requests and estimate the result.
  * Conditions are also applied locally; the selectivity of all of them
  * scales the estimate of what is fetched.
@@ -444,10 +501,11 @@ cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 						Oid foreigntableid)
 {
 	CrRelInfo  *info = palloc0(sizeof(CrRelInfo));
+	ForeignTable *table = GetForeignTable(foreigntableid);
 	List	   *local_conds = NIL;
 	ListCell   *lc;
 
-	info->res = table_resource(foreigntableid);
+	info->res = table_resource(table);
 	foreach(lc, baserel->baserestrictinfo)
 	{
 		RestrictInfo *ri = lfirst(lc);
@@ -457,6 +515,9 @@ cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 	}
 	info->retrieved_attrs = needed_attrs(baserel);
 	estimate_fetch(info, baserel);
+	info->page_size_hint = cr_enable_pushdown ? page_size_hint(root, info, local_conds) : 0;
+	info->expand_segments = info->res->level != CR_LEVEL_SESSION ||
+		other_scan_needs_segments(root, baserel, table->serverid);
 
 	baserel->rows = clamp_row_est(info->fetched_rows *
 								  clauselist_selectivity(root, local_conds,
@@ -615,8 +676,10 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 		roles = lappend_int(roles, CR_QUAL_KEY);
 	}
 
-	fdw_private = list_make3(makeString(pstrdup(info->res->name)),
-							 info->retrieved_attrs, roles);
+	fdw_private = list_make5(makeString(pstrdup(info->res->name)),
+							 info->retrieved_attrs, roles,
+							 makeInteger(info->page_size_hint),
+							 makeInteger(info->expand_segments ? 1 : 0));
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							exprs, fdw_private,
 							NIL, NIL, outer_plan);

@@ -66,6 +66,8 @@ typedef struct CrScanState
 	const CrResource *res;
 	Relation	rel;
 	char	   *select;			/* $select of call_records, or NULL */
+	int			page_size_hint; /* Prefer: odata.maxpagesize, or 0 */
+	bool		expand_segments;	/* sessions asked with their segments */
 
 	/* per attribute (0-based); NULL where the query does not read it */
 	const CrColumnDef **defs;
@@ -292,6 +294,8 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	st->opts = cr_get_options(RelationGetRelid(st->rel), userid);
 	st->res = cr_table_resource(st->opts);
 	st->roles = list_nth(fsplan->fdw_private, CrScanPrivateRoles);
+	st->page_size_hint = intVal(list_nth(fsplan->fdw_private, CrScanPrivatePageSizeHint));
+	st->expand_segments = intVal(list_nth(fsplan->fdw_private, CrScanPrivateExpandSegments)) != 0;
 	st->cur_attr = -1;
 	set_levels(st);
 	st->select = record_select(st, list_nth(fsplan->fdw_private, CrScanPrivateRetrievedAttrs));
@@ -532,7 +536,7 @@ build_chains(CrScanState *st, ExprContext *econtext)
 
 			st->chains = lappend(st->chains,
 								 make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id),
-														  st->select),
+														  st->select, st->expand_segments),
 											st->res->fetch == CR_FETCH_RECORDS ?
 											CR_FIRST_SINGLE : CR_FIRST_EXPANDED_RECORD,
 											id));
@@ -604,7 +608,7 @@ fetch_json(CrScanState *st, const char *url, bool allow_404)
 	check_request_budget(st);
 	MemoryContextReset(st->page_cxt);
 	old = MemoryContextSwitchTo(st->page_cxt);
-	cr_graph_get(st->opts, url, &resp, &st->stats);
+	cr_graph_get(st->opts, url, st->page_size_hint, &resp, &st->stats);
 	MemoryContextSwitchTo(old);
 	budget_spent += st->stats.requests - requests_before;
 
@@ -786,6 +790,23 @@ start_chain(CrScanState *st, CrChain *c)
 	char	   *url = psprintf("%s%s", st->opts->graph_url, c->path);
 	CrLevel		l = st->levels[0];
 
+	/*
+	 * A sessions scan asks for the sessions alone, but if another scan of
+	 * the statement already has them with their segments, that answer
+	 * serves too (its next links lead to more of the same).
+	 */
+	if (c->first == CR_FIRST_EXPANDED_RECORD && !st->expand_segments &&
+		st->res->level == CR_LEVEL_SESSION)
+	{
+		char	   *full = psprintf("%s%s", st->opts->graph_url,
+									cr_record_path(st->opts, st->res,
+												   cr_url_escape(c->record_id),
+												   NULL, true));
+
+		if (cr_graph_cached(st->opts, full, st->page_size_hint))
+			url = full;
+	}
+
 	if (st->record)
 		json_decref(st->record);
 	st->record = NULL;
@@ -904,7 +925,8 @@ next_listed_record(CrScanState *st)
 		id = lfirst(st->list_next);
 		st->list_next = lnext(st->list_ids, st->list_next);
 		old = MemoryContextSwitchTo(st->list_cxt);
-		c = make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id), NULL),
+		c = make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id), NULL,
+									  st->expand_segments),
 					   CR_FIRST_EXPANDED_RECORD, id);
 		MemoryContextSwitchTo(old);
 		if (start_chain(st, c))
@@ -1179,7 +1201,7 @@ explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState 
 			ExplainPropertyText("Graph request",
 								psprintf("GET %s", cr_record_path(st->opts, st->res,
 																  cr_url_escape(strVal(lfirst(lc))),
-																  st->select)), es);
+																  st->select, st->expand_segments)), es);
 		return;
 	}
 	if (role == CR_QUAL_KEY_ARRAY)
@@ -1188,13 +1210,13 @@ explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState 
 							psprintf("GET %s, for each element",
 									 cr_record_path(st->opts, st->res,
 													explain_value(expr, CR_QUAL_KEY),
-													st->select)), es);
+													st->select, st->expand_segments)), es);
 		return;
 	}
 	ExplainPropertyText("Graph request",
 						psprintf("GET %s", cr_record_path(st->opts, st->res,
 														  explain_value(expr, role),
-														  st->select)), es);
+														  st->select, st->expand_segments)), es);
 }
 
 /*
@@ -1304,7 +1326,8 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 		if (!keyed && st->res->fetch == CR_FETCH_RECORD_CHILDREN)
 			ExplainPropertyText("Graph request",
 								psprintf("GET %s, for each listed call record",
-										 cr_record_path(st->opts, st->res, "{id}", NULL)), es);
+										 cr_record_path(st->opts, st->res, "{id}", NULL,
+														st->expand_segments)), es);
 		if (st->res->fetch == CR_FETCH_RECORD_CHILDREN)
 			ExplainPropertyText("Graph paging",
 								psprintf("%s@odata.nextLink, %d %s a page",
@@ -1312,6 +1335,10 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 										 st->levels[0] == CR_LEVEL_PARTICIPANT ? 130 : 60,
 										 cr_child_key(st->levels[0])), es);
 	}
+
+	if (st->page_size_hint > 0)
+		ExplainPropertyText("Graph page size hint",
+							psprintf("Prefer: odata.maxpagesize=%d (from LIMIT)", st->page_size_hint), es);
 
 	if (es->analyze)
 	{
