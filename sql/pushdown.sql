@@ -190,3 +190,20 @@ SELECT emulator_reset();
 SELECT count(*) FROM (SELECT id FROM cr.pstn_calls
   WHERE start_date_time >= '2026-11-01 00:00:00+00' AND start_date_time < '2026-11-08 00:00:00+00' LIMIT 10) d;
 SELECT count(*) AS requests FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+
+-- run-time values: now() - interval is computed when the scan starts
+SELECT emulator_reset();
+SELECT count(*) FROM cr.call_records WHERE start_date_time >= now() - interval '100 years';
+SELECT regexp_replace(l, '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z', '<now - 100 years - 1 us>') AS request
+  FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+-- a time range from parameters of a prepared statement (generic plan)
+PREPARE day_calls(timestamptz, timestamptz) AS
+  SELECT count(*) FROM cr.call_records WHERE start_date_time >= $1 AND start_date_time < $2;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (COSTS OFF) EXECUTE day_calls('2026-11-05 00:00:00+00', '2026-11-06 00:00:00+00');
+SELECT emulator_reset();
+EXECUTE day_calls('2026-11-05 00:00:00+00', '2026-11-06 00:00:00+00');
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+RESET plan_cache_mode;
+-- a log function without a range covers the API's 90-day window and says so
+EXPLAIN (COSTS OFF) SELECT count(*) FROM cr.pstn_calls;
