@@ -15,14 +15,14 @@ SELECT call_record_id, count(*) FROM cr.sessions
  WHERE call_record_id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000004',
                           'cafe0000-0000-4000-8000-000000000001')
  GROUP BY 1 ORDER BY 1;
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 SELECT emulator_reset();
 PREPARE by_ids(text[]) AS SELECT count(*) FROM cr.streams WHERE call_record_id = ANY($1);
 SET plan_cache_mode = force_generic_plan;
 EXPLAIN (COSTS OFF) EXECUTE by_ids(ARRAY['cafe0000-0000-4000-8000-000000000001']);
 EXECUTE by_ids(ARRAY['cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000004', NULL]);
 RESET plan_cache_mode;
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 
 -- an id from a stable expression is computed once, at execution
 SELECT count(*) FROM cr.sessions WHERE call_record_id = lower('CAFE0000-0000-4000-8000-000000000004');
@@ -36,7 +36,7 @@ SELECT emulator_reset();
 SELECT call_record_id, count(*) FROM cr.sessions
  WHERE call_start_date_time >= '2026-11-05 00:00:00+00' AND call_start_date_time < '2026-11-06 00:00:00+00'
  GROUP BY 1 ORDER BY 1;
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 -- the same rows as asking for those records by id
 SELECT call_record_id, count(*) FROM cr.sessions
  WHERE call_record_id IN (SELECT id FROM cr.call_records
@@ -49,7 +49,7 @@ EXPLAIN (COSTS OFF)
 SELECT id FROM cr.call_records WHERE type = 'peerToPeer' AND end_date_time > '2026-11-18 00:00:00+00';
 SELECT emulator_reset();
 SELECT count(*) FROM cr.call_records WHERE type = 'peerToPeer' AND end_date_time > '2026-11-18 00:00:00+00';
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 SELECT count(*) FROM emulator_raw_list() r
  WHERE r->>'type' = 'peerToPeer' AND (r->>'endDateTime')::timestamptz > '2026-11-18 00:00:00+00';
 
@@ -70,7 +70,7 @@ SELECT l.site, count(*) FROM site_calls l JOIN cr.streams s ON s.call_record_id 
 SELECT emulator_reset();
 SELECT l.site, count(*), round(avg(extract(epoch FROM s.average_jitter) * 1000)::numeric, 3) AS avg_jitter_ms
   FROM site_calls l JOIN cr.streams s ON s.call_record_id = l.call_record_id GROUP BY 1 ORDER BY 1;
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 -- call_records filtered by time, joined to their sessions: list once, then one GET per record
 EXPLAIN (COSTS OFF)
 SELECT c.id, count(*) FROM cr.call_records c JOIN cr.sessions s ON s.call_record_id = c.id
@@ -79,7 +79,7 @@ SELECT emulator_reset();
 SELECT c.id, c.type, count(*) FROM cr.call_records c JOIN cr.sessions s ON s.call_record_id = c.id
  WHERE c.start_date_time >= '2026-11-05 00:00:00+00' AND c.start_date_time < '2026-11-06 00:00:00+00'
  GROUP BY 1, 2 ORDER BY 1;
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 
 -- sessions, segments, media and streams of one call record in one query make
 -- as many requests as streams alone: scans of a statement share responses
@@ -130,7 +130,7 @@ SELECT count(*) FROM (
 SELECT emulator_reset();
 SELECT id, type FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001';
 SELECT raw->>'type' AS type_from_raw FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001';
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 
 -- a participant id narrows the list of call records the participants
 -- table goes through (participants_v2/any), as an OData string literal
@@ -140,7 +140,7 @@ SELECT emulator_reset();
 CREATE TEMP TABLE abbie_pushed AS
 SELECT call_record_id, participant_index FROM cr.participants WHERE id = '821809f5-0000-0000-0000-3b5136c0e777';
 SELECT call_record_id, participant_index FROM abbie_pushed ORDER BY 1, 2;
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 SET callrecords_fdw.enable_pushdown = off;
 SELECT count(*) AS mismatches FROM (
   (SELECT call_record_id, participant_index FROM cr.participants WHERE id = '821809f5-0000-0000-0000-3b5136c0e777'
@@ -153,7 +153,7 @@ RESET callrecords_fdw.enable_pushdown;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM cr.participants WHERE id = 'o''brien & co';
 SELECT emulator_reset();
 SELECT count(*) FROM cr.participants WHERE id = 'o''brien & co';
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 
 -- sessions alone ask for the sessions without their segments; a scan of the
 -- same statement that already holds them with segments serves them
@@ -161,7 +161,7 @@ SELECT emulator_reset();
 SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000004';
 SELECT (SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001') AS streams,
        (SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001') AS sessions;
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 
 -- LIMIT is a page-size hint, never a cap, and only when every condition
 -- was pushed down and nothing needs all rows first
@@ -203,7 +203,7 @@ SET plan_cache_mode = force_generic_plan;
 EXPLAIN (COSTS OFF) EXECUTE day_calls('2026-11-05 00:00:00+00', '2026-11-06 00:00:00+00');
 SELECT emulator_reset();
 EXECUTE day_calls('2026-11-05 00:00:00+00', '2026-11-06 00:00:00+00');
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 RESET plan_cache_mode;
 -- a log function without a range covers the API's 90-day window and says so
 EXPLAIN (COSTS OFF) SELECT count(*) FROM cr.pstn_calls;

@@ -15,7 +15,7 @@ SELECT id, version, type, modalities, start_date_time, end_date_time, last_modif
  WHERE id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000005',
               'cafe0000-0000-4000-8000-000000000002', '00000000-0000-0000-0000-000000000000')
  ORDER BY id;
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 -- the docs' own example records, every column of every table
 \x on
 SELECT * FROM cr.call_records
@@ -31,14 +31,14 @@ SELECT * FROM cr.streams WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a880
 -- the list: every record, in one page of 60
 SELECT emulator_reset();
 SELECT count(*), count(DISTINCT id), min(start_date_time), max(start_date_time) FROM cr.call_records;
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 -- a start time range becomes $filter; the bounds are widened by 1 µs
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT id FROM cr.call_records WHERE start_date_time >= '2026-11-05 00:00:00+00' AND start_date_time < '2026-11-06 00:00:00+00';
 SELECT emulator_reset();
 SELECT id, start_date_time FROM cr.call_records
  WHERE start_date_time >= '2026-11-05 00:00:00+00' AND start_date_time < '2026-11-06 00:00:00+00' ORDER BY 2;
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 -- the list agrees with the oracle: same ids in the range
 CREATE TEMP VIEW oracle_range AS
 SELECT r->>'id' AS id FROM emulator_raw_list() r
@@ -57,7 +57,7 @@ EXPLAIN (COSTS OFF) SELECT id FROM cr.call_records WHERE start_date_time >= now(
 SELECT emulator_reset();
 SELECT count(*), count(DISTINCT participant_index), max(participant_index)
   FROM cr.participants WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 SELECT call_record_id, participant_index, id, identity_user_display_name, identity_user_tenant_id,
        call_start_date_time
   FROM cr.participants WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001' ORDER BY 2;
@@ -73,7 +73,7 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT id FROM cr.pstn_calls WHERE start_date_time >= '2026-11-01 00:00:00+00' AND start_date_time < '2026-12-01 00:00:00+00';
 SELECT count(*), count(DISTINCT id), sum(charge), min(start_date_time) >= '2026-11-01 00:00:00+00' AS in_range
   FROM cr.pstn_calls WHERE start_date_time >= '2026-11-01 00:00:00+00' AND start_date_time < '2026-12-01 00:00:00+00';
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 SELECT pg_typeof(charge) AS charge_type, pg_typeof(duration) AS duration_type
   FROM cr.pstn_calls WHERE start_date_time >= '2026-11-01 00:00:00+00' AND start_date_time < '2026-11-02 00:00:00+00' LIMIT 1;
 -- more than 90 days: split into windows that neither overlap nor leave a gap
@@ -82,7 +82,7 @@ EXPLAIN (COSTS OFF)
 SELECT count(*) FROM cr.pstn_calls WHERE start_date_time >= '2026-06-01 00:00:00+00' AND start_date_time <= '2026-11-30 00:00:00+00';
 SELECT emulator_reset();
 SELECT count(*), count(DISTINCT id) FROM cr.pstn_calls WHERE start_date_time >= '2026-06-01 00:00:00+00' AND start_date_time <= '2026-11-30 00:00:00+00';
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 -- the oracle: every row of the range, unpaged
 SELECT jsonb_array_length(CASE jsonb_typeof(j) WHEN 'array' THEN j ELSE j->'value' END) AS oracle_rows
   FROM (SELECT string_agg(line, E'\n' ORDER BY n)::jsonb AS j
@@ -132,7 +132,7 @@ IMPORT FOREIGN SCHEMA callrecords LIMIT TO (pstn_calls, sms_log, pstn_blocked_us
 SELECT emulator_reset();
 SELECT count(*), count(DISTINCT id), sum(call_charge), min(sent_date_time) >= '2026-11-01 00:00:00+00' AS in_range
   FROM cr_beta.sms_log WHERE sent_date_time >= '2026-11-01 00:00:00+00' AND sent_date_time < '2026-12-01 00:00:00+00';
-SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 \x on
 SELECT * FROM cr_beta.sms_log WHERE sent_date_time >= '2026-11-01 00:00:00+00' AND sent_date_time < '2026-12-01 00:00:00+00'
  ORDER BY sent_date_time LIMIT 1;

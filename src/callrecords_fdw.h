@@ -120,6 +120,7 @@ typedef struct CrOptions
 	char	   *api_version;
 	int			max_requests;	/* Graph requests one statement may make */
 	int			max_retries;	/* retries of a throttled or failed request */
+	int			max_concurrency;	/* requests one scan keeps in flight */
 	int			max_retry_wait; /* seconds of waiting before retries, per request */
 	int			connect_timeout;	/* seconds */
 	int			request_timeout;	/* seconds, per request */
@@ -138,6 +139,7 @@ typedef struct CrResponse
 	char		retry_after[32];	/* "Retry-After" response header, or "" */
 	int			retries;		/* retries made before this answer */
 	double		refused_wait_ms;	/* a wait not made: beyond max_retry_wait */
+	int			throttled;		/* 429 answers seen on the way */
 	int			transport_rc;	/* libcurl error when status is 0 */
 	char		transport_error[256];	/* its message */
 } CrResponse;
@@ -178,6 +180,12 @@ extern void cr_http_init(void);
 extern void cr_graph_get(const CrOptions *opts, const char *url, int maxpagesize,
 						 CrResponse *resp, CrScanStats *stats);
 extern bool cr_graph_cached(const CrOptions *opts, const char *url, int maxpagesize);
+typedef struct CrFetch CrFetch;
+extern CrFetch *cr_fetch_start(const CrOptions *opts, const char *url,
+							   int maxpagesize, CrScanStats *stats);
+extern void cr_fetch_wait(CrFetch *f, CrResponse *resp);
+extern void cr_fetch_free(CrFetch *f);
+extern const char *cr_fetch_url(CrFetch *f);
 extern void cr_report_graph_error(const CrResponse *resp, const char *what);
 extern char *cr_url_escape(const char *s);
 extern bool cr_same_origin(const char *base, const char *url);

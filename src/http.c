@@ -194,24 +194,14 @@ report_transport_error(const CrResponse *resp, const char *method, const char *u
 }
 
 /*
- * Perform one request.  headers may be NULL; postfields non-NULL makes it
- * a POST.  On a transport failure this raises the error; any HTTP status
- * is returned to the caller in resp.
+ * Set up a transfer on an easy handle: the options every Graph and token
+ * request shares, and where the body and headers go.
  */
 static void
-perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
-		const char *postfields, CrResponse *resp, CrScanStats *stats)
+setup_transfer(CURL *curl, const CrOptions *opts, const char *url,
+			   struct curl_slist *headers, const char *postfields,
+			   CrBodyBuffer *buf, CrResponse *resp, char *errbuf)
 {
-	CURL	   *curl = get_curl();
-	CrBodyBuffer buf = {0};
-	char		errbuf[CURL_ERROR_SIZE] = "";
-	CURLcode	rc;
-	instr_time	start,
-				elapsed;
-
-	memset(resp, 0, sizeof(*resp));
-	buf.cxt = CurrentMemoryContext;
-
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -225,7 +215,7 @@ perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "callrecords_fdw/1.0");
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buf);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, buf);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
@@ -234,23 +224,17 @@ perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
 		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	if (postfields)
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, postfields);
+}
 
-	INSTR_TIME_SET_CURRENT(start);
-	rc = curl_easy_perform(curl);
-	INSTR_TIME_SET_CURRENT(elapsed);
-	INSTR_TIME_SUBTRACT(elapsed, start);
-
-	/* the header list and POST body belong to the caller; drop references */
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
-
-	if (stats)
-	{
-		stats->requests++;
-		stats->bytes += buf.len;
-		stats->wait_ms += INSTR_TIME_GET_MILLISEC(elapsed);
-	}
-
+/*
+ * Turn the outcome of a finished transfer into resp: raise what no retry
+ * can mend (a cancel, a body over the size cap, no memory), leave status 0
+ * with the message for a transport failure, else the HTTP status and body.
+ */
+static void
+finish_transfer(CURL *curl, CURLcode rc, CrBodyBuffer *buf, CrResponse *resp,
+				const char *errbuf, const char *url)
+{
 	if (rc == CURLE_ABORTED_BY_CALLBACK)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -258,33 +242,56 @@ perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("Graph request was interrupted")));
 	}
-	if (rc == CURLE_WRITE_ERROR && buf.too_large)
+	if (rc == CURLE_WRITE_ERROR && buf->too_large)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_REPLY_HANDLE),
 				 errmsg("Graph response is larger than %zu bytes", CR_MAX_RESPONSE_BYTES),
 				 errcontext("GET %s", url_path(url))));
-	if (rc == CURLE_WRITE_ERROR && buf.out_of_memory)
+	if (rc == CURLE_WRITE_ERROR && buf->out_of_memory)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 				 errmsg("out of memory while receiving a Graph response")));
 	if (rc != CURLE_OK)
 	{
-		/* a transport failure: status 0, for the caller to retry or report */
 		resp->status = 0;
 		resp->transport_rc = (int) rc;
 		strlcpy(resp->transport_error, errbuf[0] ? errbuf : curl_easy_strerror(rc),
 				sizeof(resp->transport_error));
-		if (buf.data)
-			pfree(buf.data);
-		resp->body = MemoryContextAllocZero(buf.cxt, 1);
+		resp->body = MemoryContextAllocZero(buf->cxt, 1);
+		resp->body_len = 0;
 		return;
 	}
-
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (buf.data == NULL)
-		buf.data = MemoryContextAllocZero(buf.cxt, 1);
-	resp->body = buf.data;
-	resp->body_len = buf.len;
+	if (buf->data == NULL)
+		buf->data = MemoryContextAllocZero(buf->cxt, 1);
+	resp->body = buf->data;
+	resp->body_len = buf->len;
+}
+
+/*
+ * Perform one blocking request on the backend's easy handle (the token
+ * request).  Any HTTP status, or status 0 for a transport failure, is
+ * returned in resp.
+ */
+static void
+perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
+		const char *postfields, CrResponse *resp, CrScanStats *stats)
+{
+	CURL	   *curl = get_curl();
+	CrBodyBuffer buf = {0};
+	char		errbuf[CURL_ERROR_SIZE] = "";
+	CURLcode	rc;
+
+	memset(resp, 0, sizeof(*resp));
+	buf.cxt = CurrentMemoryContext;
+	setup_transfer(curl, opts, url, headers, postfields, &buf, resp, errbuf);
+	rc = curl_easy_perform(curl);
+	/* the header list and POST body belong to the caller; drop references */
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
+	if (stats)
+		stats->requests++;
+	finish_transfer(curl, rc, &buf, resp, errbuf, url);
 }
 
 /* Escape a string for a URL or form body, as a palloc'd copy. */
@@ -470,38 +477,6 @@ get_token(const CrOptions *opts, CrScanStats *stats)
 	return t->access_token;
 }
 
-/* One Graph GET with the bearer token; the caller frees headers. */
-static void
-graph_get_once(const CrOptions *opts, const char *url, int maxpagesize,
-			   CrResponse *resp, CrScanStats *stats)
-{
-	const char *token = get_token(opts, stats);
-	char	   *auth = psprintf("Authorization: Bearer %s", token);
-	struct curl_slist *headers = NULL;
-
-	headers = curl_slist_append(headers, auth);
-	headers = curl_slist_append(headers, "Accept: application/json");
-	if (maxpagesize > 0)
-	{
-		char		prefer[64];
-
-		snprintf(prefer, sizeof(prefer), "Prefer: odata.maxpagesize=%d", maxpagesize);
-		headers = curl_slist_append(headers, prefer);
-	}
-	explicit_bzero(auth, strlen(auth));
-	pfree(auth);
-
-	PG_TRY();
-	{
-		perform(opts, url, headers, NULL, resp, stats);
-	}
-	PG_FINALLY();
-	{
-		curl_slist_free_all(headers);
-	}
-	PG_END_TRY();
-}
-
 /*
  * Whether an answer is worth asking again: throttling (429), server
  * trouble (500, 502, 503, 504) and transport failures such as timeouts or
@@ -565,53 +540,6 @@ wait_interruptibly(double ms)
 		if (rc & WL_LATCH_SET)
 			ResetLatch(MyLatch);
 	}
-}
-
-/*
- * GET with the policy for failures: one new token after a 401, then up to
- * max_retries retries of retryable answers, waiting at most max_retry_wait
- * seconds in all.  The last answer is left in resp, with the retry count.
- */
-static void
-retry_loop(const CrOptions *opts, const char *url, int maxpagesize,
-		   CrResponse *resp, CrScanStats *stats)
-{
-	bool		renewed = false;
-	int			retries = 0;
-	double		waited_ms = 0;
-
-	for (;;)
-	{
-		double		delay;
-
-		graph_get_once(opts, url, maxpagesize, resp, stats);
-		if (resp->status == 401 && !renewed)
-		{
-			CrToken    *t = find_token(opts->umid);
-
-			if (t)
-				forget_token(t);
-			renewed = true;
-			continue;
-		}
-		if (!is_retryable(resp) || retries >= opts->max_retries)
-			break;
-		delay = retry_delay_ms(resp, retries);
-		if (waited_ms + delay > opts->max_retry_wait * 1000.0)
-		{
-			resp->refused_wait_ms = delay;
-			break;
-		}
-		wait_interruptibly(delay);
-		waited_ms += delay;
-		retries++;
-		if (stats)
-		{
-			stats->retries++;
-			stats->retry_wait_ms += delay;
-		}
-	}
-	resp->retries = retries;
 }
 
 /*
@@ -722,33 +650,290 @@ cache_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * GET a Graph URL, or take it from the statement's cache.  maxpagesize,
- * when positive, asks Graph for smaller pages (Prefer: odata.maxpagesize).  A 401 means the
- * token expired or was revoked early: log in again and retry once.  Every
- * other status goes to the caller.
+ * Asynchronous GETs.  Every Graph GET of the backend runs on one libcurl
+ * multi handle, so that a scan can have several requests in flight (the
+ * next page of a chain, the first pages of the next call records) while
+ * it turns the current page into rows.  A CrFetch lives in a memory
+ * context of its own; deleting that context (explicitly, or because the
+ * query failed) takes its easy handle off the multi handle first, so no
+ * transfer ever writes into freed memory.  Transfers only make progress
+ * while some scan waits for one of them.
+ */
+struct CrFetch
+{
+	MemoryContext cxt;			/* holds this struct and the body */
+	const CrOptions *opts;
+	char	   *url;
+	int			maxpagesize;
+	CrScanStats *stats;
+	CURL	   *easy;			/* while in flight */
+	struct curl_slist *headers;
+	CrBodyBuffer buf;
+	CrResponse	resp;
+	char		errbuf[CURL_ERROR_SIZE];
+	instr_time	start;
+	bool		done;			/* the current attempt has finished */
+	CURLcode	rc;
+	bool		renewed;		/* a 401 already got a new token */
+	int			retries;
+	double		waited_ms;
+	int			throttled;		/* 429 answers seen */
+	MemoryContextCallback cleanup;
+};
+
+static CURLM *cr_multi = NULL;
+
+static CURLM *
+get_multi(void)
+{
+	if (cr_multi == NULL)
+	{
+		cr_multi = curl_multi_init();
+		if (cr_multi == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+					 errmsg("could not initialize libcurl")));
+	}
+	return cr_multi;
+}
+
+/* Take a fetch's transfer off the multi handle and free libcurl's part. */
+static void
+fetch_detach(void *arg)
+{
+	CrFetch    *f = (CrFetch *) arg;
+
+	if (f->easy)
+	{
+		curl_multi_remove_handle(cr_multi, f->easy);
+		curl_easy_cleanup(f->easy);
+		f->easy = NULL;
+	}
+	if (f->headers)
+	{
+		curl_slist_free_all(f->headers);
+		f->headers = NULL;
+	}
+}
+
+/* Start (or start again) the transfer of a fetch. */
+static void
+fetch_begin(CrFetch *f)
+{
+	const char *token = get_token(f->opts, f->stats);
+	char	   *auth = psprintf("Authorization: Bearer %s", token);
+
+	fetch_detach(f);
+	if (f->buf.data)
+		pfree(f->buf.data);
+	memset(&f->buf, 0, sizeof(f->buf));
+	f->buf.cxt = f->cxt;
+	memset(&f->resp, 0, sizeof(f->resp));
+	f->errbuf[0] = '\0';
+	f->done = false;
+
+	f->headers = curl_slist_append(NULL, auth);
+	explicit_bzero(auth, strlen(auth));
+	pfree(auth);
+	f->headers = curl_slist_append(f->headers, "Accept: application/json");
+	if (f->maxpagesize > 0)
+	{
+		char		prefer[64];
+
+		snprintf(prefer, sizeof(prefer), "Prefer: odata.maxpagesize=%d", f->maxpagesize);
+		f->headers = curl_slist_append(f->headers, prefer);
+	}
+	f->easy = curl_easy_init();
+	if (f->easy == NULL || f->headers == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("could not start a Graph request")));
+	setup_transfer(f->easy, f->opts, f->url, f->headers, NULL, &f->buf, &f->resp, f->errbuf);
+	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
+	INSTR_TIME_SET_CURRENT(f->start);
+	if (curl_multi_add_handle(get_multi(), f->easy) != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not start a Graph request")));
+	if (f->stats)
+		f->stats->requests++;
+}
+
+/*
+ * Let libcurl move every transfer on, and mark the finished ones done.
+ * Never throws while a transfer is half-handled: the outcome is only
+ * recorded here and judged by the fetch's waiter.
+ */
+static void
+drive_transfers(void)
+{
+	int			running;
+	int			left;
+	CURLMsg    *msg;
+
+	curl_multi_perform(get_multi(), &running);
+	while ((msg = curl_multi_info_read(cr_multi, &left)) != NULL)
+	{
+		CrFetch    *f = NULL;
+		instr_time	elapsed;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &f);
+		if (f == NULL)
+			continue;
+		f->rc = msg->data.result;
+		f->done = true;
+		INSTR_TIME_SET_CURRENT(elapsed);
+		INSTR_TIME_SUBTRACT(elapsed, f->start);
+		if (f->stats)
+		{
+			f->stats->bytes += f->buf.len;
+			f->stats->wait_ms += INSTR_TIME_GET_MILLISEC(elapsed);
+		}
+		/* the response code is read before the handle goes */
+		if (f->rc == CURLE_OK)
+			curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->resp.status);
+	}
+}
+
+/*
+ * Start a GET of url (a Graph path joined to graph_url, or a next link).
+ * The answer comes from the statement's cache if it has it.  The fetch
+ * lives in a new context under the current one.
+ */
+CrFetch *
+cr_fetch_start(const CrOptions *opts, const char *url, int maxpagesize,
+			   CrScanStats *stats)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "callrecords_fdw fetch",
+											  ALLOCSET_DEFAULT_SIZES);
+	CrFetch    *f = MemoryContextAllocZero(cxt, sizeof(CrFetch));
+	CrCachedPage *hit;
+
+	f->cxt = cxt;
+	f->opts = opts;
+	f->url = MemoryContextStrdup(cxt, url);
+	f->maxpagesize = maxpagesize;
+	f->stats = stats;
+	f->cleanup.func = fetch_detach;
+	f->cleanup.arg = f;
+	MemoryContextRegisterResetCallback(cxt, &f->cleanup);
+
+	hit = cache_lookup(opts->umid, url, maxpagesize);
+	if (hit)
+	{
+		/* a copy: the cache may drop the page before the fetch is read */
+		f->resp.status = 200;
+		f->resp.body = MemoryContextAlloc(cxt, hit->body_len + 1);
+		memcpy(f->resp.body, hit->body, hit->body_len + 1);
+		f->resp.body_len = hit->body_len;
+		f->rc = CURLE_OK;
+		f->done = true;
+		f->easy = NULL;
+		f->buf.cxt = cxt;
+		if (stats)
+			stats->cache_hits++;
+		return f;
+	}
+	fetch_begin(f);
+	drive_transfers();
+	return f;
+}
+
+/* The URL a fetch asks for. */
+const char *
+cr_fetch_url(CrFetch *f)
+{
+	return f->url;
+}
+
+/* Forget a fetch: its transfer stops and its memory goes. */
+void
+cr_fetch_free(CrFetch *f)
+{
+	MemoryContextDelete(f->cxt);
+}
+
+/*
+ * Wait until a fetch has its final answer, applying the policy for
+ * failures: a new token once after a 401, then up to max_retries retries
+ * of retryable answers, waiting at most max_retry_wait seconds in all.
+ * Other transfers go on meanwhile.  resp points into the fetch's memory.
+ */
+void
+cr_fetch_wait(CrFetch *f, CrResponse *resp)
+{
+	for (;;)
+	{
+		double		delay;
+
+		while (!f->done)
+		{
+			drive_transfers();
+			if (f->done)
+				break;
+			curl_multi_poll(cr_multi, NULL, 0, 100, NULL);
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (f->easy != NULL)
+		{
+			/* a network answer: judge it, then let the handle go */
+			char	   *hdr_request_id = pstrdup(f->resp.request_id);
+
+			finish_transfer(f->easy, f->rc, &f->buf, &f->resp, f->errbuf, f->url);
+			strlcpy(f->resp.request_id, hdr_request_id, sizeof(f->resp.request_id));
+			fetch_detach(f);
+		}
+		if (f->resp.status == 429)
+			f->throttled++;
+		if (f->resp.status == 401 && !f->renewed)
+		{
+			CrToken    *t = find_token(f->opts->umid);
+
+			if (t)
+				forget_token(t);
+			f->renewed = true;
+			fetch_begin(f);
+			continue;
+		}
+		if (!is_retryable(&f->resp) || f->retries >= f->opts->max_retries)
+			break;
+		delay = retry_delay_ms(&f->resp, f->retries);
+		if (f->waited_ms + delay > f->opts->max_retry_wait * 1000.0)
+		{
+			f->resp.refused_wait_ms = delay;
+			break;
+		}
+		wait_interruptibly(delay);
+		f->waited_ms += delay;
+		f->retries++;
+		if (f->stats)
+		{
+			f->stats->retries++;
+			f->stats->retry_wait_ms += delay;
+		}
+		fetch_begin(f);
+	}
+	f->resp.retries = f->retries;
+	f->resp.throttled = f->throttled;
+	*resp = f->resp;
+	if (resp->status == 0)
+		report_transport_error(resp, "GET", f->url);
+	if (resp->status == 200 && f->buf.data != NULL)
+		cache_store(f->opts->umid, f->url, f->maxpagesize, resp);
+}
+
+/*
+ * GET a Graph URL and wait for it: a fetch started and waited for at
+ * once.  The body lives in a context under the current one.
  */
 void
 cr_graph_get(const CrOptions *opts, const char *url, int maxpagesize,
 			 CrResponse *resp, CrScanStats *stats)
 {
-	CrCachedPage *hit = cache_lookup(opts->umid, url, maxpagesize);
-
-	if (hit)
-	{
-		memset(resp, 0, sizeof(*resp));
-		resp->status = 200;
-		resp->body = hit->body;
-		resp->body_len = hit->body_len;
-		if (stats)
-			stats->cache_hits++;
-		return;
-	}
-
-	retry_loop(opts, url, maxpagesize, resp, stats);
-	if (resp->status == 0)
-		report_transport_error(resp, "GET", url);
-	if (resp->status == 200)
-		cache_store(opts->umid, url, maxpagesize, resp);
+	cr_fetch_wait(cr_fetch_start(opts, url, maxpagesize, stats), resp);
 }
 
 /* Whether the statement's cache holds the answer to url. */

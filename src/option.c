@@ -37,6 +37,7 @@
 #define DEFAULT_API_VERSION "v1.0"
 #define DEFAULT_MAX_REQUESTS 1000
 #define DEFAULT_MAX_RETRIES 5
+#define DEFAULT_MAX_CONCURRENCY 8
 #define DEFAULT_MAX_RETRY_WAIT 120		/* seconds */
 #define DEFAULT_CONNECT_TIMEOUT 10		/* seconds */
 #define DEFAULT_REQUEST_TIMEOUT 300		/* seconds */
@@ -56,6 +57,7 @@ static const CrOptionDef cr_option_defs[] = {
 	{"api_version", ForeignServerRelationId, false},
 	{"max_requests", ForeignServerRelationId, false},
 	{"max_retries", ForeignServerRelationId, false},
+	{"max_concurrency", ForeignServerRelationId, false},
 	{"max_retry_wait", ForeignServerRelationId, false},
 	{"connect_timeout", ForeignServerRelationId, false},
 	{"request_timeout", ForeignServerRelationId, false},
@@ -226,6 +228,7 @@ check_option_value(const char *name, const char *value)
 					 errhint("Valid values are \"v1.0\" and \"beta\".")));
 	}
 	else if (strcmp(name, "max_requests") == 0 || strcmp(name, "connect_timeout") == 0 ||
+			 strcmp(name, "max_concurrency") == 0 ||
 			 strcmp(name, "request_timeout") == 0)
 		check_int_option(name, value, 1);
 	else if (strcmp(name, "max_retries") == 0 || strcmp(name, "max_retry_wait") == 0)
@@ -335,6 +338,8 @@ apply_options(CrOptions *opts, List *options)
 			(void) parse_int(val, &opts->max_requests, 0, NULL);
 		else if (strcmp(def->defname, "max_retries") == 0)
 			(void) parse_int(val, &opts->max_retries, 0, NULL);
+		else if (strcmp(def->defname, "max_concurrency") == 0)
+			(void) parse_int(val, &opts->max_concurrency, 0, NULL);
 		else if (strcmp(def->defname, "max_retry_wait") == 0)
 			(void) parse_int(val, &opts->max_retry_wait, 0, NULL);
 		else if (strcmp(def->defname, "connect_timeout") == 0)
@@ -371,6 +376,7 @@ cr_get_options(Oid foreigntableid, Oid userid)
 	opts->api_version = DEFAULT_API_VERSION;
 	opts->max_requests = DEFAULT_MAX_REQUESTS;
 	opts->max_retries = DEFAULT_MAX_RETRIES;
+	opts->max_concurrency = DEFAULT_MAX_CONCURRENCY;
 	opts->max_retry_wait = DEFAULT_MAX_RETRY_WAIT;
 	opts->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
 	opts->request_timeout = DEFAULT_REQUEST_TIMEOUT;

@@ -97,6 +97,18 @@ typedef struct CrScanState
 	char	   *next_link;		/* next page of the chain, or NULL */
 	int64		page_base;		/* rows on the chain's earlier pages */
 
+	/*
+	 * Requests started ahead of need, in scan_cxt: the next page of the
+	 * chain being read and the first pages of the chains after it, at most
+	 * concurrency - 1 of them.  concurrency starts at max_concurrency,
+	 * halves when Graph throttles and grows back by one per page.
+	 */
+	List	   *prefetch;		/* of CrFetch * */
+	int			concurrency;
+	bool		next_prefetched;	/* the next link is among them */
+	int			chains_started; /* chains (or listed records) begun */
+	int			chains_prefetched;	/* ... or asked for ahead */
+
 	/* the current page and the cursor into its tree */
 	MemoryContext page_cxt;
 	json_t	   *page;
@@ -297,6 +309,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	st->page_size_hint = intVal(list_nth(fsplan->fdw_private, CrScanPrivatePageSizeHint));
 	st->expand_segments = intVal(list_nth(fsplan->fdw_private, CrScanPrivateExpandSegments)) != 0;
 	st->cur_attr = -1;
+	st->concurrency = st->opts->max_concurrency;
 	set_levels(st);
 	st->select = record_select(st, list_nth(fsplan->fdw_private, CrScanPrivateRetrievedAttrs));
 
@@ -558,6 +571,7 @@ build_chains(CrScanState *st, ExprContext *econtext)
 
 	MemoryContextSwitchTo(old);
 	st->next_chain = list_head(st->chains);
+	st->chains_started = st->chains_prefetched = 0;
 	st->chains_ready = true;
 }
 
@@ -590,35 +604,118 @@ check_request_budget(CrScanState *st)
 				 errhint("Narrow the query with conditions on call_record_id, start_date_time or call_start_date_time, or raise max_requests with ALTER SERVER.")));
 }
 
+/* Stop every request started ahead; their answers are not needed. */
+static void
+drop_prefetch(CrScanState *st)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->prefetch)
+		cr_fetch_free(lfirst(lc));
+	list_free(st->prefetch);
+	st->prefetch = NIL;
+	st->next_prefetched = false;
+}
+
+/* The request for url if it was started ahead, taken off the list. */
+static CrFetch *
+take_prefetched(CrScanState *st, const char *url)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->prefetch)
+	{
+		CrFetch    *f = lfirst(lc);
+
+		if (strcmp(cr_fetch_url(f), url) == 0)
+		{
+			st->prefetch = foreach_delete_current(st->prefetch, lc);
+			return f;
+		}
+	}
+	return NULL;
+}
+
+/* Start a request for url ahead of need, if the concurrency allows. */
+static void
+prefetch_url(CrScanState *st, const char *url)
+{
+	MemoryContext old;
+	ListCell   *lc;
+	int64		before = st->stats.requests;
+	CrFetch    *f;
+
+	if (list_length(st->prefetch) + 1 >= st->concurrency)
+		return;
+	foreach(lc, st->prefetch)
+		if (strcmp(cr_fetch_url(lfirst(lc)), url) == 0)
+			return;
+	/* a request that may never be needed must not use up the budget */
+	if (budget_statement != GetCurrentStatementStartTimestamp() ||
+		budget_spent + st->concurrency >= st->opts->max_requests)
+		return;
+	old = MemoryContextSwitchTo(st->scan_cxt);
+	f = cr_fetch_start(st->opts, url, st->page_size_hint, &st->stats);
+	st->prefetch = lappend(st->prefetch, f);
+	MemoryContextSwitchTo(old);
+	budget_spent += st->stats.requests - before;
+}
+
+/*
+ * Adapt the concurrency to what Graph says: halve it when a request was
+ * throttled, grow it back by one after a page that was not.
+ */
+static void
+pace(CrScanState *st, const CrResponse *resp)
+{
+	if (resp->throttled > 0)
+		st->concurrency = Max(1, st->concurrency / 2);
+	else if (st->concurrency < st->opts->max_concurrency)
+		st->concurrency++;
+}
+
 /*
  * GET a Graph URL (a path joined to graph_url, or a next link) and parse
- * its JSON object; the caller owns the tree.  Returns NULL for a 404 when
- * allow_404 is set.
+ * its JSON object; the caller owns the tree.  A request started ahead for
+ * the URL is used if there is one.  Returns NULL for a 404 when allow_404
+ * is set.
  */
 static json_t *
 fetch_json(CrScanState *st, const char *url, bool allow_404)
 {
-	MemoryContext old;
 	CrResponse	resp;
 	json_error_t jerr;
 	json_t	   *root;
+	CrFetch    *f = take_prefetched(st, url);
+	int64		before;
 
-	int64		requests_before = st->stats.requests;
+	if (f == NULL)
+	{
+		MemoryContext old;
 
-	check_request_budget(st);
-	MemoryContextReset(st->page_cxt);
-	old = MemoryContextSwitchTo(st->page_cxt);
-	cr_graph_get(st->opts, url, st->page_size_hint, &resp, &st->stats);
-	MemoryContextSwitchTo(old);
-	budget_spent += st->stats.requests - requests_before;
+		check_request_budget(st);
+		MemoryContextReset(st->page_cxt);
+		old = MemoryContextSwitchTo(st->page_cxt);
+		before = st->stats.requests;
+		f = cr_fetch_start(st->opts, url, st->page_size_hint, &st->stats);
+		MemoryContextSwitchTo(old);
+		budget_spent += st->stats.requests - before;
+	}
+	before = st->stats.requests;
+	cr_fetch_wait(f, &resp);
+	budget_spent += st->stats.requests - before;
+	pace(st, &resp);
 
 	if (resp.status == 404 && allow_404)
+	{
+		cr_fetch_free(f);
 		return NULL;
+	}
 	if (resp.status != 200)
 		cr_report_graph_error(&resp, url);
 
 	root = json_loadb(resp.body, resp.body_len, 0, &jerr);
-	MemoryContextReset(st->page_cxt);	/* the body is parsed; drop it */
+	cr_fetch_free(f);			/* the body is parsed; drop it */
 	if (root == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
@@ -687,6 +784,7 @@ set_next_link(CrScanState *st, json_t *link)
 	char	   *prev = st->next_link;
 
 	st->next_link = checked_next_link(st, link, prev);
+	st->next_prefetched = false;
 	if (prev)
 		pfree(prev);
 }
@@ -889,6 +987,7 @@ next_list_page(CrScanState *st)
 	}
 	MemoryContextSwitchTo(old);
 	st->list_next = list_head(st->list_ids);
+	st->chains_started = st->chains_prefetched = 0;
 
 	PG_TRY();
 	{
@@ -924,6 +1023,7 @@ next_listed_record(CrScanState *st)
 		}
 		id = lfirst(st->list_next);
 		st->list_next = lnext(st->list_ids, st->list_next);
+		st->chains_started++;
 		old = MemoryContextSwitchTo(st->list_cxt);
 		c = make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id), NULL,
 									  st->expand_segments),
@@ -952,6 +1052,7 @@ next_page(CrScanState *st)
 			return st->fanout && next_listed_record(st);
 		c = lfirst(st->next_chain);
 		st->next_chain = lnext(st->chains, st->next_chain);
+		st->chains_started++;
 		if (start_chain(st, c))
 			return true;
 	}
@@ -1072,6 +1173,40 @@ store_row(CrScanState *st, TupleTableSlot *slot)
 	ExecStoreVirtualTuple(slot);
 }
 
+/*
+ * Keep requests in flight while rows are made: the first pages of the
+ * chains (or listed call records) that come next, and, once half of the
+ * current page is used, the next page of this chain.  Waiting for half a
+ * page keeps a query that stops early (LIMIT, EXISTS) from asking for
+ * pages it never reads.
+ */
+static void
+fill_prefetch(CrScanState *st)
+{
+	json_t	   *rows = st->arr[st->levels[0]];
+	List	   *upcoming = st->fanout ? st->list_ids : st->chains;
+	int			i;
+
+	if (st->next_link && !st->next_prefetched && rows && st->page_size_hint == 0 &&
+		st->pos[st->levels[0]] + 1 >= (int64) json_array_size(rows) / 2)
+	{
+		prefetch_url(st, st->next_link);
+		st->next_prefetched = true;
+	}
+	for (i = Max(st->chains_started, st->chains_prefetched);
+		 i < list_length(upcoming) && list_length(st->prefetch) + 1 < st->concurrency;
+		 i++)
+	{
+		const char *path = st->fanout ?
+			cr_record_path(st->opts, st->res, cr_url_escape(list_nth(upcoming, i)),
+						   NULL, st->expand_segments) :
+			((CrChain *) list_nth(upcoming, i))->path;
+
+		prefetch_url(st, psprintf("%s%s", st->opts->graph_url, path));
+		st->chains_prefetched = i + 1;
+	}
+}
+
 TupleTableSlot *
 cr_iterate_foreign_scan(ForeignScanState *node)
 {
@@ -1099,6 +1234,8 @@ cr_iterate_foreign_scan(ForeignScanState *node)
 	MemoryContextReset(st->tuple_cxt);
 	if (next_at(st, st->nlevels - 1))
 	{
+		if (st->concurrency > 1 && (st->next_link || st->next_chain || st->list_next))
+			fill_prefetch(st);
 		old = MemoryContextSwitchTo(st->tuple_cxt);
 		store_row(st, slot);
 		MemoryContextSwitchTo(old);
@@ -1131,6 +1268,7 @@ cr_rescan_foreign_scan(ForeignScanState *node)
 	st->replay_complete = false;
 	if (st->replay)
 		tuplestore_clear(st->replay);
+	drop_prefetch(st);
 
 	release_json(st);
 	if (st->next_link)
@@ -1151,7 +1289,10 @@ cr_end_foreign_scan(ForeignScanState *node)
 	CrScanState *st = node->fdw_state;
 
 	if (st)
+	{
 		release_json(st);
+		drop_prefetch(st);
+	}
 	if (st && st->replay)
 		tuplestore_end(st->replay);
 }
