@@ -182,7 +182,7 @@ extern void cr_graph_get(const CrOptions *opts, const char *url, int maxpagesize
 extern bool cr_graph_cached(const CrOptions *opts, const char *url, int maxpagesize);
 typedef struct CrFetch CrFetch;
 extern CrFetch *cr_fetch_start(const CrOptions *opts, const char *url,
-							   int maxpagesize, CrScanStats *stats);
+							   int maxpagesize, bool share, CrScanStats *stats);
 extern void cr_fetch_wait(CrFetch *f, CrResponse *resp);
 extern void cr_fetch_free(CrFetch *f);
 extern const char *cr_fetch_url(CrFetch *f);
@@ -227,7 +227,8 @@ enum CrScanPrivateIndex
 	CrScanPrivateRetrievedAttrs,	/* Integer list of attnums that are needed */
 	CrScanPrivateRoles,			/* Integer list of CrQualRole, one per fdw_expr */
 	CrScanPrivatePageSizeHint,	/* Integer: Prefer: odata.maxpagesize, or 0 */
-	CrScanPrivateExpandSegments /* Integer (bool): sessions with their segments */
+	CrScanPrivateExpandSegments,	/* Integer (bool): sessions with their segments */
+	CrScanPrivateShareResponses /* Integer (bool): keep pages for other scans */
 };
 
 /* What a value in fdw_exprs stands for. */

@@ -678,6 +678,7 @@ struct CrFetch
 	int			retries;
 	double		waited_ms;
 	int			throttled;		/* 429 answers seen */
+	bool		share;			/* keep the answer for other scans */
 	MemoryContextCallback cleanup;
 };
 
@@ -799,12 +800,13 @@ drive_transfers(void)
 
 /*
  * Start a GET of url (a Graph path joined to graph_url, or a next link).
- * The answer comes from the statement's cache if it has it.  The fetch
- * lives in a new context under the current one.
+ * The answer comes from the statement's cache if it has it, and goes into
+ * it when share is set.  The fetch lives in a new context under the
+ * current one.
  */
 CrFetch *
 cr_fetch_start(const CrOptions *opts, const char *url, int maxpagesize,
-			   CrScanStats *stats)
+			   bool share, CrScanStats *stats)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "callrecords_fdw fetch",
@@ -816,6 +818,7 @@ cr_fetch_start(const CrOptions *opts, const char *url, int maxpagesize,
 	f->opts = opts;
 	f->url = MemoryContextStrdup(cxt, url);
 	f->maxpagesize = maxpagesize;
+	f->share = share;
 	f->stats = stats;
 	f->cleanup.func = fetch_detach;
 	f->cleanup.arg = f;
@@ -921,7 +924,7 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp)
 	*resp = f->resp;
 	if (resp->status == 0)
 		report_transport_error(resp, "GET", f->url);
-	if (resp->status == 200 && f->buf.data != NULL)
+	if (resp->status == 200 && f->buf.data != NULL && f->share)
 		cache_store(f->opts->umid, f->url, f->maxpagesize, resp);
 }
 
@@ -933,7 +936,7 @@ void
 cr_graph_get(const CrOptions *opts, const char *url, int maxpagesize,
 			 CrResponse *resp, CrScanStats *stats)
 {
-	cr_fetch_wait(cr_fetch_start(opts, url, maxpagesize, stats), resp);
+	cr_fetch_wait(cr_fetch_start(opts, url, maxpagesize, true, stats), resp);
 }
 
 /* Whether the statement's cache holds the answer to url. */

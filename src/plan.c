@@ -77,6 +77,7 @@ typedef struct CrRelInfo
 	double		requests;		/* estimated Graph requests */
 	int			page_size_hint; /* Prefer: odata.maxpagesize, or 0 */
 	bool		expand_segments;	/* sessions come with their segments */
+	bool		share_responses;	/* other scans of the query may reuse pages */
 } CrRelInfo;
 
 static Node *
@@ -438,35 +439,64 @@ table_resource(ForeignTable *table)
 	return cr_table_resource(&topts);
 }
 
-/*
- * Whether another table of the query, on the same server, reads segments
- * or what is below them.  Then a sessions scan asks for the sessions with
- * their segments too, so that both scans share one response; alone it
- * asks for the sessions only, which is far fewer bytes.
- */
-static bool
-other_scan_needs_segments(PlannerInfo *root, RelOptInfo *baserel, Oid serverid)
+/* What the walk over a statement's range tables found. */
+typedef struct CrStatementScans
 {
-	int			i;
+	Oid			serverid;
+	int			tables;			/* foreign tables of the server */
+	bool		segments;		/* one of them reads segments or below */
+} CrStatementScans;
 
-	for (i = 1; i < root->simple_rel_array_size; i++)
+static bool
+statement_scans_walker(Node *node, CrStatementScans *found)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
 	{
-		RangeTblEntry *rte = root->simple_rte_array[i];
-		ForeignTable *table;
-		const CrResource *res;
+		RangeTblEntry *rte = (RangeTblEntry *) node;
 
-		if (rte == NULL || rte->rtekind != RTE_RELATION ||
-			rte->relkind != RELKIND_FOREIGN_TABLE || (Index) i == baserel->relid)
-			continue;
-		table = GetForeignTable(rte->relid);
-		if (table->serverid != serverid)
-			continue;
-		res = table_resource(table);
-		if (res->level == CR_LEVEL_SEGMENT || res->level == CR_LEVEL_MEDIA ||
-			res->level == CR_LEVEL_STREAM)
-			return true;
+		if (rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_FOREIGN_TABLE)
+		{
+			ForeignTable *table = GetForeignTable(rte->relid);
+
+			if (table->serverid == found->serverid)
+			{
+				const CrResource *res = table_resource(table);
+
+				found->tables++;
+				if (res->level == CR_LEVEL_SEGMENT || res->level == CR_LEVEL_MEDIA ||
+					res->level == CR_LEVEL_STREAM)
+					found->segments = true;
+			}
+		}
+		return false;
 	}
-	return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, statement_scans_walker, found,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, statement_scans_walker, found);
+}
+
+/*
+ * The foreign tables of this server in the whole statement, subqueries
+ * and CTEs included.  If one of them reads segments or below, a sessions
+ * scan asks for the sessions with their segments too, so that the scans
+ * share one response; alone it asks for the sessions only, which is far
+ * fewer bytes.  Responses are kept for sharing only when there is more
+ * than one such table, so a lone scan's memory does not grow with the
+ * pages it reads.
+ */
+static void
+statement_scans(PlannerInfo *root, Oid serverid, bool *segments, bool *share)
+{
+	CrStatementScans found = {serverid, 0, false};
+
+	while (root->parent_root)
+		root = root->parent_root;
+	statement_scans_walker((Node *) root->parse, &found);
+	*segments = found.segments;
+	*share = found.tables > 1;
 }
 
 /*
@@ -516,8 +546,9 @@ cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 	info->retrieved_attrs = needed_attrs(baserel);
 	estimate_fetch(info, baserel);
 	info->page_size_hint = cr_enable_pushdown ? page_size_hint(root, info, local_conds) : 0;
-	info->expand_segments = info->res->level != CR_LEVEL_SESSION ||
-		other_scan_needs_segments(root, baserel, table->serverid);
+	statement_scans(root, table->serverid, &info->expand_segments, &info->share_responses);
+	if (info->res->level != CR_LEVEL_SESSION)
+		info->expand_segments = true;
 
 	baserel->rows = clamp_row_est(info->fetched_rows *
 								  clauselist_selectivity(root, local_conds,
@@ -680,6 +711,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 							 info->retrieved_attrs, roles,
 							 makeInteger(info->page_size_hint),
 							 makeInteger(info->expand_segments ? 1 : 0));
+	fdw_private = lappend(fdw_private, makeInteger(info->share_responses ? 1 : 0));
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							exprs, fdw_private,
 							NIL, NIL, outer_plan);

@@ -68,6 +68,7 @@ typedef struct CrScanState
 	char	   *select;			/* $select of call_records, or NULL */
 	int			page_size_hint; /* Prefer: odata.maxpagesize, or 0 */
 	bool		expand_segments;	/* sessions asked with their segments */
+	bool		share_responses;	/* keep pages for other scans */
 
 	/* per attribute (0-based); NULL where the query does not read it */
 	const CrColumnDef **defs;
@@ -130,6 +131,8 @@ typedef struct CrScanState
 	int			cur_attr;		/* attribute being converted, or -1 */
 	CrScanStats stats;
 } CrScanState;
+
+static void fill_prefetch(CrScanState *st);
 
 /* Drop the JSON trees; safe to call twice. */
 static void
@@ -308,6 +311,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	st->roles = list_nth(fsplan->fdw_private, CrScanPrivateRoles);
 	st->page_size_hint = intVal(list_nth(fsplan->fdw_private, CrScanPrivatePageSizeHint));
 	st->expand_segments = intVal(list_nth(fsplan->fdw_private, CrScanPrivateExpandSegments)) != 0;
+	st->share_responses = intVal(list_nth(fsplan->fdw_private, CrScanPrivateShareResponses)) != 0;
 	st->cur_attr = -1;
 	st->concurrency = st->opts->max_concurrency;
 	set_levels(st);
@@ -573,6 +577,8 @@ build_chains(CrScanState *st, ExprContext *econtext)
 	st->next_chain = list_head(st->chains);
 	st->chains_started = st->chains_prefetched = 0;
 	st->chains_ready = true;
+	if (st->concurrency > 1)
+		fill_prefetch(st);
 }
 
 /*
@@ -655,7 +661,8 @@ prefetch_url(CrScanState *st, const char *url)
 		budget_spent + st->concurrency >= st->opts->max_requests)
 		return;
 	old = MemoryContextSwitchTo(st->scan_cxt);
-	f = cr_fetch_start(st->opts, url, st->page_size_hint, &st->stats);
+	f = cr_fetch_start(st->opts, url, st->page_size_hint, st->share_responses,
+						   &st->stats);
 	st->prefetch = lappend(st->prefetch, f);
 	MemoryContextSwitchTo(old);
 	budget_spent += st->stats.requests - before;
@@ -697,7 +704,8 @@ fetch_json(CrScanState *st, const char *url, bool allow_404)
 		MemoryContextReset(st->page_cxt);
 		old = MemoryContextSwitchTo(st->page_cxt);
 		before = st->stats.requests;
-		f = cr_fetch_start(st->opts, url, st->page_size_hint, &st->stats);
+		f = cr_fetch_start(st->opts, url, st->page_size_hint, st->share_responses,
+						   &st->stats);
 		MemoryContextSwitchTo(old);
 		budget_spent += st->stats.requests - before;
 	}
@@ -988,6 +996,8 @@ next_list_page(CrScanState *st)
 	MemoryContextSwitchTo(old);
 	st->list_next = list_head(st->list_ids);
 	st->chains_started = st->chains_prefetched = 0;
+	if (st->concurrency > 1)
+		fill_prefetch(st);
 
 	PG_TRY();
 	{
