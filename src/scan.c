@@ -589,8 +589,9 @@ build_chains(CrScanState *st, ExprContext *econtext)
 static TimestampTz budget_statement = 0;
 static int64 budget_spent = 0;
 
+/* Start counting afresh when a new statement begins. */
 static void
-check_request_budget(CrScanState *st)
+budget_sync(void)
 {
 	TimestampTz now = GetCurrentStatementStartTimestamp();
 
@@ -599,6 +600,12 @@ check_request_budget(CrScanState *st)
 		budget_statement = now;
 		budget_spent = 0;
 	}
+}
+
+static void
+check_request_budget(CrScanState *st)
+{
+	budget_sync();
 	if (budget_spent >= st->opts->max_requests)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -642,8 +649,11 @@ take_prefetched(CrScanState *st, const char *url)
 	return NULL;
 }
 
-/* Start a request for url ahead of need, if the concurrency allows. */
-static void
+/*
+ * Start a request for url ahead of need, if the concurrency allows.
+ * Returns false when it did not (and should not be tried again yet).
+ */
+static bool
 prefetch_url(CrScanState *st, const char *url)
 {
 	MemoryContext old;
@@ -652,20 +662,21 @@ prefetch_url(CrScanState *st, const char *url)
 	CrFetch    *f;
 
 	if (list_length(st->prefetch) + 1 >= st->concurrency)
-		return;
+		return false;
 	foreach(lc, st->prefetch)
 		if (strcmp(cr_fetch_url(lfirst(lc)), url) == 0)
-			return;
+			return true;
 	/* a request that may never be needed must not use up the budget */
-	if (budget_statement != GetCurrentStatementStartTimestamp() ||
-		budget_spent + st->concurrency >= st->opts->max_requests)
-		return;
+	budget_sync();
+	if (budget_spent + st->concurrency >= st->opts->max_requests)
+		return false;
 	old = MemoryContextSwitchTo(st->scan_cxt);
 	f = cr_fetch_start(st->opts, url, st->page_size_hint, st->share_responses,
 						   &st->stats);
 	st->prefetch = lappend(st->prefetch, f);
 	MemoryContextSwitchTo(old);
 	budget_spent += st->stats.requests - before;
+	return true;
 }
 
 /*
@@ -1197,11 +1208,11 @@ fill_prefetch(CrScanState *st)
 	List	   *upcoming = st->fanout ? st->list_ids : st->chains;
 	int			i;
 
+
 	if (st->next_link && !st->next_prefetched && rows && st->page_size_hint == 0 &&
 		st->pos[st->levels[0]] + 1 >= (int64) json_array_size(rows) / 2)
 	{
-		prefetch_url(st, st->next_link);
-		st->next_prefetched = true;
+		st->next_prefetched = prefetch_url(st, st->next_link);
 	}
 	for (i = Max(st->chains_started, st->chains_prefetched);
 		 i < list_length(upcoming) && list_length(st->prefetch) + 1 < st->concurrency;
@@ -1212,7 +1223,8 @@ fill_prefetch(CrScanState *st)
 						   NULL, st->expand_segments) :
 			((CrChain *) list_nth(upcoming, i))->path;
 
-		prefetch_url(st, psprintf("%s%s", st->opts->graph_url, path));
+		if (!prefetch_url(st, psprintf("%s%s", st->opts->graph_url, path)))
+			break;
 		st->chains_prefetched = i + 1;
 	}
 }

@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""callrecords_fdw benchmark: side-by-side ratios against the Graph emulator.
+
+Run by bench/run.sh inside pg_virtualenv (PG* variables set) with
+CR_EMULATOR_URL pointing at a running emulator.  Prints medians and ratios
+measured in this one run; no figure is compared against a fixed time, since
+machines are shared and noisy.
+
+Cases (issue 5):
+  1. latency 100 ms, 64 call records x 5 sessions, count(*) of their
+     streams with IN (...): the wrapper vs the same requests one after
+     another from a client loop.
+  2. latency 0, one call record of 6,000 sessions (100 pages): the wrapper
+     vs PostgreSQL unnesting the same page bodies stored as jsonb.
+  3. peak backend memory (VmHWM) reading 10 pages vs 100 pages of the same
+     shape.
+  4. requests each query made vs the API lower bound (pages needed).
+"""
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+EMU = os.environ["CR_EMULATOR_URL"]
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+HOST = urllib.parse.urlparse(EMU)
+BIG = "cafe0000-0000-4000-8000-000000000003"      # 6,000 sessions, 100 pages
+SMALL = "be4c0000-0000-4000-8000-000000000600"    # its first 600 sessions, 10 pages
+
+
+def control(method, path, body=None):
+    conn = http.client.HTTPConnection(HOST.hostname, HOST.port, timeout=60)
+    conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+    data = conn.getresponse().read()
+    conn.close()
+    return data
+
+
+def request_count():
+    return sum(1 for line in control("GET", "/_emulator/log").decode().splitlines()
+               if line.startswith("GET "))
+
+
+def psql(sql):
+    out = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def timed_psql(sql):
+    """Wall time of one statement in its own session, measured by psql."""
+    out = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1"],
+                         input="\\timing on\n" + sql + ";\n",
+                         check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("Time: "):
+            return float(line.split()[1])
+    raise RuntimeError("no timing in psql output: " + out)
+
+
+def token():
+    body = urllib.parse.urlencode({
+        "grant_type": "client_credentials", "client_id": "test-client",
+        "client_secret": "test-secret", "scope": EMU + "/.default"})
+    conn = http.client.HTTPConnection(HOST.hostname, HOST.port, timeout=60)
+    conn.request("POST", "/contoso/oauth2/v2.0/token", body=body,
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    tok = json.loads(conn.getresponse().read())["access_token"]
+    conn.close()
+    return tok
+
+
+def serial_gets(urls, tok):
+    """The baseline client: the same GETs one after another, keep-alive."""
+    conn = http.client.HTTPConnection(HOST.hostname, HOST.port, timeout=60)
+    start = time.monotonic()
+    for url in urls:
+        conn.request("GET", url, headers={"Authorization": "Bearer " + tok})
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status != 200:
+            raise RuntimeError("baseline GET %s: %d" % (url, resp.status))
+    conn.close()
+    return (time.monotonic() - start) * 1000.0
+
+
+def chain_bodies(path, tok):
+    """Every page of a call record's session chain, as the wrapper reads it."""
+    conn = http.client.HTTPConnection(HOST.hostname, HOST.port, timeout=60)
+    bodies = []
+    while path:
+        conn.request("GET", path, headers={"Authorization": "Bearer " + tok})
+        body = conn.getresponse().read().decode()
+        bodies.append(body)
+        doc = json.loads(body)
+        link = doc.get("sessions@odata.nextLink") or doc.get("@odata.nextLink")
+        path = urllib.parse.urlparse(link).path + "?" + urllib.parse.urlparse(link).query if link else None
+    conn.close()
+    return bodies
+
+
+def record(rid, nsessions, start):
+    sessions = []
+    for s in range(nsessions):
+        streams = [{"streamId": str(1000 + 2 * s + d), "streamDirection": dr,
+                    "averageJitter": "PT0.0%02dS" % (s % 90 + 1), "averagePacketLossRate": 0.01 * (s % 7),
+                    "averageRoundTripTime": "PT0.1S"}
+                   for d, dr in enumerate(("callerToCallee", "calleeToCaller"))]
+        sessions.append({"id": "%s-s%d" % (rid[:8], s), "modalities": ["audio"],
+                         "startDateTime": start, "endDateTime": start,
+                         "segments": [{"id": "g%d" % s, "startDateTime": start, "endDateTime": start,
+                                       "media": [{"label": "main-audio", "streams": streams}]}]})
+    return {"id": rid, "version": 1, "type": "groupCall", "modalities": ["audio"],
+            "startDateTime": start, "endDateTime": start, "sessions": sessions}
+
+
+def peak_memory_kb(query):
+    """VmHWM of a fresh backend after it ran the query."""
+    p = subprocess.Popen(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    p.stdin.write("SELECT pg_backend_pid();\n")
+    p.stdin.flush()
+    pid = int(p.stdout.readline())
+    p.stdin.write(query + ";\n")
+    p.stdin.flush()
+    p.stdout.readline()
+    with open("/proc/%d/status" % pid) as fh:
+        hwm = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    p.stdin.close()
+    p.wait()
+    return hwm
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+def main():
+    psql("CREATE EXTENSION IF NOT EXISTS callrecords_fdw")
+    psql("DROP SERVER IF EXISTS bench CASCADE")
+    psql("CREATE SERVER bench FOREIGN DATA WRAPPER callrecords_fdw OPTIONS "
+         "(tenant_id 'contoso', graph_url '%s', login_url '%s', max_requests '10000')" % (EMU, EMU))
+    psql("CREATE USER MAPPING FOR CURRENT_USER SERVER bench "
+         "OPTIONS (client_id 'test-client', client_secret 'test-secret')")
+    psql("DROP SCHEMA IF EXISTS bench CASCADE")
+    psql("CREATE SCHEMA bench")
+    psql("IMPORT FOREIGN SCHEMA callrecords LIMIT TO (streams) FROM SERVER bench INTO bench")
+    tok = token()
+    rows = []
+
+    # ---- case 1: 64 records x 5 sessions at 100 ms a request
+    control("POST", "/_emulator/reset")
+    ids = ["be4c0001-0000-4000-8000-%012d" % i for i in range(1, 65)]
+    for i, rid in enumerate(ids):
+        control("PUT", "/_emulator/records/" + rid,
+                json.dumps(record(rid, 5, "2026-11-%02dT10:00:00Z" % (i % 20 + 1))))
+    control("POST", "/_emulator/config", json.dumps({"latency_ms": 100}))
+    in_list = ",".join("'%s'" % r for r in ids)
+    q1 = "SELECT count(*) FROM bench.streams WHERE call_record_id IN (%s)" % in_list
+    assert psql(q1) == str(64 * 5 * 2), "case 1 row count"
+    urls = ["/v1.0/communications/callRecords/%s?$expand=sessions($expand=segments)" % r for r in ids]
+    fdw, base, reqs = [], [], []
+    for _ in range(RUNS):
+        control("POST", "/_emulator/reset")
+        control("POST", "/_emulator/config", json.dumps({"latency_ms": 100}))
+        for i, rid in enumerate(ids):
+            control("PUT", "/_emulator/records/" + rid,
+                    json.dumps(record(rid, 5, "2026-11-%02dT10:00:00Z" % (i % 20 + 1))))
+        fdw.append(timed_psql(q1))
+        reqs.append(request_count())
+        base.append(serial_gets(urls, tok))
+    rows.append(("1. 64 records x 5 sessions, 100 ms latency",
+                 "serial client loop %.0f ms" % median(base), "wrapper %.0f ms" % median(fdw),
+                 "%.1fx faster (target >= 6x)" % (median(base) / median(fdw)),
+                 "%d requests / lower bound 64" % max(reqs)))
+
+    # ---- case 2: 6,000 sessions, latency 0, vs jsonb unnest of the same pages
+    control("POST", "/_emulator/reset")
+    bodies = chain_bodies("/v1.0/communications/callRecords/%s?$expand=sessions($expand=segments)" % BIG, tok)
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as fh:
+        for n, body in enumerate(bodies):
+            fh.write('%d\x01%s\n' % (n, json.dumps(json.loads(body))))
+        pages_file = fh.name
+    os.chmod(pages_file, 0o644)
+    psql("DROP TABLE IF EXISTS bench_pages")
+    psql("CREATE TABLE bench_pages (n int, body jsonb)")
+    subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-c",
+                    "\\copy bench_pages FROM '%s' WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')" % pages_file],
+                   check=True, capture_output=True)
+    os.unlink(pages_file)
+    q2_fdw = ("SELECT count(*), count(stream_id), sum(extract(epoch FROM average_jitter)) "
+              "FROM bench.streams WHERE call_record_id = '%s'" % BIG)
+    q2_pg = ("SELECT count(*), count(t->>'streamId'), sum(extract(epoch FROM (t->>'averageJitter')::interval)) "
+             "FROM bench_pages, jsonb_array_elements(coalesce(body->'sessions', body->'value')) s, "
+             "jsonb_array_elements(s->'segments') g, jsonb_array_elements(g->'media') m, "
+             "jsonb_array_elements(m->'streams') t")
+    a, b = psql(q2_fdw), psql(q2_pg)
+    assert a == b, "case 2 results differ: %s vs %s" % (a, b)
+    fdw, pg, reqs = [], [], []
+    for _ in range(RUNS):
+        control("POST", "/_emulator/reset")
+        fdw.append(timed_psql(q2_fdw))
+        reqs.append(request_count())
+        pg.append(timed_psql(q2_pg))
+    nrows = int(a.split("|")[0])
+    rows.append(("2. 6,000 sessions (%d streams, %d pages), latency 0" % (nrows, len(bodies)),
+                 "PostgreSQL jsonb unnest %.0f ms (%.0f rows/s)" % (median(pg), nrows / median(pg) * 1000),
+                 "wrapper %.0f ms (%.0f rows/s)" % (median(fdw), nrows / median(fdw) * 1000),
+                 "wrapper time %.2fx of PostgreSQL's (target <= 1.0x)" % (median(fdw) / median(pg)),
+                 "%d requests / lower bound %d" % (max(reqs), len(bodies))))
+
+    # ---- case 3: peak backend memory, 10 pages vs 100 pages of one shape
+    control("POST", "/_emulator/reset")
+    raw = json.loads(control("GET", "/_emulator/raw/" + BIG))
+    small = dict(raw, id=SMALL, sessions=raw["sessions"][:600])
+    control("PUT", "/_emulator/records/" + SMALL, json.dumps(small))
+    q3 = "SELECT count(*), count(stream_id), max(average_jitter) FROM bench.streams WHERE call_record_id = '%s'"
+    m10, m100 = [], []
+    for _ in range(RUNS):
+        m10.append(peak_memory_kb(q3 % SMALL))
+        m100.append(peak_memory_kb(q3 % BIG))
+    control("POST", "/_emulator/reset")
+    control("PUT", "/_emulator/records/" + SMALL, json.dumps(small))
+    psql(q3 % SMALL)
+    r10 = request_count()
+    control("POST", "/_emulator/reset")
+    psql(q3 % BIG)
+    r100 = request_count()
+    rows.append(("3. peak backend memory (VmHWM)",
+                 "10 pages %.0f kB" % median(m10), "100 pages %.0f kB" % median(m100),
+                 "%.2fx (target <= 1.1x)" % (median(m100) / median(m10)),
+                 "%d / %d requests, lower bounds 10 / 100" % (r10, r100)))
+
+    print()
+    print("callrecords_fdw benchmark, %d runs per case, medians; machine: %d cores, %s" %
+          (RUNS, os.cpu_count(), os.uname().machine))
+    for r in rows:
+        print("\n" + r[0])
+        for item in r[1:]:
+            print("    " + item)
+    print()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
