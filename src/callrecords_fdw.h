@@ -228,7 +228,8 @@ enum CrScanPrivateIndex
 	CrScanPrivateRoles,			/* Integer list of CrQualRole, one per fdw_expr */
 	CrScanPrivatePageSizeHint,	/* Integer: Prefer: odata.maxpagesize, or 0 */
 	CrScanPrivateExpandSegments,	/* Integer (bool): sessions with their segments */
-	CrScanPrivateShareResponses /* Integer (bool): keep pages for other scans */
+	CrScanPrivateShareResponses,	/* Integer (bool): keep pages for other scans */
+	CrScanPrivateLimited		/* Integer (bool): the query has a LIMIT */
 };
 
 /* What a value in fdw_exprs stands for. */

@@ -712,6 +712,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 							 makeInteger(info->page_size_hint),
 							 makeInteger(info->expand_segments ? 1 : 0));
 	fdw_private = lappend(fdw_private, makeInteger(info->share_responses ? 1 : 0));
+	fdw_private = lappend(fdw_private, makeInteger(root->limit_tuples > 0 ? 1 : 0));
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							exprs, fdw_private,
 							NIL, NIL, outer_plan);

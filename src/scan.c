@@ -69,6 +69,7 @@ typedef struct CrScanState
 	int			page_size_hint; /* Prefer: odata.maxpagesize, or 0 */
 	bool		expand_segments;	/* sessions asked with their segments */
 	bool		share_responses;	/* keep pages for other scans */
+	bool		limited;		/* a LIMIT may stop the scan early */
 
 	/* per attribute (0-based); NULL where the query does not read it */
 	const CrColumnDef **defs;
@@ -312,8 +313,14 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	st->page_size_hint = intVal(list_nth(fsplan->fdw_private, CrScanPrivatePageSizeHint));
 	st->expand_segments = intVal(list_nth(fsplan->fdw_private, CrScanPrivateExpandSegments)) != 0;
 	st->share_responses = intVal(list_nth(fsplan->fdw_private, CrScanPrivateShareResponses)) != 0;
+	st->limited = intVal(list_nth(fsplan->fdw_private, CrScanPrivateLimited)) != 0;
 	st->cur_attr = -1;
-	st->concurrency = st->opts->max_concurrency;
+	/*
+	 * Scans that share responses with other scans of the statement fetch
+	 * one page at a time: two scans asking ahead for the same page could
+	 * both send the request before either answer is in the cache.
+	 */
+	st->concurrency = st->share_responses ? 1 : st->opts->max_concurrency;
 	set_levels(st);
 	st->select = record_select(st, list_nth(fsplan->fdw_private, CrScanPrivateRetrievedAttrs));
 
@@ -688,7 +695,7 @@ pace(CrScanState *st, const CrResponse *resp)
 {
 	if (resp->throttled > 0)
 		st->concurrency = Max(1, st->concurrency / 2);
-	else if (st->concurrency < st->opts->max_concurrency)
+	else if (st->concurrency < st->opts->max_concurrency && !st->share_responses)
 		st->concurrency++;
 }
 
@@ -1196,9 +1203,9 @@ store_row(CrScanState *st, TupleTableSlot *slot)
 
 /*
  * Keep requests in flight while rows are made: the first pages of the
- * chains (or listed call records) that come next, and, once half of the
- * current page is used, the next page of this chain.  Waiting for half a
- * page keeps a query that stops early (LIMIT, EXISTS) from asking for
+ * chains (or listed call records) that come next, and the next page of
+ * this chain.  Under a LIMIT the next page is asked for only once half of
+ * the current one is used, so a query that stops early does not ask for
  * pages it never reads.
  */
 static void
@@ -1210,7 +1217,7 @@ fill_prefetch(CrScanState *st)
 
 
 	if (st->next_link && !st->next_prefetched && rows && st->page_size_hint == 0 &&
-		st->pos[st->levels[0]] + 1 >= (int64) json_array_size(rows) / 2)
+		(!st->limited || st->pos[st->levels[0]] + 1 >= (int64) json_array_size(rows) / 2))
 	{
 		st->next_prefetched = prefetch_url(st, st->next_link);
 	}
