@@ -242,6 +242,8 @@ class State:
         self.verbose = args.verbose
         self.lock = threading.Lock()
         self.log = []                 # [method, target, status or None]
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.faults = []
         self.latency_ms = args.latency_ms
         self.token_lifetime = args.token_lifetime
@@ -255,7 +257,13 @@ class State:
         entry = [method, target, None]
         with self.lock:
             self.log.append(entry)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
         return entry
+
+    def log_done(self):
+        with self.lock:
+            self.in_flight -= 1
 
     def take_fault(self, method, target):
         with self.lock:
@@ -747,9 +755,13 @@ def control(state, handler, method, path, query, body):
             lines = ["%s %s %d" % (m, log_escape(_SECRET_RE.sub(r"\1***", t)), s)
                      for m, t, s in st.log if s is not None]
         return Resp(200, "".join(l + "\n" for l in lines), TEXT_CT)
+    if p == "/stats" and method == "GET":
+        with st.lock:
+            return Resp(200, dumps({"max_in_flight": st.max_in_flight, "in_flight": st.in_flight}))
     if p == "/reset" and method == "POST":
         with st.lock:
             st.log = []
+            st.max_in_flight = st.in_flight
             st.faults = []
             st.latency_ms = st.args.latency_ms
             st.token_lifetime = st.args.token_lifetime
@@ -972,6 +984,7 @@ class Handler(BaseHTTPRequestHandler):
                                                           resp.status))
             self._send(ctx, resp, stall, disconnect)
         finally:
+            st.log_done()
             if entry[2] is None:
                 entry[2] = 0
 

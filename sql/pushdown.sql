@@ -207,3 +207,25 @@ SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 RESET plan_cache_mode;
 -- a log function without a range covers the API's 90-day window and says so
 EXPLAIN (COSTS OFF) SELECT count(*) FROM cr.pstn_calls;
+
+-- concurrency: a scan over several call records keeps requests in flight
+-- (the emulator counts the most it saw at once); max_concurrency 1 is serial
+SELECT emulator_reset();
+SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config', '{"latency_ms": 200}');
+SELECT count(*) FROM cr.sessions
+ WHERE call_record_id IN ('cafe0000-0000-4000-8000-000000000006', 'cafe0000-0000-4000-8000-000000000007',
+                          'cafe0000-0000-4000-8000-000000000008', 'cafe0000-0000-4000-8000-000000000009',
+                          'cafe0000-0000-4000-8000-000000000010', 'cafe0000-0000-4000-8000-000000000011');
+SELECT (string_agg(line, '')::jsonb->>'max_in_flight')::int > 1 AS concurrent
+  FROM emulator('GET', '/_emulator/stats');
+ALTER SERVER graph OPTIONS (ADD max_concurrency '1');
+SELECT emulator_reset();
+SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config', '{"latency_ms": 200}');
+SELECT count(*) FROM cr.sessions
+ WHERE call_record_id IN ('cafe0000-0000-4000-8000-000000000006', 'cafe0000-0000-4000-8000-000000000007',
+                          'cafe0000-0000-4000-8000-000000000008', 'cafe0000-0000-4000-8000-000000000009',
+                          'cafe0000-0000-4000-8000-000000000010', 'cafe0000-0000-4000-8000-000000000011');
+SELECT (string_agg(line, '')::jsonb->>'max_in_flight')::int AS most_at_once
+  FROM emulator('GET', '/_emulator/stats');
+ALTER SERVER graph OPTIONS (DROP max_concurrency);
+SELECT emulator_reset();
