@@ -15,7 +15,8 @@ echo "== regression suite (pg_regress via make installcheck)"
 rm -f "$ROOT/regression.diffs"
 out="$EMU_DIR/installcheck.out"
 status=0
-pg_virtualenv -v 15 sh -c 'make -C "$1" -s installcheck && "$1/scripts/readme_tables.sh" --check' sh "$ROOT" 2>&1 \
+pg_virtualenv -v 15 sh -c 'make -C "$1" -s installcheck && "$1/scripts/readme_tables.sh" --check &&
+    "$1/scripts/check_log_secrets.sh"' sh "$ROOT" 2>&1 \
     | tee "$out" || status=$?
 if [ $status -ne 0 ] && [ -f "$ROOT/regression.diffs" ]; then
     cat "$ROOT/regression.diffs"

@@ -122,6 +122,29 @@ is_loopback_host(const char *host)
 }
 
 /*
+ * The hosts Microsoft documents for Graph and for its token endpoints, in
+ * the global and national clouds (fact sheet §3.3).
+ */
+static const char *const cr_microsoft_hosts[] = {
+	"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us",
+	"microsoftgraph.chinacloudapi.cn",
+	"login.microsoftonline.com", "login.microsoftonline.us",
+	"login.chinacloudapi.cn", "login.partner.microsoftonline.cn",
+	NULL
+};
+
+static bool
+is_microsoft_host(const char *host)
+{
+	const char *const *h;
+
+	for (h = cr_microsoft_hosts; *h; h++)
+		if (pg_strcasecmp(host, *h) == 0)
+			return true;
+	return false;
+}
+
+/*
  * graph_url and login_url: an absolute http(s) URL of a host, with no path
  * beyond "/", no query, no user name or password; http only for loopback.
  */
@@ -135,6 +158,7 @@ check_base_url(const char *name, const char *value)
 			   *query = NULL,
 			   *user = NULL;
 	const char *problem = NULL;
+	bool		restricted = false;
 
 	if (u == NULL)
 		elog(ERROR, "out of memory");
@@ -161,6 +185,8 @@ check_base_url(const char *name, const char *value)
 			problem = "It must not contain a query or fragment.";
 		else if (path != NULL && strcmp(path, "/") != 0 && path[0] != '\0')
 			problem = "It must name a host only, without a path.";
+		else if (!superuser() && !is_microsoft_host(host))
+			restricted = true;
 	}
 	curl_free(scheme);
 	curl_free(host);
@@ -169,6 +195,16 @@ check_base_url(const char *name, const char *value)
 	curl_free(user);
 	curl_url_cleanup(u);
 
+	/*
+	 * Only a superuser may send requests from the database server to a
+	 * host other than Microsoft's: otherwise any user with USAGE on the
+	 * wrapper could make the server reach internal hosts.
+	 */
+	if (restricted)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superusers may set \"%s\" to a host other than Microsoft's", name),
+				 errhint("Use one of the documented Graph or login hosts, or ask a superuser to create the server.")));
 	if (problem)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Grep the server log of the regression suite for the secrets and tokens it
+# used: none may appear in any message.  Runs inside pg_virtualenv.
+set -euo pipefail
+log=$(pg_lsclusters -h | awk -v port="${PGPORT:-5432}" '$3 == port {print $NF}' | head -n 1)
+if [ ! -s "$log" ]; then
+    echo "server log not found or empty: '$log'" >&2
+    exit 1
+fi
+lines=$(wc -l < "$log")
+if grep -nE 'test-secret|sup3r-s3cret|Bearer |eyJ' "$log"; then
+    echo "secret or token found in the server log ($log)" >&2
+    exit 1
+fi
+echo "server log ($lines lines) holds no client secret and no token"
