@@ -5,12 +5,17 @@
  *		  credentials token and its per-backend cache, and turning Graph's
  *		  error answers into PostgreSQL errors.
  *
+ * Graph GETs run on one libcurl multi handle per backend, so a scan can
+ * keep several in flight; they are retried here on throttling and
+ * transient failures, and answers are shared through a per-statement
+ * cache.  The token request is a blocking transfer on an easy handle.
+ *
  * Rules kept here: nothing is thrown from inside a libcurl callback (they
  * only set flags and return), cancellation is noticed by the progress
  * callback and raised with CHECK_FOR_INTERRUPTS() once libcurl has
- * returned, redirects are never followed (the bearer token must not leave
- * the configured host), and neither the client secret nor a token ever
- * appears in a message.
+ * returned, waits sleep on the latch, redirects are never followed (the
+ * bearer token must not leave the configured host), and neither the client
+ * secret nor a token ever appears in a message.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *

@@ -7,7 +7,10 @@
  *
  * A request chain is a first request and the next links that follow it:
  * one per call record id, one for the call record list, one per time
- * window of a log function.  Only one page is held at a time.  Its JSON
+ * window of a log function (or, without ids, one per call record of the
+ * list).  Requests for the next page and for the next chains' first pages
+ * are started ahead, up to max_concurrency.  Only one page is parsed at a
+ * time.  Its JSON
  * tree (allocated by jansson with malloc) is released before the next page
  * is fetched, and the body buffer lives in a memory context that is reset
  * per page.  A reset callback on the scan's context releases the trees
