@@ -59,3 +59,9 @@ SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-
 ALTER SERVER graph OPTIONS (ADD max_retries '-1');
 ALTER SERVER graph OPTIONS (ADD request_timeout '0');
 ALTER SERVER graph OPTIONS (ADD connect_timeout 'soon');
+
+-- a response over max_response_bytes is an error, not a truncated page
+ALTER SERVER graph OPTIONS (ADD max_response_bytes '100000');
+SELECT * FROM expect_error($$SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002'$$);
+ALTER SERVER graph OPTIONS (DROP max_response_bytes);
+SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';

@@ -124,6 +124,7 @@ typedef struct CrOptions
 	int			max_retry_wait; /* seconds of waiting before retries, per request */
 	int			connect_timeout;	/* seconds */
 	int			request_timeout;	/* seconds, per request */
+	int			max_response_bytes; /* largest response body accepted */
 	char	   *client_id;
 	char	   *client_secret;
 	char	   *resource;

@@ -44,8 +44,6 @@
 #include "utils/timestamp.h"
 #include "cr_json.h"
 
-/* The largest response body accepted. */
-#define CR_MAX_RESPONSE_BYTES	((size_t) 256 * 1024 * 1024)
 /* Backoff before retries without Retry-After: 0.5 s doubling, at most 30 s. */
 #define CR_BACKOFF_BASE_MS		500.0
 #define CR_BACKOFF_CAP_MS		30000.0
@@ -65,6 +63,7 @@ static List *cr_tokens = NIL;	/* of CrToken *, in TopMemoryContext */
 typedef struct CrBodyBuffer
 {
 	MemoryContext cxt;
+	size_t		limit;			/* max_response_bytes */
 	char	   *data;
 	size_t		len;
 	size_t		cap;
@@ -78,7 +77,7 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	CrBodyBuffer *buf = (CrBodyBuffer *) userdata;
 	size_t		n = size * nmemb;
 
-	if (buf->len + n + 1 > CR_MAX_RESPONSE_BYTES)
+	if (buf->len + n + 1 > buf->limit)
 	{
 		buf->too_large = true;
 		return 0;
@@ -250,7 +249,8 @@ finish_transfer(CURL *curl, CURLcode rc, CrBodyBuffer *buf, CrResponse *resp,
 	if (rc == CURLE_WRITE_ERROR && buf->too_large)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_REPLY_HANDLE),
-				 errmsg("Graph response is larger than %zu bytes", CR_MAX_RESPONSE_BYTES),
+				 errmsg("Graph response is larger than %zu bytes", buf->limit),
+				 errhint("Raise the server option max_response_bytes, or ask for less (a shorter time range)."),
 				 errcontext("GET %s", url_path(url))));
 	if (rc == CURLE_WRITE_ERROR && buf->out_of_memory)
 		ereport(ERROR,
@@ -289,6 +289,7 @@ perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
 
 	memset(resp, 0, sizeof(*resp));
 	buf.cxt = CurrentMemoryContext;
+	buf.limit = (size_t) opts->max_response_bytes;
 	setup_transfer(curl, opts, url, headers, postfields, &buf, resp, errbuf);
 	rc = curl_easy_perform(curl);
 	/* the header list and POST body belong to the caller; drop references */
@@ -734,6 +735,7 @@ fetch_begin(CrFetch *f)
 		pfree(f->buf.data);
 	memset(&f->buf, 0, sizeof(f->buf));
 	f->buf.cxt = f->cxt;
+	f->buf.limit = (size_t) f->opts->max_response_bytes;
 	memset(&f->resp, 0, sizeof(f->resp));
 	f->errbuf[0] = '\0';
 	f->done = false;

@@ -41,6 +41,7 @@
 #define DEFAULT_MAX_RETRY_WAIT 120		/* seconds */
 #define DEFAULT_CONNECT_TIMEOUT 10		/* seconds */
 #define DEFAULT_REQUEST_TIMEOUT 300		/* seconds */
+#define DEFAULT_MAX_RESPONSE_BYTES (256 * 1024 * 1024)
 
 /* A valid option: its name, the catalog it belongs to, whether required. */
 typedef struct CrOptionDef
@@ -61,6 +62,7 @@ static const CrOptionDef cr_option_defs[] = {
 	{"max_retry_wait", ForeignServerRelationId, false},
 	{"connect_timeout", ForeignServerRelationId, false},
 	{"request_timeout", ForeignServerRelationId, false},
+	{"max_response_bytes", ForeignServerRelationId, false},
 	{"client_id", UserMappingRelationId, true},
 	{"client_secret", UserMappingRelationId, true},
 	{"resource", ForeignTableRelationId, true},
@@ -264,7 +266,7 @@ check_option_value(const char *name, const char *value)
 					 errhint("Valid values are \"v1.0\" and \"beta\".")));
 	}
 	else if (strcmp(name, "max_requests") == 0 || strcmp(name, "connect_timeout") == 0 ||
-			 strcmp(name, "max_concurrency") == 0 ||
+			 strcmp(name, "max_concurrency") == 0 || strcmp(name, "max_response_bytes") == 0 ||
 			 strcmp(name, "request_timeout") == 0)
 		check_int_option(name, value, 1);
 	else if (strcmp(name, "max_retries") == 0 || strcmp(name, "max_retry_wait") == 0)
@@ -382,6 +384,8 @@ apply_options(CrOptions *opts, List *options)
 			(void) parse_int(val, &opts->connect_timeout, 0, NULL);
 		else if (strcmp(def->defname, "request_timeout") == 0)
 			(void) parse_int(val, &opts->request_timeout, 0, NULL);
+		else if (strcmp(def->defname, "max_response_bytes") == 0)
+			(void) parse_int(val, &opts->max_response_bytes, 0, NULL);
 		else if (strcmp(def->defname, "client_id") == 0)
 			opts->client_id = val;
 		else if (strcmp(def->defname, "client_secret") == 0)
@@ -416,6 +420,7 @@ cr_get_options(Oid foreigntableid, Oid userid)
 	opts->max_retry_wait = DEFAULT_MAX_RETRY_WAIT;
 	opts->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
 	opts->request_timeout = DEFAULT_REQUEST_TIMEOUT;
+	opts->max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
 
 	apply_options(opts, server->options);
 	apply_options(opts, um->options);
