@@ -52,15 +52,21 @@ def psql(sql):
     return out.stdout.strip()
 
 
-def timed_psql(sql):
-    """Wall time of one statement in its own session, measured by psql."""
+WARM = "SELECT count(*) FROM bench.streams WHERE call_record_id = 'warm-up'"
+
+
+def timed_psql(sql, warm=False):
+    """Wall time of one statement, measured by psql.  With warm, the session
+    first gets its token (a query for an unknown id), as a long-lived
+    session of a BI tool or pooler has; the baseline client also gets its
+    token outside the timing."""
+    script = "\\timing on\n" + (WARM + ";\n" if warm else "") + sql + ";\n"
     out = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1"],
-                         input="\\timing on\n" + sql + ";\n",
-                         check=True, capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        if line.startswith("Time: "):
-            return float(line.split()[1])
-    raise RuntimeError("no timing in psql output: " + out)
+                         input=script, check=True, capture_output=True, text=True).stdout
+    times = [float(line.split()[1]) for line in out.splitlines() if line.startswith("Time: ")]
+    if not times:
+        raise RuntimeError("no timing in psql output: " + out)
+    return times[-1]
 
 
 def token():
@@ -171,10 +177,10 @@ def main():
         for i, rid in enumerate(ids):
             control("PUT", "/_emulator/records/" + rid,
                     json.dumps(record(rid, 5, "2026-11-%02dT10:00:00Z" % (i % 20 + 1))))
-        fdw.append(timed_psql(q1))
-        reqs.append(request_count())
+        fdw.append(timed_psql(q1, warm=True))
+        reqs.append(request_count() - 1)
         base.append(serial_gets(urls, tok))
-    rows.append(("1. 64 records x 5 sessions, 100 ms latency",
+    rows.append(("1. 64 records x 5 sessions, 100 ms latency (token already held by both sides)",
                  "serial client loop %.0f ms" % median(base), "wrapper %.0f ms" % median(fdw),
                  "%.1fx faster (target >= 6x)" % (median(base) / median(fdw)),
                  "%d requests / lower bound 64" % max(reqs)))
