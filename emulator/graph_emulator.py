@@ -185,7 +185,7 @@ FAULT_BODIES = {
     "disconnect": (_fb_passthrough, 200),
 }
 FAULT_KEYS = {"match", "status", "times", "retry_after", "body", "delay_ms", "stall_ms", "next_link", "code",
-              "message", "aadsts", "method"}
+              "message", "aadsts", "method", "every"}
 
 
 def validate_rule(rule):
@@ -207,6 +207,8 @@ def validate_rule(rule):
     for k in ("delay_ms", "stall_ms", "retry_after"):
         if rule.get(k) is not None and not isinstance(rule[k], (int, float)):
             raise ValueError("%s must be a number" % k)
+    if rule.get("every") is not None and not (isinstance(rule["every"], int) and rule["every"] >= 1):
+        raise ValueError("every must be a positive integer")
     return rule
 
 
@@ -269,6 +271,12 @@ class State:
         with self.lock:
             for idx, rule in enumerate(self.faults):
                 if rule["match"] in target and rule.get("method", method).upper() == method:
+                    every = rule.get("every")
+                    if every:
+                        # only every n-th matching request gets the fault
+                        rule["seen"] = rule.get("seen", 0) + 1
+                        if rule["seen"] % int(every) != 0:
+                            continue
                     if rule["times"] > 0:
                         rule["times"] -= 1
                         if rule["times"] == 0:
