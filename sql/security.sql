@@ -39,3 +39,23 @@ DROP SERVER user_graph CASCADE;
 DROP ROLE regress_cr_other;
 DROP OWNED BY regress_cr_user;
 DROP ROLE regress_cr_user;
+
+-- a CA bundle and a proxy for corporate networks: superuser only, checked
+ALTER SERVER graph OPTIONS (ADD ca_file 'relative/ca.pem');
+ALTER SERVER graph OPTIONS (ADD proxy 'ftp://proxy');
+CREATE SERVER proxied FOREIGN DATA WRAPPER callrecords_fdw
+  OPTIONS (tenant_id 'contoso', ca_file '/etc/ssl/certs/ca-certificates.crt', proxy 'http://127.0.0.1:9');
+CREATE ROLE regress_cr_user2 LOGIN;
+GRANT USAGE ON FOREIGN DATA WRAPPER callrecords_fdw TO regress_cr_user2;
+SET ROLE regress_cr_user2;
+SELECT * FROM expect_error($$CREATE SERVER user_proxied FOREIGN DATA WRAPPER callrecords_fdw
+  OPTIONS (tenant_id 'contoso', proxy 'http://127.0.0.1:9')$$);
+RESET ROLE;
+-- requests go through the proxy the server names: the connection to it is
+-- refused (nothing listens on 127.0.0.1:9); Graph itself is never reached
+CREATE USER MAPPING FOR CURRENT_USER SERVER proxied OPTIONS (client_id 'a', client_secret 'b');
+CREATE FOREIGN TABLE proxied_calls (id text) SERVER proxied OPTIONS (resource 'call_records');
+SELECT code, message FROM expect_error($$SELECT * FROM proxied_calls WHERE id = 'x'$$);
+DROP SERVER proxied CASCADE;
+DROP OWNED BY regress_cr_user2;
+DROP ROLE regress_cr_user2;

@@ -125,6 +125,8 @@ typedef struct CrOptions
 	int			connect_timeout;	/* seconds */
 	int			request_timeout;	/* seconds, per request */
 	int			max_response_bytes; /* largest response body accepted */
+	char	   *ca_file;		/* CA bundle for TLS, or NULL: the system's */
+	char	   *proxy;			/* proxy URL, or NULL: none */
 	char	   *client_id;
 	char	   *client_secret;
 	char	   *resource;

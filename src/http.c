@@ -217,6 +217,10 @@ setup_transfer(CURL *curl, const CrOptions *opts, const char *url,
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (opts->ca_file)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, opts->ca_file);
+	/* only the proxy the server names: never one from the environment */
+	curl_easy_setopt(curl, CURLOPT_PROXY, opts->proxy ? opts->proxy : "");
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "callrecords_fdw/1.0");
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, buf);

@@ -63,6 +63,8 @@ static const CrOptionDef cr_option_defs[] = {
 	{"connect_timeout", ForeignServerRelationId, false},
 	{"request_timeout", ForeignServerRelationId, false},
 	{"max_response_bytes", ForeignServerRelationId, false},
+	{"ca_file", ForeignServerRelationId, false},
+	{"proxy", ForeignServerRelationId, false},
 	{"client_id", UserMappingRelationId, true},
 	{"client_secret", UserMappingRelationId, true},
 	{"resource", ForeignTableRelationId, true},
@@ -237,6 +239,32 @@ bad:
 			 errhint("Give the directory (tenant) id GUID or a verified domain name, e.g. \"contoso.onmicrosoft.com\".")));
 }
 
+/*
+ * ca_file (a PEM bundle of the CAs to trust, for corporate TLS inspection)
+ * and proxy (a proxy URL): both make the database server read a file or
+ * reach a host of the user's choosing, so only superusers may set them.
+ */
+static void
+check_network_option(const char *name, const char *value)
+{
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superusers may set option \"%s\"", name)));
+	if (strcmp(name, "ca_file") == 0 && !is_absolute_path(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"ca_file\": \"%s\"", value),
+				 errhint("Give the absolute path of a PEM file of CA certificates.")));
+	if (strcmp(name, "proxy") == 0 &&
+		strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0 &&
+		strncmp(value, "socks5://", 9) != 0 && strncmp(value, "socks5h://", 10) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"proxy\": \"%s\"", value),
+				 errhint("Give a proxy URL such as \"http://proxy.example.com:3128\" (http, https, socks5 or socks5h).")));
+}
+
 /* A whole number of at least min (requests, retries or seconds). */
 static void
 check_int_option(const char *name, const char *value, int min)
@@ -271,6 +299,8 @@ check_option_value(const char *name, const char *value)
 		check_int_option(name, value, 1);
 	else if (strcmp(name, "max_retries") == 0 || strcmp(name, "max_retry_wait") == 0)
 		check_int_option(name, value, 0);
+	else if (strcmp(name, "ca_file") == 0 || strcmp(name, "proxy") == 0)
+		check_network_option(name, value);
 	else if (strcmp(name, "resource") == 0)
 	{
 		if (cr_find_resource(value) == NULL)
@@ -386,6 +416,10 @@ apply_options(CrOptions *opts, List *options)
 			(void) parse_int(val, &opts->request_timeout, 0, NULL);
 		else if (strcmp(def->defname, "max_response_bytes") == 0)
 			(void) parse_int(val, &opts->max_response_bytes, 0, NULL);
+		else if (strcmp(def->defname, "ca_file") == 0)
+			opts->ca_file = val;
+		else if (strcmp(def->defname, "proxy") == 0)
+			opts->proxy = val;
 		else if (strcmp(def->defname, "client_id") == 0)
 			opts->client_id = val;
 		else if (strcmp(def->defname, "client_secret") == 0)
