@@ -65,3 +65,13 @@ ALTER SERVER graph OPTIONS (ADD max_response_bytes '100000');
 SELECT * FROM expect_error($$SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002'$$);
 ALTER SERVER graph OPTIONS (DROP max_response_bytes);
 SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';
+
+-- a token is renewed before it expires (here after 2 s), without a 401
+SELECT emulator_reset();
+SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config', '{"token_lifetime": 2}');
+SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config', '{"revoke_tokens": true}');
+SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT pg_sleep(2.5);
+SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT * FROM emulator_log();
+SELECT emulator_reset();
