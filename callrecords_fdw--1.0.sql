@@ -33,3 +33,94 @@ CREATE FUNCTION callrecords_fdw_columns(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT STABLE;
+
+-- ---------------------------------------------------------------------
+-- Call quality: Microsoft's Call Quality Dashboard (CQD) stream
+-- classifiers, on the columns of the streams table.  Each returns 'Good',
+-- 'Poor' or 'Unclassified'.  Thresholds are CQD's, strictly exceeded
+-- (jitter of exactly 30 ms is not poor); durations are intervals and
+-- rates fractions, as Graph gives them.
+-- ---------------------------------------------------------------------
+
+-- Audio.  rule names the CQD version:
+--   'current'  Poor when packet utilization > 500 and any of round trip
+--              > 500 ms, packet loss rate > 0.1, jitter > 30 ms; a stream
+--              with 500 packets or fewer (or none reported) is Unclassified;
+--   '2021-08'  the same three metrics, no packet-utilization gate;
+--   '2021-01'  also degradation > 1.0 and concealed-samples ratio > 0.07,
+--              both skipped for SATIN codecs;
+--   '2018'     all five metrics for every codec.
+-- A stream with none of the metrics its rule reads is Unclassified.
+CREATE FUNCTION callrecords_fdw_audio_quality(
+    packet_utilization bigint,
+    average_round_trip_time interval,
+    average_packet_loss_rate double precision,
+    average_jitter interval,
+    average_audio_degradation double precision DEFAULT NULL,
+    average_ratio_of_concealed_samples double precision DEFAULT NULL,
+    audio_codec text DEFAULT NULL,
+    rule text DEFAULT 'current')
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $$
+DECLARE
+  five boolean := rule IN ('2021-01', '2018');
+  satin_exempt boolean := rule = '2021-01' AND lower(coalesce(audio_codec, '')) LIKE 'satin%';
+BEGIN
+  IF rule NOT IN ('current', '2021-08', '2021-01', '2018') THEN
+    RAISE EXCEPTION 'unknown audio classifier rule "%"', rule
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Rules are current, 2021-08, 2021-01 and 2018.';
+  END IF;
+  IF rule = 'current' AND (packet_utilization IS NULL OR packet_utilization <= 500) THEN
+    RETURN 'Unclassified';
+  END IF;
+  IF average_round_trip_time > interval '500 ms'
+     OR average_packet_loss_rate > 0.1
+     OR average_jitter > interval '30 ms'
+     OR (five AND NOT satin_exempt AND average_audio_degradation > 1.0)
+     OR (five AND NOT satin_exempt AND average_ratio_of_concealed_samples > 0.07) THEN
+    RETURN 'Poor';
+  END IF;
+  IF average_round_trip_time IS NULL AND average_packet_loss_rate IS NULL AND average_jitter IS NULL
+     AND (NOT five OR (average_audio_degradation IS NULL AND average_ratio_of_concealed_samples IS NULL)) THEN
+    RETURN 'Unclassified';
+  END IF;
+  RETURN 'Good';
+END
+$$;
+
+-- Video (and video-based screen sharing with min_frame_rate 2, the CQD
+-- rule up to 2021): the first metric present decides.  Frame loss > 50 %
+-- (percent, not fraction) is Poor, else Good; without it, frame rate
+-- < min_frame_rate fps is Poor, else Good; without it, packet loss after
+-- FEC > 0.15 is Poor, else Good; without any, Unclassified.
+CREATE FUNCTION callrecords_fdw_video_quality(
+    average_video_frame_loss_percentage double precision,
+    average_video_frame_rate double precision,
+    post_forward_error_correction_packet_loss_rate double precision,
+    min_frame_rate double precision DEFAULT 7)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  SELECT CASE
+    WHEN average_video_frame_loss_percentage IS NOT NULL THEN
+      CASE WHEN average_video_frame_loss_percentage > 50 THEN 'Poor' ELSE 'Good' END
+    WHEN average_video_frame_rate IS NOT NULL THEN
+      CASE WHEN average_video_frame_rate < min_frame_rate THEN 'Poor' ELSE 'Good' END
+    WHEN post_forward_error_correction_packet_loss_rate IS NOT NULL THEN
+      CASE WHEN post_forward_error_correction_packet_loss_rate > 0.15 THEN 'Poor' ELSE 'Good' END
+    ELSE 'Unclassified'
+  END
+$$;
+
+-- CQD's poor percentage: poor / (poor + good) * 100, Unclassified left out
+-- of both.  NULL when nothing was classified.
+CREATE FUNCTION callrecords_fdw_poor_percent(classes text[])
+RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  SELECT round(100.0 * count(*) FILTER (WHERE c = 'Poor')
+               / nullif(count(*) FILTER (WHERE c IN ('Poor', 'Good')), 0), 2)
+    FROM unnest(classes) c
+$$;
