@@ -2,7 +2,8 @@
 # Install dependencies, build and install callrecords_fdw, start the Graph
 # emulator and a throwaway PostgreSQL 15 cluster, and run against them: the
 # emulator's self-test, the regression suite, the README table check, a
-# grep of the server log for secrets, and the mutation fuzzing of pages.
+# grep of the server log for secrets, the mutation fuzzing of pages, and
+# the client tests (pgjdbc and psqlODBC, installed here if missing).
 # Exits non-zero on any failure.
 . "$(dirname "$0")/common.sh"
 
@@ -18,7 +19,8 @@ rm -f "$ROOT/regression.diffs"
 out="$EMU_DIR/installcheck.out"
 status=0
 pg_virtualenv -v 15 sh -c 'make -C "$1" -s installcheck && "$1/scripts/readme_tables.sh" --check &&
-    "$1/scripts/check_log_secrets.sh" && /usr/bin/python3 "$1/tests/fuzz_pages.py"' sh "$ROOT" 2>&1 \
+    "$1/scripts/check_log_secrets.sh" && /usr/bin/python3 "$1/tests/fuzz_pages.py" &&
+    "$1/tests/clients/run.sh"' sh "$ROOT" 2>&1 \
     | tee "$out" || status=$?
 if [ $status -ne 0 ] && [ -f "$ROOT/regression.diffs" ]; then
     cat "$ROOT/regression.diffs"
