@@ -98,6 +98,33 @@ is_column_var(Node *n, RelOptInfo *baserel, AttrNumber attno)
 		v->varattno == attno && v->varlevelsup == 0;
 }
 
+/*
+ * For "column <op> other" or "other <op> column" with a two-argument
+ * operator: the other side, and whether the column was on the right (the
+ * operator then reads the other way round).  NULL if neither side is the
+ * column.
+ */
+static Node *
+other_side(OpExpr *op, RelOptInfo *baserel, AttrNumber attno, bool *swapped)
+{
+	Node	   *l,
+			   *r;
+
+	if (list_length(op->args) != 2)
+		return NULL;
+	l = linitial(op->args);
+	r = lsecond(op->args);
+	*swapped = false;
+	if (is_column_var(l, baserel, attno))
+		return r;
+	if (is_column_var(r, baserel, attno))
+	{
+		*swapped = true;
+		return l;
+	}
+	return NULL;
+}
+
 static bool
 has_exec_param_walker(Node *node, void *context)
 {
@@ -134,23 +161,13 @@ match_key_qual(Expr *clause, RelOptInfo *baserel, AttrNumber keyattno,
 	if (IsA(clause, OpExpr))
 	{
 		OpExpr	   *op = (OpExpr *) clause;
-		Node	   *l,
-				   *r;
+		bool		swapped;
+		Node	   *other = op->opno == TextEqualOperator ?
+			other_side(op, baserel, keyattno, &swapped) : NULL;
 
-		if (list_length(op->args) != 2 || op->opno != TextEqualOperator)
+		if (other == NULL || !is_scan_time_value(other))
 			return false;
-		l = linitial(op->args);
-		r = lsecond(op->args);
-		if (is_column_var(r, baserel, keyattno))
-		{
-			Node	   *t = l;
-
-			l = r;
-			r = t;
-		}
-		if (!is_column_var(l, baserel, keyattno) || !is_scan_time_value(r))
-			return false;
-		*value = (Expr *) r;
+		*value = (Expr *) other;
 		*role = CR_QUAL_KEY;
 		return true;
 	}
@@ -195,29 +212,17 @@ match_time_qual(Expr *clause, RelOptInfo *baserel, AttrNumber attno,
 				Expr **value, int *strategy)
 {
 	OpExpr	   *op = (OpExpr *) clause;
-	Node	   *l,
-			   *r;
+	Node	   *other;
+	bool		swapped;
 	int			s;
 
-	if (!IsA(op, OpExpr) || list_length(op->args) != 2)
+	if (!IsA(op, OpExpr) || (s = timestamptz_strategy(op->opno)) == 0)
 		return false;
-	s = timestamptz_strategy(op->opno);
-	if (s == 0)
+	other = other_side(op, baserel, attno, &swapped);
+	if (other == NULL || !is_scan_time_value(other))
 		return false;
-	l = linitial(op->args);
-	r = lsecond(op->args);
-	if (is_column_var(r, baserel, attno))
-	{
-		Node	   *t = l;
-
-		l = r;
-		r = t;
-		s = BTCommuteStrategyNumber(s);
-	}
-	if (!is_column_var(l, baserel, attno) || !is_scan_time_value(r))
-		return false;
-	*value = (Expr *) r;
-	*strategy = s;
+	*value = (Expr *) other;
+	*strategy = swapped ? BTCommuteStrategyNumber(s) : s;
 	return true;
 }
 
@@ -585,26 +590,17 @@ outer_key_value(PlannerInfo *root, RestrictInfo *rinfo, RelOptInfo *baserel,
 				AttrNumber keyattno)
 {
 	OpExpr	   *op = (OpExpr *) rinfo->clause;
-	Node	   *l,
-			   *r;
+	Node	   *other;
+	bool		swapped;
 
-	if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
-		op->opno != TextEqualOperator)
+	if (!IsA(op, OpExpr) || op->opno != TextEqualOperator)
 		return NULL;
-	l = linitial(op->args);
-	r = lsecond(op->args);
-	if (is_column_var(r, baserel, keyattno))
-	{
-		Node	   *t = l;
-
-		l = r;
-		r = t;
-	}
-	if (!is_column_var(l, baserel, keyattno) ||
-		bms_is_member(baserel->relid, pull_varnos(root, r)) ||
-		contain_volatile_functions(r) || contain_subplans(r))
+	other = other_side(op, baserel, keyattno, &swapped);
+	if (other == NULL ||
+		bms_is_member(baserel->relid, pull_varnos(root, other)) ||
+		contain_volatile_functions(other) || contain_subplans(other))
 		return NULL;
-	return (Expr *) r;
+	return (Expr *) other;
 }
 
 /*
