@@ -254,7 +254,7 @@ extern char *cr_record_path(const CrOptions *opts, const CrResource *res,
 							const char *id_text, const char *select,
 							bool segments);
 extern char *cr_list_path(const CrOptions *opts, List *filters, const char *select);
-extern char *cr_filter_term(const char *op, const char *literal);
+extern char *cr_filter_term(CrQualRole role, const char *literal);
 extern char *cr_participant_term(const char *literal);
 extern char *cr_odata_string(const char *value);
 extern char *cr_function_path(const CrOptions *opts, const CrResource *res,

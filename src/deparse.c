@@ -95,8 +95,11 @@ cr_list_path(const CrOptions *opts, List *filters, const char *select)
 
 /* A startDateTime comparison of a $filter, e.g. "startDateTime%20ge%20…". */
 char *
-cr_filter_term(const char *op, const char *literal)
+cr_filter_term(CrQualRole role, const char *literal)
 {
+	const char *op = role == CR_QUAL_TIME_GE ? "ge" : role == CR_QUAL_TIME_GT ? "gt" :
+		role == CR_QUAL_TIME_LE ? "le" : "lt";
+
 	return psprintf("startDateTime%%20%s%%20%s", op, literal);
 }
 

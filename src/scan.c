@@ -376,15 +376,25 @@ typedef struct CrTimeBounds
 	bool		upper_inclusive;	/* when upper_inclusive) */
 } CrTimeBounds;
 
+/* A bound as sent to Graph: inclusive ones widened by a microsecond. */
+static TimestampTz
+widened(CrQualRole role, TimestampTz t)
+{
+	if (role == CR_QUAL_TIME_GE)
+		return t - 1;
+	if (role == CR_QUAL_TIME_LE)
+		return t + 1;
+	return t;
+}
+
 static void
 add_time_bound(CrTimeBounds *b, CrQualRole role, TimestampTz t)
 {
+	t = widened(role, t);
 	switch (role)
 	{
 		case CR_QUAL_TIME_GE:
 		case CR_QUAL_WINDOW_FROM:
-			t -= (role == CR_QUAL_TIME_GE) ? 1 : 0;
-			/* FALLTHROUGH */
 		case CR_QUAL_TIME_GT:
 			if (!b->has_lower || t > b->lower)
 				b->lower = t;
@@ -392,8 +402,6 @@ add_time_bound(CrTimeBounds *b, CrQualRole role, TimestampTz t)
 			break;
 		case CR_QUAL_TIME_LE:
 			/* rows up to t + 0.5 us round to t or less: fetch < t + 1 us */
-			t += 1;
-			/* FALLTHROUGH */
 		case CR_QUAL_TIME_LT:
 		case CR_QUAL_WINDOW_TO:
 			if (!b->has_upper || t < b->upper ||
@@ -537,17 +545,9 @@ build_chains(CrScanState *st, ExprContext *econtext)
 		add_time_bound(&bounds, role, DatumGetTimestampTz(d));
 		if (st->res->fetch != CR_FETCH_FUNCTION)
 		{
-			static const char *const ops[] = {
-				[CR_QUAL_TIME_GE] = "ge",[CR_QUAL_TIME_GT] = "gt",
-				[CR_QUAL_TIME_LE] = "le",[CR_QUAL_TIME_LT] = "lt"
-			};
-			TimestampTz t = DatumGetTimestampTz(d);
+			TimestampTz t = widened(role, DatumGetTimestampTz(d));
 
-			if (role == CR_QUAL_TIME_GE)
-				t -= 1;
-			else if (role == CR_QUAL_TIME_LE)
-				t += 1;
-			filters = lappend(filters, cr_filter_term(ops[role], cr_odata_timestamp(t, false)));
+			filters = lappend(filters, cr_filter_term(role, cr_odata_timestamp(t, false)));
 		}
 	}
 
@@ -1349,12 +1349,7 @@ explain_value(Node *expr, CrQualRole role)
 		Const	   *c = (Const *) expr;
 
 		if (c->consttype == TIMESTAMPTZOID)
-		{
-			TimestampTz t = DatumGetTimestampTz(c->constvalue);
-
-			t += (role == CR_QUAL_TIME_GE) ? -1 : (role == CR_QUAL_TIME_LE) ? 1 : 0;
-			return cr_odata_timestamp(t, false);
-		}
+			return cr_odata_timestamp(widened(role, DatumGetTimestampTz(c->constvalue)), false);
 		if (c->consttype == TEXTOID || c->consttype == VARCHAROID)
 			return cr_url_escape(TextDatumGetCString(c->constvalue));
 	}
@@ -1483,12 +1478,7 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 			}
 			else
 			{
-				static const char *const ops[] = {
-					[CR_QUAL_TIME_GE] = "ge",[CR_QUAL_TIME_GT] = "gt",
-					[CR_QUAL_TIME_LE] = "le",[CR_QUAL_TIME_LT] = "lt"
-				};
-
-				filters = lappend(filters, cr_filter_term(ops[role], explain_value(lfirst(le), role)));
+				filters = lappend(filters, cr_filter_term(role, explain_value(lfirst(le), role)));
 			}
 		}
 		if (!keyed)
