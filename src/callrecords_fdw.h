@@ -153,7 +153,6 @@ typedef struct CrScanStats
 	int64		requests;
 	int64		pages;
 	int64		bytes;
-	int64		token_requests;
 	int64		cache_hits;		/* pages served from the statement's cache */
 	int64		retries;		/* requests repeated after 429/5xx/transport errors */
 	double		retry_wait_ms;	/* time spent waiting before them */
@@ -180,8 +179,6 @@ extern List *cr_import_foreign_schema(ImportForeignSchemaStmt *stmt,
 
 /* in http.c */
 extern void cr_http_init(void);
-extern void cr_graph_get(const CrOptions *opts, const char *url, int maxpagesize,
-						 CrResponse *resp, CrScanStats *stats);
 extern bool cr_graph_cached(const CrOptions *opts, const char *url, int maxpagesize);
 typedef struct CrFetch CrFetch;
 extern CrFetch *cr_fetch_start(const CrOptions *opts, const char *url,

@@ -284,7 +284,7 @@ finish_transfer(CURL *curl, CURLcode rc, CrBodyBuffer *buf, CrResponse *resp,
  */
 static void
 perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
-		const char *postfields, CrResponse *resp, CrScanStats *stats)
+		const char *postfields, CrResponse *resp)
 {
 	CURL	   *curl = get_curl();
 	CrBodyBuffer buf = {0};
@@ -299,8 +299,6 @@ perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
 	/* the header list and POST body belong to the caller; drop references */
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
-	if (stats)
-		stats->requests++;
 	finish_transfer(curl, rc, &buf, resp, errbuf, url);
 }
 
@@ -406,7 +404,7 @@ report_token_error(const CrOptions *opts, const CrResponse *resp)
  * request body holds the secret, so it is wiped as soon as it was sent.
  */
 static void
-fetch_token(const CrOptions *opts, CrToken *t, CrScanStats *stats)
+fetch_token(const CrOptions *opts, CrToken *t)
 {
 	char	   *url = psprintf("%s/%s/oauth2/v2.0/token",
 							   opts->login_url, cr_url_escape(opts->tenant_id));
@@ -427,7 +425,7 @@ fetch_token(const CrOptions *opts, CrToken *t, CrScanStats *stats)
 
 	PG_TRY();
 	{
-		perform(opts, url, headers, body, &resp, NULL);
+		perform(opts, url, headers, body, &resp);
 	}
 	PG_FINALLY();
 	{
@@ -435,9 +433,6 @@ fetch_token(const CrOptions *opts, CrToken *t, CrScanStats *stats)
 		curl_slist_free_all(headers);
 	}
 	PG_END_TRY();
-	if (stats)
-		stats->token_requests++;
-
 	if (resp.status == 0)
 		report_transport_error(&resp, "POST", url);
 	if (resp.status != 200)
@@ -469,7 +464,7 @@ fetch_token(const CrOptions *opts, CrToken *t, CrScanStats *stats)
 
 /* A valid token for the user mapping, fetched only when needed. */
 static const char *
-get_token(const CrOptions *opts, CrScanStats *stats)
+get_token(const CrOptions *opts)
 {
 	CrToken    *t = find_token(opts->umid);
 
@@ -483,7 +478,7 @@ get_token(const CrOptions *opts, CrScanStats *stats)
 		MemoryContextSwitchTo(old);
 	}
 	if (t->access_token == NULL || GetCurrentTimestamp() >= t->refresh_at)
-		fetch_token(opts, t, stats);
+		fetch_token(opts, t);
 	return t->access_token;
 }
 
@@ -731,7 +726,7 @@ fetch_detach(void *arg)
 static void
 fetch_begin(CrFetch *f)
 {
-	const char *token = get_token(f->opts, f->stats);
+	const char *token = get_token(f->opts);
 	char	   *auth = psprintf("Authorization: Bearer %s", token);
 
 	fetch_detach(f);
@@ -894,10 +889,7 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp)
 		if (f->easy != NULL)
 		{
 			/* a network answer: judge it, then let the handle go */
-			char	   *hdr_request_id = pstrdup(f->resp.request_id);
-
 			finish_transfer(f->easy, f->rc, &f->buf, &f->resp, f->errbuf, f->url);
-			strlcpy(f->resp.request_id, hdr_request_id, sizeof(f->resp.request_id));
 			fetch_detach(f);
 		}
 		if (f->resp.status == 429)
@@ -939,16 +931,6 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp)
 		cache_store(f->opts->umid, f->url, f->maxpagesize, resp);
 }
 
-/*
- * GET a Graph URL and wait for it: a fetch started and waited for at
- * once.  The body lives in a context under the current one.
- */
-void
-cr_graph_get(const CrOptions *opts, const char *url, int maxpagesize,
-			 CrResponse *resp, CrScanStats *stats)
-{
-	cr_fetch_wait(cr_fetch_start(opts, url, maxpagesize, true, stats), resp);
-}
 
 /* Whether the statement's cache holds the answer to url. */
 bool
