@@ -1,0 +1,287 @@
+/*-------------------------------------------------------------------------
+ *
+ * harness.c
+ *		  libFuzzer target for the JSON-page-to-rows path of callrecords_fdw.
+ *
+ * The target runs inside a PostgreSQL backend, because what turns a Graph
+ * page into rows is the scan itself: the planner's request, paging,
+ * nextLink checks, the walk down sessions/segments/media/streams and the
+ * conversion by the declared column types through PostgreSQL's own input
+ * functions.  Built with FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, the
+ * extension asks cr_fuzz_answer() below instead of the network for every
+ * Graph GET, and the answers are the fuzz input.
+ *
+ * Input format: byte 0 picks the query (low nibble) and whether the first
+ * answer is an HTTP 400 error page (bit 0x80); the rest are response
+ * bodies separated by "\n\x1e\n", served in request order.  When they run
+ * out, every further request is answered 404.
+ *
+ * An input passes when its query returns rows or fails with an ordinary
+ * SQL error.  It is a finding (abort(), so libFuzzer saves it) when the
+ * query fails with an internal error (XX000) or does not finish within
+ * five seconds; crashes and UBSan reports are findings by themselves.
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "callrecords_fdw.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timeout.h"
+
+PG_FUNCTION_INFO_V1(cr_fuzz_run);
+
+extern int	LLVMFuzzerRunDriver(int *argc, char ***argv,
+								int (*cb) (const uint8_t *data, size_t size));
+
+#define PAGE_SEPARATOR "\n\x1e\n"
+#define MAX_PAGES 64
+#define QUERY_TIMEOUT_MS 5000
+
+/*
+ * One query per kind of request chain: a record by id and each of its
+ * child levels, the call record list, the fan-out of a child table over
+ * that list, the log functions, and the LIMIT and IN-list variants.
+ * Casting the whole row to text converts every column.
+ */
+static const char *const queries[] = {
+	"SELECT count(*), sum(length(t::text)) FROM cr.call_records t WHERE id = 'e523d2ed-2966-4b6b-925b-754a88034cc5'",
+	"SELECT count(*), sum(length(t::text)) FROM cr.sessions t WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5'",
+	"SELECT count(*), sum(length(t::text)) FROM cr.segments t WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5'",
+	"SELECT count(*), sum(length(t::text)) FROM cr.media t WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5'",
+	"SELECT count(*), sum(length(t::text)) FROM cr.streams t WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5'",
+	"SELECT count(*), sum(length(t::text)) FROM cr.participants t WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5'",
+	"SELECT count(*), sum(length(t::text)) FROM cr.call_records t",
+	"SELECT count(*), sum(length(t::text)) FROM cr.sessions t WHERE call_start_date_time >= '2020-02-25' AND call_start_date_time < '2020-02-26'",
+	"SELECT count(*), sum(length(t::text)) FROM cr.pstn_calls t WHERE start_date_time >= '2019-11-01' AND start_date_time < '2019-11-02'",
+	"SELECT count(*), sum(length(t::text)) FROM cr.direct_routing_calls t WHERE start_date_time >= '2019-11-01' AND start_date_time < '2019-11-02'",
+	"SELECT length(t::text) FROM cr.streams t WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5' LIMIT 3",
+	"SELECT count(*), sum(length(t::text)) FROM cr.sessions t WHERE call_record_id IN ('e523d2ed-2966-4b6b-925b-754a88034cc5', 'cafe0000-0000-4000-8000-000000000001')",
+};
+
+#define NUM_QUERIES lengthof(queries)
+
+/* The current input, split into response bodies. */
+static const char *pages[MAX_PAGES];
+static size_t page_len[MAX_PAGES];
+static int	num_pages;
+static int	pages_served;
+static bool first_is_error;
+
+/* Outcomes by SQLSTATE, printed when libFuzzer exits. */
+#define MAX_STATES 64
+static int	state_code[MAX_STATES];
+static long state_count[MAX_STATES];
+static int	num_states;
+static long rows_ok;
+
+/* Backend memory that outlives an input, after the first and the last. */
+static Size top_after_first;
+static long inputs_run;
+
+static MemoryContext input_cxt;
+
+/*
+ * The extension's hook: the next body of the input, or a 404 once they
+ * are used up.  Bodies are copied into the fetch's context, as a real
+ * answer would be.
+ */
+void
+cr_fuzz_answer(const char *url, MemoryContext cxt, CrResponse *resp)
+{
+	const char *body = "{\"error\":{\"code\":\"NotFound\",\"message\":\"fuzz: no more pages\"}}";
+	size_t		len = strlen(body);
+
+	resp->status = 404;
+	if (pages_served < num_pages)
+	{
+		body = pages[pages_served];
+		len = page_len[pages_served];
+		resp->status = (pages_served == 0 && first_is_error) ? 400 : 200;
+		pages_served++;
+	}
+	resp->body = MemoryContextAlloc(cxt, len + 1);
+	memcpy(resp->body, body, len);
+	resp->body[len] = '\0';
+	resp->body_len = len;
+}
+
+/* Split the input after its first byte into the bodies to serve. */
+static void
+split_pages(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *) data;
+	const char *end = p + size;
+	size_t		seplen = strlen(PAGE_SEPARATOR);
+
+	num_pages = 0;
+	pages_served = 0;
+	while (num_pages < MAX_PAGES)
+	{
+		const char *sep = memmem(p, end - p, PAGE_SEPARATOR, seplen);
+		const char *stop = sep ? sep : end;
+		char	   *copy = MemoryContextAlloc(input_cxt, stop - p + 1);
+
+		memcpy(copy, p, stop - p);
+		copy[stop - p] = '\0';
+		pages[num_pages] = copy;
+		page_len[num_pages] = stop - p;
+		num_pages++;
+		if (sep == NULL)
+			break;
+		p = sep + seplen;
+	}
+}
+
+static void
+count_state(int sqlerrcode)
+{
+	int			i;
+
+	for (i = 0; i < num_states; i++)
+		if (state_code[i] == sqlerrcode)
+			break;
+	if (i == num_states)
+	{
+		if (num_states == MAX_STATES)
+			return;
+		state_code[num_states++] = sqlerrcode;
+	}
+	state_count[i]++;
+}
+
+static void
+print_summary(void)
+{
+	int			i;
+
+	fprintf(stderr, "callrecords fuzz: outcomes: %ld with rows", rows_ok);
+	for (i = 0; i < num_states; i++)
+		fprintf(stderr, ", %s %ld", unpack_sql_state(state_code[i]), state_count[i]);
+	fprintf(stderr, "\n");
+	fprintf(stderr, "callrecords fuzz: TopMemoryContext %zu kB after the first input, %zu kB after input %ld\n",
+			top_after_first / 1024,
+			MemoryContextMemAllocated(TopMemoryContext, true) / 1024, inputs_run);
+}
+
+/* An error the harness counts, or a finding it reports and aborts on. */
+static void
+judge_error(ErrorData *edata, const char *sql)
+{
+	if (edata->sqlerrcode == ERRCODE_INTERNAL_ERROR ||
+		edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+	{
+		fprintf(stderr, "callrecords fuzz: FINDING: %s: %s\nquery: %s\n",
+				unpack_sql_state(edata->sqlerrcode), edata->message, sql);
+		abort();
+	}
+	count_state(edata->sqlerrcode);
+}
+
+/*
+ * Run one query in a subtransaction, as PL/pgSQL runs a block with an
+ * exception handler: an error rolls back everything the query acquired
+ * (snapshots, buffers, the scan's memory and transfers) and the next
+ * input starts clean.  Each input is its own "statement" for the
+ * extension's per-statement cache and request budget.
+ */
+static int
+run_one_input(const uint8_t *data, size_t size)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	const char *sql;
+
+	if (size < 1)
+		return 0;
+	sql = queries[(data[0] & 0x0f) % NUM_QUERIES];
+	first_is_error = (data[0] & 0x80) != 0;
+	split_pages(data + 1, size - 1);
+	SetCurrentStatementStartTimestamp();
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	enable_timeout_after(STATEMENT_TIMEOUT, QUERY_TIMEOUT_MS);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "query did not run as a SELECT");
+		rows_ok++;
+		SPI_finish();
+		disable_timeout(STATEMENT_TIMEOUT, false);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		disable_timeout(STATEMENT_TIMEOUT, false);
+		MemoryContextSwitchTo(input_cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		judge_error(edata, sql);
+	}
+	PG_END_TRY();
+	MemoryContextReset(input_cxt);
+	if (++inputs_run == 1)
+		top_after_first = MemoryContextMemAllocated(TopMemoryContext, true);
+	return 0;
+}
+
+/*
+ * cr_fuzz_run(log_file text, args text[]): run libFuzzer with args (its
+ * usual command line: options, then corpus directories).  libFuzzer
+ * writes its progress to stderr, which goes to log_file, and ends the
+ * backend process when it is done (exit status 0), or after a finding.
+ */
+Datum
+cr_fuzz_run(PG_FUNCTION_ARGS)
+{
+	char	   *log_file = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ArrayType  *args = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	int			argc;
+	char	  **argv;
+	int			fd;
+	int			i;
+
+	deconstruct_array(args, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nelems);
+	argv = palloc0(sizeof(char *) * (nelems + 2));
+	argv[0] = "callrecords_fuzz";
+	for (i = 0; i < nelems; i++)
+		argv[i + 1] = nulls[i] ? "" : TextDatumGetCString(elems[i]);
+	argc = nelems + 1;
+
+	fd = open(log_file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open \"%s\": %m", log_file)));
+	close(fd);
+
+	input_cxt = AllocSetContextCreate(TopMemoryContext, "callrecords fuzz input",
+									  ALLOCSET_DEFAULT_SIZES);
+	atexit(print_summary);
+	LLVMFuzzerRunDriver(&argc, &argv, run_one_input);
+	PG_RETURN_VOID();
+}
