@@ -681,6 +681,33 @@ def graph_route(ctx, method, path, query, headers):
                            "IDX14100: JWT is not well formed, there are no dots (.). The token needs to be in JWS "
                            "or JWE Compact Serialization Format." if "." not in tok else
                            "Access token validation failure. Invalid audience.", headers=www)
+    return cached_route(ctx, method, path, query, segs)
+
+
+def cached_route(ctx, method, path, query, segs):
+    """data_route, with its 200 responses kept in the store's page cache.  Rendering a 416 kB
+    page of record 3 takes ~10 ms in the server even with its sessions cached (joining,
+    concatenating and encoding strings of 420,000 characters), serving a cached one ~0.3 ms.
+    A 200 body depends only on the request line, the page size asked for and the store's
+    generation (see Store.pages); the version check, auth, latency, faults and the log still
+    apply to every request, around this call.  A hit gives a new Resp each time: fault
+    builders and apply_prefs change the Resp they get."""
+    store = ctx.state.store
+    key = (store.generation, method, path, query, ctx.maxpagesize)
+    hit = store.pages.get(key)
+    if hit is not None:
+        status, body, ctype, headers, applied = hit
+        ctx.applied.extend(applied)
+        return Resp(status, body, ctype, headers)
+    n_applied = len(ctx.applied)
+    resp = data_route(ctx, method, query, segs)
+    if resp.status == 200:
+        store.pages.put(key, (resp.status, resp.body, resp.ctype, tuple(resp.headers),
+                              tuple(ctx.applied[n_applied:])), len(resp.body))
+    return resp
+
+
+def data_route(ctx, method, query, segs):
     rest = [unquote(s, errors="replace") for s in segs[1:]]
     while rest and rest[-1] == "":
         rest.pop()

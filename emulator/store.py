@@ -1,5 +1,6 @@
 """Record store for the Graph emulator: lazily generated records, LRU caches of
-serialized session fragments, the docs-example record, PSTN/direct-routing days."""
+serialized session fragments and of rendered responses, the docs-example record,
+PSTN/direct-routing days."""
 
 import json
 import os
@@ -33,6 +34,10 @@ LOG_FUNCS = {
 }
 LOG_FUNC_BY_NAME = {v[0].lower(): k for k, v in LOG_FUNCS.items()}
 _DAY_GEN = {"pstn": dg.pstn_day, "dr": dg.dr_day, "sms": dg.sms_day, "blocked": dg.blocked_day}
+# rendered Graph responses (graph_emulator.cached_route): at most this many bytes in all,
+# and no single body above PAGE_CACHE_ITEM
+PAGE_CACHE_BYTES = 256 * 1024 * 1024
+PAGE_CACHE_ITEM = 64 * 1024 * 1024
 
 
 def dumps(obj):
@@ -59,6 +64,44 @@ class LRU:
             while len(self.d) > self.cap:
                 self.d.popitem(last=False)
         return v
+
+
+class ByteLRU:
+    """LRU bounded by the total size of its values (bytes), not by their count: a page of
+    record 3 is 416 kB, a page of record 1 a few kB.  Values larger than max_item are
+    not kept, so one huge body cannot flush everything else."""
+
+    def __init__(self, max_bytes, max_item):
+        self.max_bytes = max_bytes
+        self.max_item = max_item
+        self.size = 0
+        self.d = OrderedDict()          # key -> (value, size)
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            hit = self.d.get(key)
+            if hit is None:
+                return None
+            self.d.move_to_end(key)
+            return hit[0]
+
+    def put(self, key, value, size):
+        if size > self.max_item:
+            return
+        with self.lock:
+            old = self.d.pop(key, None)
+            if old is not None:
+                self.size -= old[1]
+            self.d[key] = (value, size)
+            self.size += size
+            while self.size > self.max_bytes:
+                self.size -= self.d.popitem(last=False)[1][1]
+
+    def clear(self):
+        with self.lock:
+            self.d.clear()
+            self.size = 0
 
 
 class GeneratedRecord:
@@ -241,6 +284,11 @@ class Store:
         self.lock = threading.Lock()
         self.custom = {}              # lower id -> (CustomRecord, listed); replaced, never mutated
         self.func_rows = {}           # fn code -> [row json]; replaced, never mutated
+        # rendered 200 responses of the Graph endpoints.  Their bodies depend only on the request
+        # and on the data the control API can change (custom records, function rows); every such
+        # change bumps the generation, which is part of each key, and empties the cache.
+        self.generation = 0
+        self.pages = ByteLRU(PAGE_CACHE_BYTES, PAGE_CACHE_ITEM)
         # the docs' list example: two records served by GET {id}, not part of the list
         self.doclist = {}
         for item in rawjson.loads(_load_fixture(DOC_LIST_FILE))["value"]:
@@ -260,6 +308,7 @@ class Store:
             d = dict(self.custom)
             d[rid.lower()] = (rec, listed)
             self.custom = d
+            self._changed()
 
     def delete_custom(self, rid):
         with self.lock:
@@ -268,6 +317,7 @@ class Store:
             d = dict(self.custom)
             del d[rid.lower()]
             self.custom = d
+            self._changed()
             return True
 
     def put_func_rows(self, fn, body):
@@ -279,6 +329,7 @@ class Store:
             d = dict(self.func_rows)
             d[fn] = rows
             self.func_rows = d
+            self._changed()
 
     def delete_func_rows(self, fn=None):
         with self.lock:
@@ -287,12 +338,23 @@ class Store:
                 d.clear()
             else:
                 d.pop(fn, None)
-            self.func_rows = d
+            if d != self.func_rows:
+                self.func_rows = d
+                self._changed()
 
     def reset_custom(self):
         with self.lock:
-            self.custom = {}
-            self.func_rows = {}
+            # a reset with nothing custom changes no body: keep the cache warm (the benchmark
+            # resets before each run of the same 100 pages)
+            if self.custom or self.func_rows:
+                self.custom = {}
+                self.func_rows = {}
+                self._changed()
+
+    def _changed(self):
+        """Called with self.lock held after custom or func_rows was replaced."""
+        self.generation += 1
+        self.pages.clear()
 
     # ---- records
     def header(self, k):
