@@ -76,7 +76,7 @@ stop_server_only() {
 stop_server_only
 
 processes=$(ls "$WORK"/valgrind.*.log | wc -l)
-errors=$(cat "$WORK"/valgrind.*.log | grep -c '^VALGRINDERROR-BEGIN' || true)
+errors=$(cat "$WORK"/valgrind.*.log | grep -c 'VALGRINDERROR-BEGIN' || true)
 signals=$(grep -c 'terminated by signal' "$WORK/server.log" || true)
 echo "memcheck: $processes processes checked, $errors valgrind errors, $signals backends killed by a signal"
 if [ "$regress_status" -ne 0 ]; then
@@ -84,7 +84,7 @@ if [ "$regress_status" -ne 0 ]; then
 fi
 if [ "$errors" -ne 0 ]; then
     for f in "$WORK"/valgrind.*.log; do
-        grep -q '^VALGRINDERROR-BEGIN' "$f" && { echo "--- $f"; cat "$f"; }
+        if grep -q 'VALGRINDERROR-BEGIN' "$f"; then echo "--- $f"; cat "$f"; fi
     done
 fi
 [ "$errors" -eq 0 ] && [ "$signals" -eq 0 ]

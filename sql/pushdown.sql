@@ -71,6 +71,18 @@ SELECT emulator_reset();
 SELECT l.site, count(*), round(avg(extract(epoch FROM s.average_jitter) * 1000)::numeric, 3) AS avg_jitter_ms
   FROM site_calls l JOIN cr.streams s ON s.call_record_id = l.call_record_id GROUP BY 1 ORDER BY 1;
 SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
+-- the outer rows as one batch: an array of the local ids (an initplan) is
+-- pushed down like an IN list, each distinct id fetched once, concurrently
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM cr.streams s WHERE s.call_record_id = ANY (ARRAY(SELECT call_record_id FROM site_calls));
+SELECT emulator_reset();
+SELECT count(*) FROM cr.streams s WHERE s.call_record_id = ANY (ARRAY(SELECT call_record_id FROM site_calls));
+SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
+-- a correlated subquery is pushed down too: one request per outer row
+SELECT emulator_reset();
+SELECT l.site, (SELECT count(*) FROM cr.streams s WHERE s.call_record_id = l.call_record_id) AS streams
+  FROM site_calls l ORDER BY 1;
+SELECT count(*) AS requests FROM emulator_log() l WHERE l NOT LIKE 'POST%';
 -- call_records filtered by time, joined to their sessions: list once, then one GET per record
 EXPLAIN (COSTS OFF)
 SELECT c.id, count(*) FROM cr.call_records c JOIN cr.sessions s ON s.call_record_id = c.id

@@ -233,7 +233,9 @@ enum CrScanPrivateIndex
 	CrScanPrivatePageSizeHint,	/* Integer: Prefer: odata.maxpagesize, or 0 */
 	CrScanPrivateExpandSegments,	/* Integer (bool): sessions with their segments */
 	CrScanPrivateShareResponses,	/* Integer (bool): keep pages for other scans */
-	CrScanPrivateLimited		/* Integer (bool): the query has a LIMIT */
+	CrScanPrivateLimited,		/* Integer (bool): the query has a LIMIT */
+	CrScanPrivateOuterValue		/* Integer: position in fdw_exprs of the value
+								 * of a parameterized path's outer row, or -1 */
 };
 
 /* What a value in fdw_exprs stands for. */

@@ -125,19 +125,14 @@ other_side(OpExpr *op, RelOptInfo *baserel, AttrNumber attno, bool *swapped)
 	return NULL;
 }
 
-static bool
-has_exec_param_walker(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Param) && ((Param *) node)->paramkind != PARAM_EXTERN)
-		return true;
-	return expression_tree_walker(node, has_exec_param_walker, context);
-}
-
 /*
- * A value the executor can compute once before the scan starts: no Vars,
- * no volatile functions, no sub-selects, parameters only of the statement.
+ * A value the executor can compute before the scan starts, and again at
+ * each rescan: no Vars of the scanned table, no volatile functions, no
+ * sub-selects of its own.  Parameters of every kind qualify: the
+ * statement's ($1), an initplan's (ANY(ARRAY(SELECT ...)) hands a whole
+ * batch of ids over at once) and an outer query's in a correlated
+ * subquery; a changed executor parameter triggers a rescan, which
+ * evaluates the values again.
  */
 static bool
 is_scan_time_value(Node *n)
@@ -145,8 +140,7 @@ is_scan_time_value(Node *n)
 	return n != NULL &&
 		!contain_var_clause(n) &&
 		!contain_volatile_functions(n) &&
-		!contain_subplans(n) &&
-		!has_exec_param_walker(n, NULL);
+		!contain_subplans(n);
 }
 
 /*
@@ -692,6 +686,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	List	   *exprs = list_copy(info->exprs);
 	List	   *roles = list_copy(info->roles);
 	List	   *fdw_private;
+	int			outer_value = -1;
 
 	/* every condition is rechecked locally, the join clause too */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
@@ -699,6 +694,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	/* a parameterized path: the outer value becomes a Param at execution */
 	if (best_path->fdw_private != NIL)
 	{
+		outer_value = list_length(exprs);
 		exprs = lappend(exprs, linitial(best_path->fdw_private));
 		roles = lappend_int(roles, CR_QUAL_KEY);
 	}
@@ -709,6 +705,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 							 makeInteger(info->expand_segments ? 1 : 0));
 	fdw_private = lappend(fdw_private, makeInteger(info->share_responses ? 1 : 0));
 	fdw_private = lappend(fdw_private, makeInteger(root->limit_tuples > 0 ? 1 : 0));
+	fdw_private = lappend(fdw_private, makeInteger(outer_value));
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							exprs, fdw_private,
 							NIL, NIL, outer_plan);

@@ -73,6 +73,8 @@ typedef struct CrScanState
 	bool		expand_segments;	/* sessions asked with their segments */
 	bool		share_responses;	/* keep pages for other scans */
 	bool		limited;		/* a LIMIT may stop the scan early */
+	Node	   *outer_value;	/* the fdw_expr a parameterized path gets
+								 * from its outer row, or NULL */
 
 	/* per attribute (0-based); NULL where the query does not read it */
 	const CrColumnDef **defs;
@@ -306,6 +308,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 	CrScanState *st = palloc0(sizeof(CrScanState));
 	MemoryContextCallback *cb;
+	int			outer;
 
 	node->fdw_state = st;
 	st->scan_cxt = CurrentMemoryContext;
@@ -317,6 +320,8 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	st->expand_segments = intVal(list_nth(fsplan->fdw_private, CrScanPrivateExpandSegments)) != 0;
 	st->share_responses = intVal(list_nth(fsplan->fdw_private, CrScanPrivateShareResponses)) != 0;
 	st->limited = intVal(list_nth(fsplan->fdw_private, CrScanPrivateLimited)) != 0;
+	outer = intVal(list_nth(fsplan->fdw_private, CrScanPrivateOuterValue));
+	st->outer_value = outer >= 0 ? list_nth(fsplan->fdw_exprs, outer) : NULL;
 	st->cur_attr = -1;
 	/*
 	 * Scans that share responses with other scans of the statement fetch
@@ -1335,12 +1340,12 @@ cr_end_foreign_scan(ForeignScanState *node)
  * braces, with the widening that execution applies.
  */
 static char *
-explain_value(Node *expr, CrQualRole role)
+explain_value(CrScanState *st, Node *expr, CrQualRole role)
 {
 	const char *margin = role == CR_QUAL_TIME_GE ? " - 1 µs" :
 		role == CR_QUAL_TIME_LE ? " + 1 µs" : "";
 
-	if (IsA(expr, Param) && ((Param *) expr)->paramkind == PARAM_EXEC)
+	if (expr == st->outer_value)
 		return "{value of the outer row}";
 	if (IsA(expr, Param) && *margin == '\0')
 		return psprintf("$%d", ((Param *) expr)->paramid);
@@ -1377,13 +1382,13 @@ explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState 
 		ExplainPropertyText("Graph request",
 							psprintf("GET %s, for each element",
 									 cr_record_path(st->opts, st->res,
-													explain_value(expr, CR_QUAL_KEY),
+													explain_value(st, expr, CR_QUAL_KEY),
 													st->select, st->expand_segments)), es);
 		return;
 	}
 	ExplainPropertyText("Graph request",
 						psprintf("GET %s", cr_record_path(st->opts, st->res,
-														  explain_value(expr, role),
+														  explain_value(st, expr, role),
 														  st->select, st->expand_segments)), es);
 }
 
@@ -1426,7 +1431,7 @@ explain_function_requests(CrScanState *st, List *exprs, ExplainState *es)
 	forboth(le, exprs, lr, st->roles)
 	{
 		CrQualRole	role = lfirst_int(lr);
-		char	   *text = explain_value(lfirst(le), role);
+		char	   *text = explain_value(st, lfirst(le), role);
 
 		if (role == CR_QUAL_TIME_GE || role == CR_QUAL_TIME_GT || role == CR_QUAL_WINDOW_FROM)
 			from = from ? psprintf("max(%s, %s)", from, text) : text;
@@ -1474,11 +1479,11 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 				filters = lappend(filters, cr_participant_term(
 															   IsA(e, Const) && !((Const *) e)->constisnull ?
 															   cr_odata_string(TextDatumGetCString(((Const *) e)->constvalue)) :
-															   explain_value(e, role)));
+															   explain_value(st, e, role)));
 			}
 			else
 			{
-				filters = lappend(filters, cr_filter_term(role, explain_value(lfirst(le), role)));
+				filters = lappend(filters, cr_filter_term(role, explain_value(st, lfirst(le), role)));
 			}
 		}
 		if (!keyed)
