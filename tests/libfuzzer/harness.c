@@ -243,6 +243,10 @@ run_one_input(const uint8_t *data, size_t size)
 	MemoryContextReset(input_cxt);
 	if (++inputs_run == 1)
 		top_after_first = MemoryContextMemAllocated(TopMemoryContext, true);
+	/* backend memory at doubling input counts: caches level off, leaks do not */
+	if (inputs_run >= 512 && (inputs_run & (inputs_run - 1)) == 0)
+		fprintf(stderr, "callrecords fuzz: TopMemoryContext %zu kB after input %ld\n",
+				MemoryContextMemAllocated(TopMemoryContext, true) / 1024, inputs_run);
 	return 0;
 }
 

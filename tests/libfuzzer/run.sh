@@ -4,9 +4,10 @@
 # FUZZ_SECONDS (default 60) inside the running PostgreSQL cluster that the
 # PG* variables point at (scripts/test.sh runs this under pg_virtualenv).
 #
-# Prints libFuzzer's final statistics and the outcomes by SQLSTATE, and
-# fails on a finding: a crash, a UBSan report, an internal error (XX000),
-# a query that hangs, or libFuzzer's RSS limit.
+# Prints libFuzzer's final statistics, the outcomes by SQLSTATE and the
+# backend's memory at doubling input counts, and fails on a finding: a
+# crash, a UBSan report, an internal error (XX000), a query that hangs,
+# libFuzzer's RSS limit, or backend memory still growing after input 512.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -71,6 +72,14 @@ if grep -qE 'FINDING|ERROR: libFuzzer|runtime error:|==ERROR|deadly signal|out-o
     echo "libFuzzer: FAILED, log and artifacts in $WORK"
     tail -60 "$log"
     ls -l "$WORK/artifacts"
+    exit 1
+fi
+# backend memory must level off: caches fill during the first inputs, a
+# leak per input keeps growing
+early=$(sed -n 's/^callrecords fuzz: TopMemoryContext \([0-9]*\) kB after input 512$/\1/p' "$log")
+final=$(sed -n 's/^callrecords fuzz: TopMemoryContext .* kB after the first input, \([0-9]*\) kB after input .*/\1/p' "$log")
+if [ -n "$early" ] && [ -n "$final" ] && [ "$final" -gt $((early + 1024)) ]; then
+    echo "libFuzzer: FAILED, backend memory grew from $early kB (input 512) to $final kB"
     exit 1
 fi
 echo "libFuzzer: passed (log in $WORK/fuzz.log)"
