@@ -8,6 +8,7 @@ OBJS = \
 	src/http.o \
 	src/option.o \
 	src/plan.o \
+	src/prune.o \
 	src/scan.o
 
 EXTENSION = callrecords_fdw

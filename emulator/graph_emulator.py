@@ -145,6 +145,16 @@ def _fb_malformed(rule, status, ctx, normal, is_token):
                 % ctx.base, GRAPH_CT)
 
 
+def _fb_malformed_unread(rule, status, ctx, normal, is_token):
+    """The normal body with a syntax error inside the first media's calleeDevice, a part of the
+    page that a query reading only stream columns never converts."""
+    r = normal()
+    r.status = status
+    body = r.body if isinstance(r.body, bytes) else r.body.encode()
+    r.body = body.replace(b'"calleeDevice":{', b'"calleeDevice":{"x":tru,', 1)
+    return r
+
+
 def _fb_not_array(rule, status, ctx, normal, is_token):
     r = normal()
     try:
@@ -179,6 +189,7 @@ FAULT_BODIES = {
     "passthrough": (_fb_passthrough, 200),
     "truncated-json": (_fb_truncated, 200),
     "malformed-json": (_fb_malformed, 200),
+    "malformed-unread": (_fb_malformed_unread, 200),
     "not-array": (_fb_not_array, 200),
     "empty": (_fb_empty, 200),
     "html": (_fb_html, 502),

@@ -46,6 +46,11 @@ SELECT emulator_fault('{"match": "000000000001", "status": 200, "body": "truncat
 SELECT * FROM expect_error($$SELECT * FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
 SELECT emulator_fault('{"match": "000000000001", "status": 200, "body": "malformed-json", "times": 1}');
 SELECT * FROM expect_error($$SELECT * FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
+-- pages are pruned before they are parsed, and a syntax error in a part no
+-- column reads (here inside a media's calleeDevice) is still an error, at
+-- its place in the text Graph sent
+SELECT emulator_fault('{"match": "000000000001", "status": 200, "body": "malformed-unread", "times": 1}');
+SELECT * FROM expect_error($$SELECT stream_id FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
 SELECT emulator_fault('{"match": "/sessions?", "status": 200, "body": "not-array", "times": 1}');
 SELECT * FROM expect_error($$SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002'$$);
 

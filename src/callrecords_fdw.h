@@ -153,6 +153,7 @@ typedef struct CrScanStats
 	int64		requests;
 	int64		pages;
 	int64		bytes;
+	int64		parsed_bytes;	/* of them, what was parsed after pruning */
 	int64		cache_hits;		/* pages served from the statement's cache */
 	int64		retries;		/* requests repeated after 429/5xx/transport errors */
 	double		retry_wait_ms;	/* time spent waiting before them */
@@ -201,6 +202,17 @@ extern CrColumnConv *cr_make_column_conv(Form_pg_attribute attr,
 extern Datum cr_convert_value(CrColumnConv *conv, json_t *value, bool *isnull);
 extern Datum cr_convert_position(CrColumnConv *conv, int64 pos);
 extern Datum cr_convert_timestamp(CrColumnConv *conv, TimestampTz t);
+
+/* prune.c: which members of a page's objects the scan reads */
+typedef struct CrPruneSpec
+{
+	bool		walked[CR_NUM_LEVELS];	/* collections the scan descends into */
+	bool		keep_all[CR_NUM_LEVELS];	/* the whole object is read */
+	List	   *keep[CR_NUM_LEVELS];	/* else these member names (char *) */
+} CrPruneSpec;
+
+extern bool cr_prune_page(const CrPruneSpec *spec, CrLevel root_level, bool collection,
+						  const char *text, size_t len, StringInfo out);
 extern json_t *cr_json_at_path(json_t *obj, const char *path);
 
 /* in plan.c */

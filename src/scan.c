@@ -109,6 +109,7 @@ typedef struct CrScanState
 	/* levels walked below a page: levels[0] holds the page's rows */
 	CrLevel		levels[CR_NUM_LEVELS];
 	int			nlevels;
+	CrPruneSpec *prune;			/* what pages keep before parsing, or NULL */
 
 	/* the pushed-down values and the chains they give */
 	List	   *value_states;	/* ExprState per fdw_expr */
@@ -166,6 +167,14 @@ typedef struct CrScanState
 } CrScanState;
 
 static void fill_prefetch(CrScanState *st);
+
+/* What a page is, for pruning: a call record with its children, or a collection of rows. */
+typedef enum CrPageShape
+{
+	CR_PAGE_OTHER,				/* not pruned */
+	CR_PAGE_RECORD,
+	CR_PAGE_COLLECTION
+} CrPageShape;
 
 /* Drop the JSON trees; safe to call twice. */
 static void
@@ -288,6 +297,43 @@ set_levels(CrScanState *st)
 }
 
 /*
+ * What of a page of sessions the scan reads: the collections it walks,
+ * and at each level the first component of every column's path (and the
+ * ids, which the scan reads itself).  Everything else is dropped before
+ * parsing (prune.c).  Only the chains of sessions are pruned: their pages
+ * are the large ones.
+ */
+static void
+build_prune_spec(CrScanState *st)
+{
+	TupleDesc	tupdesc = RelationGetDescr(st->rel);
+	CrPruneSpec *spec;
+	int			i;
+
+	if (st->res->fetch != CR_FETCH_RECORD_CHILDREN || st->levels[0] != CR_LEVEL_SESSION)
+		return;
+	spec = palloc0(sizeof(CrPruneSpec));
+	for (i = 0; i < st->nlevels; i++)
+		spec->walked[st->levels[i]] = true;
+	for (i = 0; i < CR_NUM_LEVELS; i++)
+		spec->keep[i] = list_make1("id");
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		const CrColumnDef *def = st->defs[i];
+
+		if (def == NULL)
+			continue;
+		if (def->type == CR_GT_RAW)
+			spec->keep_all[st->res->level] = true;
+		else if (def->path)
+			spec->keep[def->level] = lappend(spec->keep[def->level],
+											 def->path[0] == '@' ? pstrdup(def->path) :
+											 pnstrdup(def->path, strcspn(def->path, ".")));
+	}
+	st->prune = spec;
+}
+
+/*
  * The $select for call_records: the top-level properties the query reads,
  * so Graph sends only those.  NULL (every property) when the query reads
  * raw or a column with a path option of its own.
@@ -369,6 +415,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 				 errhint("Use a server with OPTIONS (api_version 'beta').")));
 
 	resolve_columns(st, list_nth(fsplan->fdw_private, CrScanPrivateRetrievedAttrs));
+	build_prune_spec(st);
 	st->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 
 	st->page_cxt = AllocSetContextCreate(estate->es_query_cxt,
@@ -827,6 +874,31 @@ arena_leave(const CrAllocFuncs *saved)
 }
 
 /*
+ * The text of a page without what the scan never reads, or NULL to parse
+ * the page as it came (nothing to prune, or text the pruning pass does
+ * not accept, which jansson then reports).  Pruning only ever shortens.
+ */
+static char *
+prune_page(CrScanState *st, CrPageShape shape, const CrResponse *resp, size_t *len)
+{
+	StringInfoData out;
+
+	if (st->prune == NULL || shape == CR_PAGE_OTHER || resp->body_len >= MaxAllocSize)
+		return NULL;
+	out.data = palloc(resp->body_len + 1);
+	out.maxlen = resp->body_len + 1;
+	resetStringInfo(&out);
+	if (cr_prune_page(st->prune, shape == CR_PAGE_RECORD ? CR_LEVEL_RECORD : st->levels[0],
+					  shape == CR_PAGE_COLLECTION, resp->body, resp->body_len, &out))
+	{
+		*len = out.len;
+		return out.data;
+	}
+	pfree(out.data);
+	return NULL;
+}
+
+/*
  * GET a Graph URL (a path joined to graph_url, or a next link) and parse
  * its JSON object; the caller owns the tree, which is in arena when one
  * is given.  A request started ahead for
@@ -834,7 +906,8 @@ arena_leave(const CrAllocFuncs *saved)
  * is set.
  */
 static json_t *
-fetch_json(CrScanState *st, const char *url, bool allow_404, CrJsonArena *arena)
+fetch_json(CrScanState *st, const char *url, bool allow_404, CrJsonArena *arena,
+		   CrPageShape shape)
 {
 	CrResponse	resp;
 	json_error_t jerr;
@@ -871,10 +944,18 @@ fetch_json(CrScanState *st, const char *url, bool allow_404, CrJsonArena *arena)
 	if (arena)
 	{
 		CrAllocFuncs saved;
+		size_t		pruned_len = 0;
+		char	   *pruned = prune_page(st, shape, &resp, &pruned_len);
 
+		/* a failure is reported with its position in the text Graph sent */
 		arena_enter(arena, &saved);
-		root = json_loadb(resp.body, resp.body_len, 0, &jerr);
+		root = pruned ? json_loadb(pruned, pruned_len, 0, &jerr) : NULL;
+		if (root == NULL)
+			root = json_loadb(resp.body, resp.body_len, 0, &jerr);
 		arena_leave(&saved);
+		st->stats.parsed_bytes += pruned ? pruned_len : resp.body_len;
+		if (pruned)
+			pfree(pruned);
 	}
 	else
 		root = json_loadb(resp.body, resp.body_len, 0, &jerr);
@@ -901,11 +982,11 @@ fetch_json(CrScanState *st, const char *url, bool allow_404, CrJsonArena *arena)
  * Returns false for a 404 when allow_404 is set.
  */
 static bool
-fetch_page(CrScanState *st, const char *url, bool allow_404)
+fetch_page(CrScanState *st, const char *url, bool allow_404, CrPageShape shape)
 {
 	st->page = NULL;
 	arena_reset(&st->arena);
-	st->page = fetch_json(st, url, allow_404, &st->arena);
+	st->page = fetch_json(st, url, allow_404, &st->arena, shape);
 	return st->page != NULL;
 }
 
@@ -1094,7 +1175,9 @@ start_chain(CrScanState *st, CrChain *c)
 	leave_page(st);
 	st->page_base = 0;
 
-	if (!fetch_page(st, url, c->first != CR_FIRST_COLLECTION))
+	if (!fetch_page(st, url, c->first != CR_FIRST_COLLECTION,
+					c->first == CR_FIRST_EXPANDED_RECORD ? CR_PAGE_RECORD :
+					c->first == CR_FIRST_COLLECTION ? CR_PAGE_COLLECTION : CR_PAGE_OTHER))
 		return false;
 
 	switch (c->first)
@@ -1153,7 +1236,7 @@ next_list_page(CrScanState *st)
 
 	if (url == NULL)
 		return false;
-	root = fetch_json(st, url, false, NULL);
+	root = fetch_json(st, url, false, NULL, CR_PAGE_OTHER);
 	value = json_object_get(root, "value");
 	if (!json_is_array(value))
 	{
@@ -1249,7 +1332,7 @@ next_page(CrScanState *st)
 
 	url = pstrdup(st->next_link);
 	leave_page(st);
-	fetch_page(st, url, false);
+	fetch_page(st, url, false, CR_PAGE_COLLECTION);
 	set_collection_rows(st);
 	set_next_link(st, json_object_get(st->page, "@odata.nextLink"));
 	pfree(url);
@@ -1667,6 +1750,8 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Graph requests", NULL, st->stats.requests, es);
 		ExplainPropertyInteger("Graph pages", NULL, st->stats.pages, es);
 		ExplainPropertyInteger("Graph bytes", NULL, st->stats.bytes, es);
+		if (st->prune)
+			ExplainPropertyInteger("Graph bytes parsed", NULL, st->stats.parsed_bytes, es);
 		if (st->stats.cache_hits > 0)
 			ExplainPropertyInteger("Graph pages from cache", NULL, st->stats.cache_hits, es);
 		if (st->stats.retries > 0)

@@ -1,0 +1,483 @@
+/*-------------------------------------------------------------------------
+ *
+ * prune.c
+ *		  Dropping the members of a Graph page that no column reads, before
+ *		  the page is parsed.
+ *
+ * Graph cannot $select inside sessions, segments and media, and most of a
+ * page of expanded sessions is network and device detail a query about
+ * streams never reads.  Building jansson trees for it is most of what a
+ * page costs, so a page is first copied without those members, by a
+ * single pass that checks the JSON syntax of everything it skips as
+ * strictly as jansson would (UTF-8, escapes, nesting depth).  The pruned
+ * text is then parsed as usual.  When the pass finds anything it does not
+ * accept, the caller parses the original text instead, so malformed pages
+ * fail with jansson's own message, exactly as without pruning.
+ *
+ * Kept are: the members the spec names for an object's level (the first
+ * component of each column's path), every member of a level whose whole
+ * object is read, annotations ("@odata.type", "sessions@odata.nextLink"),
+ * keys written with escapes (never guessed at), and the child collections
+ * the scan walks, which are pruned in turn.
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/prune.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "callrecords_fdw.h"
+
+#include "mb/pg_wchar.h"
+
+/* jansson's limit, so that pruning never accepts what it would refuse */
+#define PRUNE_MAX_DEPTH 2048
+
+typedef struct PruneState
+{
+	const char *p;
+	const char *end;
+	int			depth;
+	StringInfo	out;
+	const CrPruneSpec *spec;
+} PruneState;
+
+static bool skip_value(PruneState *ps);
+static bool prune_array(PruneState *ps, CrLevel level);
+
+static void
+skip_space(PruneState *ps)
+{
+	while (ps->p < ps->end &&
+		   (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+		ps->p++;
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A \uXXXX escape at ps->p (after the backslash and 'u'); its code unit. */
+static int
+read_u_escape(PruneState *ps)
+{
+	int			v = 0;
+	int			i;
+
+	if (ps->end - ps->p < 4)
+		return -1;
+	for (i = 0; i < 4; i++)
+	{
+		int			h = hex_value(ps->p[i]);
+
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	ps->p += 4;
+	return v;
+}
+
+/*
+ * Move past a string at ps->p (on its opening quote), checking it as
+ * jansson does: no raw control characters, valid escapes, no \u0000, no
+ * lone surrogates, valid UTF-8.  *escaped tells whether it had escapes.
+ */
+static bool
+skip_string(PruneState *ps, bool *escaped)
+{
+	*escaped = false;
+	ps->p++;
+	while (ps->p < ps->end)
+	{
+		unsigned char c = (unsigned char) *ps->p;
+
+		if (c == '"')
+		{
+			ps->p++;
+			return true;
+		}
+		if (c < 0x20)
+			return false;
+		if (c == '\\')
+		{
+			*escaped = true;
+			if (++ps->p >= ps->end)
+				return false;
+			c = (unsigned char) *ps->p++;
+			if (c == 'u')
+			{
+				int			v = read_u_escape(ps);
+
+				if (v <= 0 || (v >= 0xDC00 && v <= 0xDFFF))
+					return false;
+				if (v >= 0xD800 && v <= 0xDBFF)
+				{
+					if (ps->end - ps->p < 2 || ps->p[0] != '\\' || ps->p[1] != 'u')
+						return false;
+					ps->p += 2;
+					v = read_u_escape(ps);
+					if (v < 0xDC00 || v > 0xDFFF)
+						return false;
+				}
+			}
+			else if (strchr("\"\\/bfnrt", c) == NULL || c == '\0')
+				return false;
+			continue;
+		}
+		if (c >= 0x80)
+		{
+			int			len = pg_utf_mblen(&c);
+
+			if (ps->end - ps->p < len ||
+				!pg_utf8_islegal((const unsigned char *) ps->p, len))
+				return false;
+			ps->p += len;
+			continue;
+		}
+		ps->p++;
+	}
+	return false;
+}
+
+static bool
+skip_digits(PruneState *ps)
+{
+	const char *start = ps->p;
+
+	while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
+		ps->p++;
+	return ps->p > start;
+}
+
+/* A number by JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool
+skip_number(PruneState *ps)
+{
+	if (*ps->p == '-')
+		ps->p++;
+	if (ps->p < ps->end && *ps->p == '0')
+	{
+		ps->p++;
+		if (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
+			return false;
+	}
+	else if (!skip_digits(ps))
+		return false;
+	if (ps->p < ps->end && *ps->p == '.')
+	{
+		ps->p++;
+		if (!skip_digits(ps))
+			return false;
+	}
+	if (ps->p < ps->end && (*ps->p == 'e' || *ps->p == 'E'))
+	{
+		ps->p++;
+		if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-'))
+			ps->p++;
+		if (!skip_digits(ps))
+			return false;
+	}
+	return true;
+}
+
+static bool
+skip_literal(PruneState *ps, const char *word)
+{
+	size_t		len = strlen(word);
+
+	if ((size_t) (ps->end - ps->p) < len || memcmp(ps->p, word, len) != 0)
+		return false;
+	ps->p += len;
+	return true;
+}
+
+/* Move past an object or array at ps->p, checking its syntax. */
+static bool
+skip_container(PruneState *ps, char close)
+{
+	bool		escaped;
+
+	if (++ps->depth > PRUNE_MAX_DEPTH)
+		return false;
+	ps->p++;
+	skip_space(ps);
+	if (ps->p < ps->end && *ps->p == close)
+	{
+		ps->p++;
+		ps->depth--;
+		return true;
+	}
+	for (;;)
+	{
+		if (close == '}')
+		{
+			if (ps->p >= ps->end || *ps->p != '"' || !skip_string(ps, &escaped))
+				return false;
+			skip_space(ps);
+			if (ps->p >= ps->end || *ps->p++ != ':')
+				return false;
+			skip_space(ps);
+		}
+		if (!skip_value(ps))
+			return false;
+		skip_space(ps);
+		if (ps->p >= ps->end)
+			return false;
+		if (*ps->p == ',')
+		{
+			ps->p++;
+			skip_space(ps);
+			continue;
+		}
+		if (*ps->p++ != close)
+			return false;
+		ps->depth--;
+		return true;
+	}
+}
+
+/* Move past any value at ps->p, checking its syntax. */
+static bool
+skip_value(PruneState *ps)
+{
+	bool		escaped;
+
+	if (ps->p >= ps->end)
+		return false;
+	switch (*ps->p)
+	{
+		case '{':
+			return skip_container(ps, '}');
+		case '[':
+			return skip_container(ps, ']');
+		case '"':
+			return skip_string(ps, &escaped);
+		case 't':
+			return skip_literal(ps, "true");
+		case 'f':
+			return skip_literal(ps, "false");
+		case 'n':
+			return skip_literal(ps, "null");
+		default:
+			if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
+				return skip_number(ps);
+			return false;
+	}
+}
+
+/* Copy the value at ps->p to the output unchanged (after checking it). */
+static bool
+copy_value(PruneState *ps)
+{
+	const char *start = ps->p;
+
+	if (!skip_value(ps))
+		return false;
+	appendBinaryStringInfo(ps->out, start, ps->p - start);
+	return true;
+}
+
+/* Whether a member key (without its quotes) is kept whole at level. */
+static bool
+key_is_kept(const CrPruneSpec *spec, CrLevel level, const char *key, size_t len)
+{
+	ListCell   *lc;
+
+	if (spec->keep_all[level] || memchr(key, '@', len) != NULL)
+		return true;
+	foreach(lc, spec->keep[level])
+	{
+		const char *k = lfirst(lc);
+
+		if (strlen(k) == len && memcmp(k, key, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The walked child level whose collection an object at level holds under key. */
+static CrLevel
+walked_child(const CrPruneSpec *spec, CrLevel level, const char *key, size_t len)
+{
+	CrLevel		l;
+
+	for (l = 0; l < CR_NUM_LEVELS; l++)
+	{
+		const char *child = cr_child_key(l);
+
+		if (spec->walked[l] && cr_parent_level(l) == level && child != NULL &&
+			strlen(child) == len && memcmp(child, key, len) == 0)
+			return l;
+	}
+	return CR_NO_LEVEL;
+}
+
+/*
+ * Copy the object at ps->p, which is at level, keeping what the spec
+ * keeps and pruning the walked child collections.  A collection page's
+ * object (level CR_NO_LEVEL) keeps everything and prunes its "value" as
+ * objects of value_level.
+ */
+static bool
+prune_object(PruneState *ps, CrLevel level, CrLevel value_level)
+{
+	bool		first = true;
+
+	if (++ps->depth > PRUNE_MAX_DEPTH)
+		return false;
+	ps->p++;
+	appendStringInfoChar(ps->out, '{');
+	skip_space(ps);
+	if (ps->p < ps->end && *ps->p == '}')
+		goto close;
+	for (;;)
+	{
+		const char *key = ps->p;
+		size_t		keylen;
+		bool		escaped;
+		CrLevel		child;
+
+		if (ps->p >= ps->end || *ps->p != '"' || !skip_string(ps, &escaped))
+			return false;
+		keylen = ps->p - key;
+		skip_space(ps);
+		if (ps->p >= ps->end || *ps->p++ != ':')
+			return false;
+		skip_space(ps);
+
+		if (level == CR_NO_LEVEL)
+			child = (!escaped && keylen == 7 && memcmp(key, "\"value\"", 7) == 0) ?
+				value_level : CR_NO_LEVEL;
+		else
+			child = escaped ? CR_NO_LEVEL :
+				walked_child(ps->spec, level, key + 1, keylen - 2);
+		if (escaped ||
+			(level == CR_NO_LEVEL ? child == CR_NO_LEVEL :
+			 key_is_kept(ps->spec, level, key + 1, keylen - 2)) ||
+			(child != CR_NO_LEVEL && (ps->p >= ps->end || *ps->p != '[')))
+		{
+			if (!first)
+				appendStringInfoChar(ps->out, ',');
+			appendBinaryStringInfo(ps->out, key, keylen);
+			appendStringInfoChar(ps->out, ':');
+			if (!copy_value(ps))
+				return false;
+			first = false;
+		}
+		else if (child != CR_NO_LEVEL)
+		{
+			if (!first)
+				appendStringInfoChar(ps->out, ',');
+			appendBinaryStringInfo(ps->out, key, keylen);
+			appendStringInfoChar(ps->out, ':');
+			if (!prune_array(ps, child))
+				return false;
+			first = false;
+		}
+		else if (!skip_value(ps))
+			return false;
+
+		skip_space(ps);
+		if (ps->p >= ps->end)
+			return false;
+		if (*ps->p == ',')
+		{
+			ps->p++;
+			skip_space(ps);
+			continue;
+		}
+		if (*ps->p != '}')
+			return false;
+		break;
+	}
+close:
+	ps->p++;
+	ps->depth--;
+	appendStringInfoChar(ps->out, '}');
+	return true;
+}
+
+/* Copy the array at ps->p, pruning its objects as objects of level. */
+static bool
+prune_array(PruneState *ps, CrLevel level)
+{
+	bool		first = true;
+
+	if (++ps->depth > PRUNE_MAX_DEPTH)
+		return false;
+	ps->p++;
+	appendStringInfoChar(ps->out, '[');
+	skip_space(ps);
+	if (ps->p < ps->end && *ps->p == ']')
+		goto close;
+	for (;;)
+	{
+		if (!first)
+			appendStringInfoChar(ps->out, ',');
+		first = false;
+		if (ps->p < ps->end && *ps->p == '{')
+		{
+			if (!prune_object(ps, level, CR_NO_LEVEL))
+				return false;
+		}
+		else if (!copy_value(ps))
+			return false;
+		skip_space(ps);
+		if (ps->p >= ps->end)
+			return false;
+		if (*ps->p == ',')
+		{
+			ps->p++;
+			skip_space(ps);
+			continue;
+		}
+		if (*ps->p != ']')
+			return false;
+		break;
+	}
+close:
+	ps->p++;
+	ps->depth--;
+	appendStringInfoChar(ps->out, ']');
+	return true;
+}
+
+/*
+ * The page text without what no column reads, into out.  The page is a
+ * call record with its expanded children (root_level CR_LEVEL_RECORD) or
+ * a collection whose "value" holds objects of root_level.  Returns false,
+ * with out in no defined state, when the text is not JSON the pass
+ * accepts; the caller then parses the original.
+ */
+bool
+cr_prune_page(const CrPruneSpec *spec, CrLevel root_level, bool collection,
+			  const char *text, size_t len, StringInfo out)
+{
+	PruneState	ps;
+
+	ps.p = text;
+	ps.end = text + len;
+	ps.depth = 0;
+	ps.out = out;
+	ps.spec = spec;
+	skip_space(&ps);
+	if (ps.p >= ps.end || *ps.p != '{')
+		return false;
+	if (!(collection ? prune_object(&ps, CR_NO_LEVEL, root_level) :
+		  prune_object(&ps, root_level, CR_NO_LEVEL)))
+		return false;
+	skip_space(&ps);
+	return ps.p == ps.end;
+}
