@@ -79,6 +79,21 @@ SELECT count(*) AS media,
                FROM cr.media WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002') r
  USING (session_index, segment_index, media_index);
 
+-- callrecords_fdw.prune_pages = off parses pages whole: the same rows
+CREATE TEMP TABLE pruned_streams AS
+SELECT session_index, segment_index, media_index, stream_index, stream_id, average_jitter, media_label
+  FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';
+SET callrecords_fdw.prune_pages = off;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT stream_id FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+CREATE TEMP TABLE whole_streams AS
+SELECT session_index, segment_index, media_index, stream_index, stream_id, average_jitter, media_label
+  FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';
+SELECT (SELECT count(*) FROM pruned_streams) AS pruned, (SELECT count(*) FROM whole_streams) AS whole,
+       (SELECT count(*) FROM (SELECT * FROM pruned_streams EXCEPT ALL SELECT * FROM whole_streams) d) +
+       (SELECT count(*) FROM (SELECT * FROM whole_streams EXCEPT ALL SELECT * FROM pruned_streams) d) AS differing;
+RESET callrecords_fdw.prune_pages;
+
 -- null and missing metrics both come back as NULL
 SELECT count(*) FILTER (WHERE average_jitter IS NULL) AS null_jitter,
        count(*) FILTER (WHERE start_date_time IS NULL) AS null_start,

@@ -166,6 +166,7 @@ extern CrOptions *cr_get_options(Oid foreigntableid, Oid userid);
 extern const CrResource *cr_table_resource(const CrOptions *opts);
 extern void cr_define_gucs(void);
 extern bool cr_enable_pushdown;
+extern bool cr_prune_pages;
 
 /* in catalog.c */
 extern const CrResource *cr_find_resource(const char *name);

@@ -483,6 +483,9 @@ cr_table_resource(const CrOptions *opts)
 /* callrecords_fdw.enable_pushdown: off sends no condition to Graph. */
 bool		cr_enable_pushdown = true;
 
+/* callrecords_fdw.prune_pages: off parses pages whole (to compare, or to rule pruning out). */
+bool		cr_prune_pages = true;
+
 /*
  * The wrapper's settings.  enable_pushdown is a field workaround and a
  * test aid: with it off every condition is evaluated locally, which must
@@ -495,6 +498,14 @@ cr_define_gucs(void)
 							 "Narrow Graph requests with the query's conditions.",
 							 "When off, call records are listed and fetched whole and every condition is applied locally.",
 							 &cr_enable_pushdown,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("callrecords_fdw.prune_pages",
+							 "Drop the parts of a Graph page no column reads before parsing it.",
+							 "When off, every page is parsed whole: the same rows, more time.",
+							 &cr_prune_pages,
 							 true,
 							 PGC_USERSET,
 							 0,

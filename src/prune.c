@@ -8,8 +8,8 @@
  * page of expanded sessions is network and device detail a query about
  * streams never reads.  Building jansson trees for it is most of what a
  * page costs, so a page is first copied without those members, by a
- * single pass that checks the JSON syntax of everything it skips as
- * strictly as jansson would (UTF-8, escapes, nesting depth).  The pruned
+ * single pass that checks everything it skips as strictly as jansson
+ * would (syntax, UTF-8, escapes, number ranges, nesting depth).  The pruned
  * text is then parsed as usual.  When the pass finds anything it does not
  * accept, the caller parses the original text instead, so malformed pages
  * fail with jansson's own message, exactly as without pruning.
@@ -30,6 +30,9 @@
 #include "postgres.h"
 
 #include "callrecords_fdw.h"
+
+#include <errno.h>
+#include <math.h>
 
 #include "mb/pg_wchar.h"
 
@@ -161,10 +164,43 @@ skip_digits(PruneState *ps)
 	return ps->p > start;
 }
 
+/*
+ * Whether the number text jansson would refuse: an integer beyond 64 bits
+ * or a real beyond a double (it keeps reals that underflow).
+ */
+static bool
+number_out_of_range(const char *start, size_t len, bool integer)
+{
+	char		buf[64];
+	char	   *text = len < sizeof(buf) ? buf : palloc(len + 1);
+	bool		out;
+
+	memcpy(text, start, len);
+	text[len] = '\0';
+	errno = 0;
+	if (integer)
+	{
+		(void) strtoll(text, NULL, 10);
+		out = errno == ERANGE;
+	}
+	else
+	{
+		double		d = strtod(text, NULL);
+
+		out = errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL);
+	}
+	if (text != buf)
+		pfree(text);
+	return out;
+}
+
 /* A number by JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
 static bool
 skip_number(PruneState *ps)
 {
+	const char *start = ps->p;
+	bool		integer = true;
+
 	if (*ps->p == '-')
 		ps->p++;
 	if (ps->p < ps->end && *ps->p == '0')
@@ -178,18 +214,20 @@ skip_number(PruneState *ps)
 	if (ps->p < ps->end && *ps->p == '.')
 	{
 		ps->p++;
+		integer = false;
 		if (!skip_digits(ps))
 			return false;
 	}
 	if (ps->p < ps->end && (*ps->p == 'e' || *ps->p == 'E'))
 	{
 		ps->p++;
+		integer = false;
 		if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-'))
 			ps->p++;
 		if (!skip_digits(ps))
 			return false;
 	}
-	return true;
+	return !number_out_of_range(start, ps->p - start, integer);
 }
 
 static bool

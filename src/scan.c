@@ -310,7 +310,8 @@ build_prune_spec(CrScanState *st)
 	CrPruneSpec *spec;
 	int			i;
 
-	if (st->res->fetch != CR_FETCH_RECORD_CHILDREN || st->levels[0] != CR_LEVEL_SESSION)
+	if (!cr_prune_pages ||
+		st->res->fetch != CR_FETCH_RECORD_CHILDREN || st->levels[0] != CR_LEVEL_SESSION)
 		return;
 	spec = palloc0(sizeof(CrPruneSpec));
 	for (i = 0; i < st->nlevels; i++)

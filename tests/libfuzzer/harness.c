@@ -11,15 +11,19 @@
  * extension asks cr_fuzz_answer() below instead of the network for every
  * Graph GET, and the answers are the fuzz input.
  *
- * Input format: byte 0 picks the query (low nibble) and whether the first
- * answer is an HTTP 400 error page (bit 0x80); the rest are response
- * bodies separated by "\n\x1e\n", served in request order.  When they run
- * out, every further request is answered 404.
+ * Input format: byte 0 picks the query (its low seven bits, modulo the
+ * number of queries) and whether the first answer is an HTTP 400 error
+ * page (bit 0x80); the rest are response bodies separated by "\n\x1e\n",
+ * served in request order.  When they run out, every further request is
+ * answered 404.  The queries that read a few columns run twice, with
+ * pages pruned and parsed whole, and must give the same rows or error.
  *
  * An input passes when its query returns rows or fails with an ordinary
  * SQL error.  It is a finding (abort(), so libFuzzer saves it) when the
- * query fails with an internal error (XX000) or does not finish within
- * five seconds; crashes and UBSan reports are findings by themselves.
+ * query fails with an internal error (XX000) or a class 42 error (the
+ * harness's own mistake), does not finish within five
+ * seconds, or gives other rows (or another error) with pruning than
+ * without; crashes and UBSan reports are findings by themselves.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -68,9 +72,25 @@ static const char *const queries[] = {
 	"SELECT count(*), sum(length(t::text)) FROM cr.direct_routing_calls t WHERE start_date_time >= '2019-11-01' AND start_date_time < '2019-11-02'",
 	"SELECT length(t::text) FROM cr.streams t WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5' LIMIT 3",
 	"SELECT count(*), sum(length(t::text)) FROM cr.sessions t WHERE call_record_id IN ('e523d2ed-2966-4b6b-925b-754a88034cc5', 'cafe0000-0000-4000-8000-000000000001')",
+	/* a few columns: pages are pruned hard (and compared with whole parsing) */
+	"SELECT session_index, segment_index, media_index, stream_index, stream_id, average_jitter FROM cr.streams WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5'",
+	"SELECT session_index, segment_index, media_index, label, caller_device_capture_device_name, callee_network_ip_address FROM cr.media WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5'",
+	"SELECT session_index, id, caller_user_agent_platform, is_test FROM cr.sessions WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5'",
+	"SELECT session_index, segment_index, id, failure_info_reason FROM cr.segments WHERE call_record_id = 'e523d2ed-2966-4b6b-925b-754a88034cc5'",
 };
 
+/* Queries from this one on run twice, pruned and parsed whole, and must agree. */
+#define FIRST_COMPARED_QUERY 12
+
 #define NUM_QUERIES lengthof(queries)
+
+/* What a query gave: its rows as text, or its error. */
+typedef struct Outcome
+{
+	bool		ok;
+	int			sqlerrcode;
+	char	   *text;			/* the rows, or the error message */
+} Outcome;
 
 /* The current input, split into response bodies. */
 static const char *pages[MAX_PAGES];
@@ -175,41 +195,62 @@ print_summary(void)
 			MemoryContextMemAllocated(TopMemoryContext, true) / 1024, inputs_run);
 }
 
-/* An error the harness counts, or a finding it reports and aborts on. */
+/* A finding among errors: report it and abort, for libFuzzer to keep the input. */
 static void
 judge_error(ErrorData *edata, const char *sql)
 {
+	/* class 42 (an unknown column, say) is a broken harness, not an outcome */
 	if (edata->sqlerrcode == ERRCODE_INTERNAL_ERROR ||
-		edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+		edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION)
 	{
 		fprintf(stderr, "callrecords fuzz: FINDING: %s: %s\nquery: %s\n",
 				unpack_sql_state(edata->sqlerrcode), edata->message, sql);
 		abort();
 	}
-	count_state(edata->sqlerrcode);
+}
+
+/* The rows of the last SPI query as one text, in input_cxt. */
+static char *
+rows_text(void)
+{
+	StringInfoData buf;
+	uint64		r;
+	int			c;
+	MemoryContext old = MemoryContextSwitchTo(input_cxt);
+
+	initStringInfo(&buf);
+	for (r = 0; r < SPI_processed; r++)
+	{
+		for (c = 1; c <= SPI_tuptable->tupdesc->natts; c++)
+		{
+			char	   *v = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c);
+
+			appendStringInfo(&buf, "%s|", v ? v : "(null)");
+		}
+		appendStringInfoChar(&buf, '\n');
+	}
+	MemoryContextSwitchTo(old);
+	return buf.data;
 }
 
 /*
- * Run one query in a subtransaction, as PL/pgSQL runs a block with an
- * exception handler: an error rolls back everything the query acquired
- * (snapshots, buffers, the scan's memory and transfers) and the next
- * input starts clean.  Each input is its own "statement" for the
- * extension's per-statement cache and request budget.
+ * Run one query on the input's pages in a subtransaction, as PL/pgSQL
+ * runs a block with an exception handler: an error rolls back everything
+ * the query acquired (snapshots, buffers, the scan's memory and
+ * transfers), and the next run starts clean.  Each run is its own
+ * "statement" for the extension's per-statement cache and request budget.
  */
-static int
-run_one_input(const uint8_t *data, size_t size)
+static Outcome
+run_query(const char *sql, bool prune)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	const char *sql;
+	Outcome		result = {0};
 
-	if (size < 1)
-		return 0;
-	sql = queries[(data[0] & 0x0f) % NUM_QUERIES];
-	first_is_error = (data[0] & 0x80) != 0;
-	split_pages(data + 1, size - 1);
+	pages_served = 0;
+	cr_prune_pages = prune;
 	SetCurrentStatementStartTimestamp();
-
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	enable_timeout_after(STATEMENT_TIMEOUT, QUERY_TIMEOUT_MS);
@@ -219,7 +260,8 @@ run_one_input(const uint8_t *data, size_t size)
 			elog(ERROR, "SPI_connect failed");
 		if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "query did not run as a SELECT");
-		rows_ok++;
+		result.ok = true;
+		result.text = rows_text();
 		SPI_finish();
 		disable_timeout(STATEMENT_TIMEOUT, false);
 		ReleaseCurrentSubTransaction();
@@ -238,8 +280,53 @@ run_one_input(const uint8_t *data, size_t size)
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 		judge_error(edata, sql);
+		result.sqlerrcode = edata->sqlerrcode;
+		result.text = edata->message;
 	}
 	PG_END_TRY();
+	cr_prune_pages = true;
+	return result;
+}
+
+/* Pruning must change nothing: the same rows, or the same error. */
+static void
+compare_outcomes(const Outcome *pruned, const Outcome *whole, const char *sql)
+{
+	if (pruned->ok == whole->ok && pruned->sqlerrcode == whole->sqlerrcode &&
+		strcmp(pruned->text, whole->text) == 0)
+		return;
+	fprintf(stderr, "callrecords fuzz: FINDING: pruned and whole pages differ\nquery: %s\n"
+			"pruned: %s %s\nwhole: %s %s\n", sql,
+			pruned->ok ? "rows" : unpack_sql_state(pruned->sqlerrcode), pruned->text,
+			whole->ok ? "rows" : unpack_sql_state(whole->sqlerrcode), whole->text);
+	abort();
+}
+
+/* libFuzzer's callback: one input, one query (twice for the compared ones). */
+static int
+run_one_input(const uint8_t *data, size_t size)
+{
+	int			q;
+	Outcome		first;
+
+	if (size < 1)
+		return 0;
+	q = (data[0] & 0x7f) % NUM_QUERIES;
+	first_is_error = (data[0] & 0x80) != 0;
+	split_pages(data + 1, size - 1);
+
+	first = run_query(queries[q], true);
+	if (first.ok)
+		rows_ok++;
+	else
+		count_state(first.sqlerrcode);
+	if (q >= FIRST_COMPARED_QUERY)
+	{
+		Outcome		whole = run_query(queries[q], false);
+
+		compare_outcomes(&first, &whole, queries[q]);
+	}
+
 	MemoryContextReset(input_cxt);
 	if (++inputs_run == 1)
 		top_after_first = MemoryContextMemAllocated(TopMemoryContext, true);

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Write the libFuzzer seed inputs: every query of harness.c over every
-example body of the Graph docs (emulator/fixtures), plus two-page chains
+example body of the Graph docs (emulator/fixtures) as the last page of its
+chain and as it is (its next link then answered 404), plus two-page chains
 joined by a next link on the harness's graph_url (list pages, and list rows
 as the expanded children of a call record followed by their list page) and
 an error answer.
@@ -13,7 +14,7 @@ import sys
 
 GRAPH_URL = "http://127.0.0.1:9"
 SEPARATOR = b"\n\x1e\n"
-NUM_QUERIES = 12
+NUM_QUERIES = 16
 RECORD_ID = "e523d2ed-2966-4b6b-925b-754a88034cc5"
 
 
@@ -35,6 +36,15 @@ def as_record(text):
                        "participants_v2": value, "participants_v2@odata.nextLink": link})
 
 
+def without_links(text):
+    """The body as the last page of its chain: its next links removed (the
+    docs' examples all have one, which the harness would answer 404)."""
+    doc = json.loads(text)
+    for key in [k for k in doc if k.endswith("@odata.nextLink")]:
+        del doc[key]
+    return json.dumps(doc)
+
+
 def with_next_link(text, n):
     doc = json.loads(text)
     doc["@odata.nextLink"] = "%s/v1.0/communications/callRecords?$skiptoken=page%d" % (GRAPH_URL, n)
@@ -48,10 +58,11 @@ def main():
     count = 0
     for q in range(NUM_QUERIES):
         for name, text in bodies(fixture_dir):
-            seeds = {"": text.encode()}
+            last = without_links(text)
+            seeds = {"": last.encode(), "-dangling": text.encode()}
             if json.loads(text).get("value") is not None:
-                seeds["-paged"] = with_next_link(text, 1).encode() + SEPARATOR + text.encode()
-                seeds["-as-record"] = as_record(text).encode() + SEPARATOR + text.encode()
+                seeds["-paged"] = with_next_link(last, 1).encode() + SEPARATOR + last.encode()
+                seeds["-as-record"] = as_record(last).encode() + SEPARATOR + last.encode()
             for suffix, body in seeds.items():
                 with open(os.path.join(out, "q%02d-%s%s" % (q, name, suffix)), "wb") as f:
                     f.write(bytes([q]) + body)
