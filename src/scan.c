@@ -902,9 +902,8 @@ prune_page(CrScanState *st, CrPageShape shape, const CrResponse *resp, size_t *l
 /*
  * GET a Graph URL (a path joined to graph_url, or a next link) and parse
  * its JSON object; the caller owns the tree, which is in arena when one
- * is given.  A request started ahead for
- * the URL is used if there is one.  Returns NULL for a 404 when allow_404
- * is set.
+ * is given (pruned first by shape).  A request started ahead for the URL
+ * is used if there is one.  Returns NULL for a 404 when allow_404 is set.
  */
 static json_t *
 fetch_json(CrScanState *st, const char *url, bool allow_404, CrJsonArena *arena,
