@@ -9,6 +9,7 @@ OBJS = \
 	src/option.o \
 	src/plan.o \
 	src/prune.o \
+	src/ratelimit.o \
 	src/scan.o
 
 EXTENSION = callrecords_fdw

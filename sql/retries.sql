@@ -59,6 +59,23 @@ SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-
 ALTER SERVER graph OPTIONS (ADD max_retries '-1');
 ALTER SERVER graph OPTIONS (ADD request_timeout '0');
 ALTER SERVER graph OPTIONS (ADD connect_timeout 'soon');
+ALTER SERVER graph OPTIONS (ADD record_rate_limit '-1');
+ALTER SERVER graph OPTIONS (ADD rate_window '0');
+
+-- Graph's limits are kept up front, before any 429: with at most 2
+-- requests per call record in 2 s, the third page of record 2 waits for
+-- the window to free (a next link counts against its record too)
+ALTER SERVER graph OPTIONS (ADD record_rate_limit '2', ADD rate_window '2');
+SELECT emulator_reset();
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';
+SELECT count(*) AS requests, count(*) FILTER (WHERE l LIKE '% 429') AS throttled
+  FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+-- other call records have windows of their own: two records, two pages each at most
+SELECT emulator_reset();
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM cr.streams WHERE call_record_id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000004');
+ALTER SERVER graph OPTIONS (DROP record_rate_limit, DROP rate_window);
 
 -- a response over max_response_bytes is an error, not a truncated page
 ALTER SERVER graph OPTIONS (ADD max_response_bytes '100000');

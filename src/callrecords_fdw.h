@@ -125,6 +125,9 @@ typedef struct CrOptions
 	int			connect_timeout;	/* seconds */
 	int			request_timeout;	/* seconds, per request */
 	int			max_response_bytes; /* largest response body accepted */
+	int			rate_window;	/* seconds of Graph's throttling windows */
+	int			record_rate_limit;	/* requests per window per call record (or list, or log function); 0: off */
+	int			tenant_rate_limit;	/* requests per window per application and tenant; 0: off */
 	char	   *ca_file;		/* CA bundle for TLS, or NULL: the system's */
 	char	   *proxy;			/* proxy URL, or NULL: none */
 	char	   *client_id;
@@ -156,6 +159,8 @@ typedef struct CrScanStats
 	int64		parsed_bytes;	/* of them, what was parsed after pruning */
 	int64		cache_hits;		/* pages served from the statement's cache */
 	int64		retries;		/* requests repeated after 429/5xx/transport errors */
+	int64		rate_waits;		/* requests held back to stay within Graph's limits */
+	double		rate_wait_ms;	/* time they waited */
 	double		retry_wait_ms;	/* time spent waiting before them */
 	double		wait_ms;
 } CrScanStats;
@@ -192,6 +197,10 @@ extern const char *cr_fetch_url(CrFetch *f);
 /* tests/libfuzzer/harness.c: the answer to every Graph GET of a fuzz build */
 extern void cr_fuzz_answer(const char *url, MemoryContext cxt, CrResponse *resp);
 #endif
+/* in ratelimit.c */
+extern double cr_rate_delay_ms(const CrOptions *opts, const char *url);
+extern void cr_rate_note(const CrOptions *opts, const char *url);
+
 extern void cr_report_graph_error(const CrResponse *resp, const char *what);
 extern char *cr_url_escape(const char *s);
 extern bool cr_same_origin(const char *base, const char *url);

@@ -696,6 +696,7 @@ struct CrFetch
 	double		waited_ms;
 	int			throttled;		/* 429 answers seen */
 	bool		share;			/* keep the answer for other scans */
+	bool		begun;			/* a request was sent (or the cache answered) */
 	MemoryContextCallback cleanup;
 };
 
@@ -763,6 +764,8 @@ fetch_begin(CrFetch *f)
 		f->headers = curl_slist_append(f->headers, prefer);
 	}
 	f->easy = curl_easy_init();
+	f->begun = true;
+	cr_rate_note(f->opts, f->url);
 	if (f->easy == NULL || f->headers == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
@@ -850,6 +853,7 @@ cr_fetch_start(const CrOptions *opts, const char *url, int maxpagesize,
 		cr_fuzz_answer(url, cxt, &f->resp);
 		f->rc = CURLE_OK;
 		f->done = true;
+		f->begun = true;
 		return f;
 	}
 #endif
@@ -862,12 +866,16 @@ cr_fetch_start(const CrOptions *opts, const char *url, int maxpagesize,
 		f->resp.body_len = hit->body_len;
 		f->rc = CURLE_OK;
 		f->done = true;
+		f->begun = true;
 		f->easy = NULL;
 		f->buf.cxt = cxt;
 		if (stats)
 			stats->cache_hits++;
 		return f;
 	}
+	/* a request that must wait for Graph's limits is sent when waited for */
+	if (cr_rate_delay_ms(opts, url) > 0)
+		return f;
 	fetch_begin(f);
 	drive_transfers();
 	return f;
@@ -888,6 +896,35 @@ cr_fetch_free(CrFetch *f)
 }
 
 /*
+ * Send a fetch's request once it fits Graph's limits (ratelimit.c),
+ * sleeping interruptibly until then.  Other transfers make no progress
+ * meanwhile, which is what the wait is for.
+ */
+static void
+begin_within_limits(CrFetch *f)
+{
+	double		delay;
+	bool		waited = false;
+
+	while ((delay = cr_rate_delay_ms(f->opts, f->url)) > 0)
+	{
+		instr_time	start,
+					elapsed;
+
+		INSTR_TIME_SET_CURRENT(start);
+		wait_interruptibly(Max(delay, 1.0));
+		INSTR_TIME_SET_CURRENT(elapsed);
+		INSTR_TIME_SUBTRACT(elapsed, start);
+		if (f->stats)
+			f->stats->rate_wait_ms += INSTR_TIME_GET_MILLISEC(elapsed);
+		waited = true;
+	}
+	if (waited && f->stats)
+		f->stats->rate_waits++;
+	fetch_begin(f);
+}
+
+/*
  * Wait until a fetch has its final answer, applying the policy for
  * failures: a new token once after a 401, then up to max_retries retries
  * of retryable answers, waiting at most max_retry_wait seconds in all.
@@ -896,6 +933,8 @@ cr_fetch_free(CrFetch *f)
 void
 cr_fetch_wait(CrFetch *f, CrResponse *resp)
 {
+	if (!f->begun)
+		begin_within_limits(f);
 	for (;;)
 	{
 		double		delay;
@@ -923,7 +962,7 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp)
 			if (t)
 				forget_token(t);
 			f->renewed = true;
-			fetch_begin(f);
+			begin_within_limits(f);
 			continue;
 		}
 		if (!is_retryable(&f->resp) || f->retries >= f->opts->max_retries)
@@ -942,7 +981,7 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp)
 			f->stats->retries++;
 			f->stats->retry_wait_ms += delay;
 		}
-		fetch_begin(f);
+		begin_within_limits(f);
 	}
 	f->resp.retries = f->retries;
 	f->resp.throttled = f->throttled;

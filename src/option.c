@@ -42,6 +42,10 @@
 #define DEFAULT_CONNECT_TIMEOUT 10		/* seconds */
 #define DEFAULT_REQUEST_TIMEOUT 300		/* seconds */
 #define DEFAULT_MAX_RESPONSE_BYTES (256 * 1024 * 1024)
+/* Graph's documented call record limits (throttling-limits, 2025-01) */
+#define DEFAULT_RATE_WINDOW 20			/* seconds */
+#define DEFAULT_RECORD_RATE_LIMIT 40
+#define DEFAULT_TENANT_RATE_LIMIT 1500
 
 /* A valid option: its name, the catalog it belongs to, whether required. */
 typedef struct CrOptionDef
@@ -63,6 +67,9 @@ static const CrOptionDef cr_option_defs[] = {
 	{"connect_timeout", ForeignServerRelationId, false},
 	{"request_timeout", ForeignServerRelationId, false},
 	{"max_response_bytes", ForeignServerRelationId, false},
+	{"rate_window", ForeignServerRelationId, false},
+	{"record_rate_limit", ForeignServerRelationId, false},
+	{"tenant_rate_limit", ForeignServerRelationId, false},
 	{"ca_file", ForeignServerRelationId, false},
 	{"proxy", ForeignServerRelationId, false},
 	{"client_id", UserMappingRelationId, true},
@@ -295,9 +302,10 @@ check_option_value(const char *name, const char *value)
 	}
 	else if (strcmp(name, "max_requests") == 0 || strcmp(name, "connect_timeout") == 0 ||
 			 strcmp(name, "max_concurrency") == 0 || strcmp(name, "max_response_bytes") == 0 ||
-			 strcmp(name, "request_timeout") == 0)
+			 strcmp(name, "request_timeout") == 0 || strcmp(name, "rate_window") == 0)
 		check_int_option(name, value, 1);
-	else if (strcmp(name, "max_retries") == 0 || strcmp(name, "max_retry_wait") == 0)
+	else if (strcmp(name, "max_retries") == 0 || strcmp(name, "max_retry_wait") == 0 ||
+			 strcmp(name, "record_rate_limit") == 0 || strcmp(name, "tenant_rate_limit") == 0)
 		check_int_option(name, value, 0);
 	else if (strcmp(name, "ca_file") == 0 || strcmp(name, "proxy") == 0)
 		check_network_option(name, value);
@@ -416,6 +424,12 @@ apply_options(CrOptions *opts, List *options)
 			(void) parse_int(val, &opts->request_timeout, 0, NULL);
 		else if (strcmp(def->defname, "max_response_bytes") == 0)
 			(void) parse_int(val, &opts->max_response_bytes, 0, NULL);
+		else if (strcmp(def->defname, "rate_window") == 0)
+			(void) parse_int(val, &opts->rate_window, 0, NULL);
+		else if (strcmp(def->defname, "record_rate_limit") == 0)
+			(void) parse_int(val, &opts->record_rate_limit, 0, NULL);
+		else if (strcmp(def->defname, "tenant_rate_limit") == 0)
+			(void) parse_int(val, &opts->tenant_rate_limit, 0, NULL);
 		else if (strcmp(def->defname, "ca_file") == 0)
 			opts->ca_file = val;
 		else if (strcmp(def->defname, "proxy") == 0)
@@ -455,6 +469,9 @@ cr_get_options(Oid foreigntableid, Oid userid)
 	opts->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
 	opts->request_timeout = DEFAULT_REQUEST_TIMEOUT;
 	opts->max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
+	opts->rate_window = DEFAULT_RATE_WINDOW;
+	opts->record_rate_limit = DEFAULT_RECORD_RATE_LIMIT;
+	opts->tenant_rate_limit = DEFAULT_TENANT_RATE_LIMIT;
 
 	apply_options(opts, server->options);
 	apply_options(opts, um->options);

@@ -1758,6 +1758,10 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 			ExplainPropertyInteger("Graph retries", NULL, st->stats.retries, es);
 		if (st->stats.retries > 0 && es->timing)
 			ExplainPropertyFloat("Graph retry wait", "ms", st->stats.retry_wait_ms, 3, es);
+		if (st->stats.rate_waits > 0)
+			ExplainPropertyInteger("Graph requests held for rate limits", NULL, st->stats.rate_waits, es);
+		if (st->stats.rate_waits > 0 && es->timing)
+			ExplainPropertyFloat("Graph rate limit wait", "ms", st->stats.rate_wait_ms, 3, es);
 		if (es->timing)
 			ExplainPropertyFloat("Graph wait", "ms", st->stats.wait_ms, 3, es);
 	}
