@@ -71,6 +71,14 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';
 SELECT count(*) AS requests, count(*) FILTER (WHERE l LIKE '% 429') AS throttled
   FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+-- a request held for the rate limits is interruptible like any other wait
+ALTER SERVER graph OPTIONS (SET record_rate_limit '1', SET rate_window '60');
+SET statement_timeout = '1s';
+SELECT clock_timestamp() AS before \gset
+SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';
+RESET statement_timeout;
+SELECT clock_timestamp() - :'before'::timestamptz < interval '5 s' AS ended_quickly;
+ALTER SERVER graph OPTIONS (SET record_rate_limit '2', SET rate_window '2');
 -- other call records have windows of their own: two records, two pages each at most
 SELECT emulator_reset();
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)

@@ -26,6 +26,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include <curl/curl.h>
 
 #include "callrecords_fdw.h"
@@ -896,9 +898,29 @@ cr_fetch_free(CrFetch *f)
 }
 
 /*
+ * Sleep for ms while the transfers in flight go on, waking for interrupts
+ * at least every 100 ms.
+ */
+static void
+wait_driving_transfers(double ms)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) ceil(ms));
+
+	for (;;)
+	{
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+
+		CHECK_FOR_INTERRUPTS();
+		if (left <= 0)
+			break;
+		drive_transfers();
+		curl_multi_poll(get_multi(), NULL, 0, (int) Min(left, 100), NULL);
+	}
+}
+
+/*
  * Send a fetch's request once it fits Graph's limits (ratelimit.c),
- * sleeping interruptibly until then.  Other transfers make no progress
- * meanwhile, which is what the wait is for.
+ * waiting interruptibly until then; transfers already in flight go on.
  */
 static void
 begin_within_limits(CrFetch *f)
@@ -912,7 +934,7 @@ begin_within_limits(CrFetch *f)
 					elapsed;
 
 		INSTR_TIME_SET_CURRENT(start);
-		wait_interruptibly(Max(delay, 1.0));
+		wait_driving_transfers(delay);
 		INSTR_TIME_SET_CURRENT(elapsed);
 		INSTR_TIME_SUBTRACT(elapsed, start);
 		if (f->stats)
