@@ -241,49 +241,83 @@ skip_literal(PruneState *ps, const char *word)
 	return true;
 }
 
-/* Move past an object or array at ps->p, checking its syntax. */
+/*
+ * Step into the object or array at ps->p.  *empty: it closed at once (and
+ * is left behind).  False past jansson's depth limit.
+ */
 static bool
-skip_container(PruneState *ps, char close)
+open_container(PruneState *ps, char close, bool *empty)
 {
-	bool		escaped;
-
 	if (++ps->depth > PRUNE_MAX_DEPTH)
 		return false;
 	ps->p++;
 	skip_space(ps);
-	if (ps->p < ps->end && *ps->p == close)
+	*empty = ps->p < ps->end && *ps->p == close;
+	if (*empty)
 	{
 		ps->p++;
 		ps->depth--;
-		return true;
 	}
-	for (;;)
-	{
-		if (close == '}')
-		{
-			if (ps->p >= ps->end || *ps->p != '"' || !skip_string(ps, &escaped))
-				return false;
-			skip_space(ps);
-			if (ps->p >= ps->end || *ps->p++ != ':')
-				return false;
-			skip_space(ps);
-		}
-		if (!skip_value(ps))
-			return false;
+	return true;
+}
+
+/*
+ * After an element of a container: a comma (*more, another element
+ * follows) or the closing bracket (*more false, the container is left).
+ */
+static bool
+next_element(PruneState *ps, char close, bool *more)
+{
+	skip_space(ps);
+	if (ps->p >= ps->end)
+		return false;
+	*more = *ps->p == ',';
+	if (!*more && *ps->p != close)
+		return false;
+	ps->p++;
+	if (*more)
 		skip_space(ps);
-		if (ps->p >= ps->end)
-			return false;
-		if (*ps->p == ',')
-		{
-			ps->p++;
-			skip_space(ps);
-			continue;
-		}
-		if (*ps->p++ != close)
-			return false;
+	else
 		ps->depth--;
-		return true;
+	return true;
+}
+
+/* A member's key (its text, quotes included) and the colon after it. */
+static bool
+read_key(PruneState *ps, const char **key, size_t *keylen, bool *escaped)
+{
+	*key = ps->p;
+	if (ps->p >= ps->end || *ps->p != '"' || !skip_string(ps, escaped))
+		return false;
+	*keylen = ps->p - *key;
+	skip_space(ps);
+	if (ps->p >= ps->end || *ps->p++ != ':')
+		return false;
+	skip_space(ps);
+	return true;
+}
+
+/* Move past an object or array at ps->p, checking its syntax. */
+static bool
+skip_container(PruneState *ps, char close)
+{
+	bool		empty;
+	bool		more = true;
+
+	if (!open_container(ps, close, &empty))
+		return false;
+	while (!empty && more)
+	{
+		const char *key;
+		size_t		keylen;
+		bool		escaped;
+
+		if (close == '}' && !read_key(ps, &key, &keylen, &escaped))
+			return false;
+		if (!skip_value(ps) || !next_element(ps, close, &more))
+			return false;
 	}
+	return true;
 }
 
 /* Move past any value at ps->p, checking its syntax. */
@@ -362,6 +396,41 @@ walked_child(const CrPruneSpec *spec, CrLevel level, const char *key, size_t len
 	return CR_NO_LEVEL;
 }
 
+/* What becomes of a member of an object being pruned. */
+typedef enum MemberAction
+{
+	MEMBER_SKIP,
+	MEMBER_COPY,				/* unchanged */
+	MEMBER_PRUNE				/* a walked collection: its objects pruned too */
+} MemberAction;
+
+/*
+ * The fate of the member whose value is at ps->p, in an object at level
+ * (or, at CR_NO_LEVEL, a collection page whose "value" holds objects of
+ * value_level and whose other members are kept).  *child is the level of
+ * a collection to prune.
+ */
+static MemberAction
+member_action(PruneState *ps, CrLevel level, CrLevel value_level,
+			  const char *key, size_t keylen, bool escaped, CrLevel *child)
+{
+	const char *name = key + 1;	/* without the quotes */
+	size_t		len = keylen - 2;
+
+	*child = CR_NO_LEVEL;
+	if (escaped)
+		return MEMBER_COPY;
+	if (level == CR_NO_LEVEL)
+		*child = (len == 5 && memcmp(name, "value", 5) == 0) ? value_level : CR_NO_LEVEL;
+	else if (key_is_kept(ps->spec, level, name, len))
+		return MEMBER_COPY;
+	else
+		*child = walked_child(ps->spec, level, name, len);
+	if (*child != CR_NO_LEVEL)
+		return (ps->p < ps->end && *ps->p == '[') ? MEMBER_PRUNE : MEMBER_COPY;
+	return level == CR_NO_LEVEL ? MEMBER_COPY : MEMBER_SKIP;
+}
+
 /*
  * Copy the object at ps->p, which is at level, keeping what the spec
  * keeps and pruning the walked child collections.  A collection page's
@@ -371,78 +440,38 @@ walked_child(const CrPruneSpec *spec, CrLevel level, const char *key, size_t len
 static bool
 prune_object(PruneState *ps, CrLevel level, CrLevel value_level)
 {
+	bool		empty;
+	bool		more = true;
 	bool		first = true;
 
-	if (++ps->depth > PRUNE_MAX_DEPTH)
+	if (!open_container(ps, '}', &empty))
 		return false;
-	ps->p++;
 	appendStringInfoChar(ps->out, '{');
-	skip_space(ps);
-	if (ps->p < ps->end && *ps->p == '}')
-		goto close;
-	for (;;)
+	while (!empty && more)
 	{
-		const char *key = ps->p;
+		const char *key;
 		size_t		keylen;
 		bool		escaped;
 		CrLevel		child;
+		MemberAction action;
+		bool		ok;
 
-		if (ps->p >= ps->end || *ps->p != '"' || !skip_string(ps, &escaped))
+		if (!read_key(ps, &key, &keylen, &escaped))
 			return false;
-		keylen = ps->p - key;
-		skip_space(ps);
-		if (ps->p >= ps->end || *ps->p++ != ':')
-			return false;
-		skip_space(ps);
-
-		if (level == CR_NO_LEVEL)
-			child = (!escaped && keylen == 7 && memcmp(key, "\"value\"", 7) == 0) ?
-				value_level : CR_NO_LEVEL;
-		else
-			child = escaped ? CR_NO_LEVEL :
-				walked_child(ps->spec, level, key + 1, keylen - 2);
-		if (escaped ||
-			(level == CR_NO_LEVEL ? child == CR_NO_LEVEL :
-			 key_is_kept(ps->spec, level, key + 1, keylen - 2)) ||
-			(child != CR_NO_LEVEL && (ps->p >= ps->end || *ps->p != '[')))
+		action = member_action(ps, level, value_level, key, keylen, escaped, &child);
+		if (action != MEMBER_SKIP)
 		{
 			if (!first)
 				appendStringInfoChar(ps->out, ',');
 			appendBinaryStringInfo(ps->out, key, keylen);
 			appendStringInfoChar(ps->out, ':');
-			if (!copy_value(ps))
-				return false;
 			first = false;
 		}
-		else if (child != CR_NO_LEVEL)
-		{
-			if (!first)
-				appendStringInfoChar(ps->out, ',');
-			appendBinaryStringInfo(ps->out, key, keylen);
-			appendStringInfoChar(ps->out, ':');
-			if (!prune_array(ps, child))
-				return false;
-			first = false;
-		}
-		else if (!skip_value(ps))
+		ok = action == MEMBER_COPY ? copy_value(ps) :
+			action == MEMBER_PRUNE ? prune_array(ps, child) : skip_value(ps);
+		if (!ok || !next_element(ps, '}', &more))
 			return false;
-
-		skip_space(ps);
-		if (ps->p >= ps->end)
-			return false;
-		if (*ps->p == ',')
-		{
-			ps->p++;
-			skip_space(ps);
-			continue;
-		}
-		if (*ps->p != '}')
-			return false;
-		break;
 	}
-close:
-	ps->p++;
-	ps->depth--;
 	appendStringInfoChar(ps->out, '}');
 	return true;
 }
@@ -451,43 +480,25 @@ close:
 static bool
 prune_array(PruneState *ps, CrLevel level)
 {
+	bool		empty;
+	bool		more = true;
 	bool		first = true;
 
-	if (++ps->depth > PRUNE_MAX_DEPTH)
+	if (!open_container(ps, ']', &empty))
 		return false;
-	ps->p++;
 	appendStringInfoChar(ps->out, '[');
-	skip_space(ps);
-	if (ps->p < ps->end && *ps->p == ']')
-		goto close;
-	for (;;)
+	while (!empty && more)
 	{
+		bool		ok;
+
 		if (!first)
 			appendStringInfoChar(ps->out, ',');
 		first = false;
-		if (ps->p < ps->end && *ps->p == '{')
-		{
-			if (!prune_object(ps, level, CR_NO_LEVEL))
-				return false;
-		}
-		else if (!copy_value(ps))
+		ok = (ps->p < ps->end && *ps->p == '{') ? prune_object(ps, level, CR_NO_LEVEL) :
+			copy_value(ps);
+		if (!ok || !next_element(ps, ']', &more))
 			return false;
-		skip_space(ps);
-		if (ps->p >= ps->end)
-			return false;
-		if (*ps->p == ',')
-		{
-			ps->p++;
-			skip_space(ps);
-			continue;
-		}
-		if (*ps->p != ']')
-			return false;
-		break;
 	}
-close:
-	ps->p++;
-	ps->depth--;
 	appendStringInfoChar(ps->out, ']');
 	return true;
 }
