@@ -198,8 +198,7 @@ extern const char *cr_fetch_url(CrFetch *f);
 extern void cr_fuzz_answer(const char *url, MemoryContext cxt, CrResponse *resp);
 #endif
 /* in ratelimit.c */
-extern double cr_rate_delay_ms(const CrOptions *opts, const char *url);
-extern void cr_rate_note(const CrOptions *opts, const char *url);
+extern double cr_rate_admit(const CrOptions *opts, const char *url);
 
 extern void cr_report_graph_error(const CrResponse *resp, const char *what);
 extern char *cr_url_escape(const char *s);

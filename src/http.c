@@ -737,7 +737,7 @@ fetch_detach(void *arg)
 	}
 }
 
-/* Start (or start again) the transfer of a fetch. */
+/* Start (or start again) the transfer of a fetch the rate limits admitted. */
 static void
 fetch_begin(CrFetch *f)
 {
@@ -767,7 +767,6 @@ fetch_begin(CrFetch *f)
 	}
 	f->easy = curl_easy_init();
 	f->begun = true;
-	cr_rate_note(f->opts, f->url);
 	if (f->easy == NULL || f->headers == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
@@ -876,7 +875,7 @@ cr_fetch_start(const CrOptions *opts, const char *url, int maxpagesize,
 		return f;
 	}
 	/* a request that must wait for Graph's limits is sent when waited for */
-	if (cr_rate_delay_ms(opts, url) > 0)
+	if (cr_rate_admit(opts, url) > 0)
 		return f;
 	fetch_begin(f);
 	drive_transfers();
@@ -928,7 +927,7 @@ begin_within_limits(CrFetch *f)
 	double		delay;
 	bool		waited = false;
 
-	while ((delay = cr_rate_delay_ms(f->opts, f->url)) > 0)
+	while ((delay = cr_rate_admit(f->opts, f->url)) > 0)
 	{
 		instr_time	start,
 					elapsed;

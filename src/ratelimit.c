@@ -182,37 +182,31 @@ sweep(TimestampTz now, int window_s)
 }
 
 /*
- * Milliseconds a request for url must wait before it fits every window
- * (0: it may go now).  A limit of 0 turns its window off.
+ * Admit a request for url if it fits every window that applies to it: it
+ * is then counted in them, and 0 is returned.  Otherwise nothing is
+ * counted and the result is the milliseconds until it would fit.  A limit
+ * of 0 turns its window off.
  */
 double
-cr_rate_delay_ms(const CrOptions *opts, const char *url)
+cr_rate_admit(const CrOptions *opts, const char *url)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	char		scope[SCOPE_LEN];
+	CrRateWindow *applies[2];
+	int			n = 0;
+	int			i;
 	double		delay = 0;
-
-	if (opts->tenant_rate_limit > 0)
-		delay = window_delay_ms(get_window(opts->umid, "", opts->tenant_rate_limit),
-								now, opts->rate_window);
-	url_scope(url, scope);
-	if (scope[0] && opts->record_rate_limit > 0)
-		delay = Max(delay, window_delay_ms(get_window(opts->umid, scope, opts->record_rate_limit),
-										   now, opts->rate_window));
-	return delay;
-}
-
-/* Count a request for url, sent now, in its windows. */
-void
-cr_rate_note(const CrOptions *opts, const char *url)
-{
-	TimestampTz now = GetCurrentTimestamp();
-	char		scope[SCOPE_LEN];
 
 	sweep(now, opts->rate_window);
 	if (opts->tenant_rate_limit > 0)
-		window_note(get_window(opts->umid, "", opts->tenant_rate_limit), now);
+		applies[n++] = get_window(opts->umid, "", opts->tenant_rate_limit);
 	url_scope(url, scope);
 	if (scope[0] && opts->record_rate_limit > 0)
-		window_note(get_window(opts->umid, scope, opts->record_rate_limit), now);
+		applies[n++] = get_window(opts->umid, scope, opts->record_rate_limit);
+	for (i = 0; i < n; i++)
+		delay = Max(delay, window_delay_ms(applies[i], now, opts->rate_window));
+	if (delay == 0)
+		for (i = 0; i < n; i++)
+			window_note(applies[i], now);
+	return delay;
 }
