@@ -35,17 +35,46 @@
 #define DEFAULT_GRAPH_URL	"https://graph.microsoft.com"
 #define DEFAULT_LOGIN_URL	"https://login.microsoftonline.com"
 #define DEFAULT_API_VERSION "v1.0"
-#define DEFAULT_MAX_REQUESTS 1000
-#define DEFAULT_MAX_RETRIES 5
-#define DEFAULT_MAX_CONCURRENCY 10
-#define DEFAULT_MAX_RETRY_WAIT 120		/* seconds */
-#define DEFAULT_CONNECT_TIMEOUT 10		/* seconds */
-#define DEFAULT_REQUEST_TIMEOUT 300		/* seconds */
-#define DEFAULT_MAX_RESPONSE_BYTES (256 * 1024 * 1024)
-/* Graph's documented call record limits (throttling-limits, 2025-01) */
-#define DEFAULT_RATE_WINDOW 20			/* seconds */
-#define DEFAULT_RECORD_RATE_LIMIT 40
-#define DEFAULT_TENANT_RATE_LIMIT 1500
+
+/*
+ * The whole-number server options: the CrOptions field each one sets, its
+ * least valid value and its default.  Validation, defaults and parsing
+ * all read this one table.
+ */
+typedef struct CrIntOption
+{
+	const char *name;
+	size_t		offset;
+	int			min;
+	int			dflt;
+} CrIntOption;
+
+static const CrIntOption cr_int_options[] = {
+	{"max_requests", offsetof(CrOptions, max_requests), 1, 1000},
+	{"max_retries", offsetof(CrOptions, max_retries), 0, 5},
+	{"max_concurrency", offsetof(CrOptions, max_concurrency), 1, 10},
+	{"max_retry_wait", offsetof(CrOptions, max_retry_wait), 0, 120},	/* seconds */
+	{"connect_timeout", offsetof(CrOptions, connect_timeout), 1, 10},	/* seconds */
+	{"request_timeout", offsetof(CrOptions, request_timeout), 1, 300},	/* seconds */
+	{"max_response_bytes", offsetof(CrOptions, max_response_bytes), 1, 256 * 1024 * 1024},
+	/* Graph's documented call record limits (throttling-limits, 2025-01) */
+	{"rate_window", offsetof(CrOptions, rate_window), 1, 20},	/* seconds */
+	{"record_rate_limit", offsetof(CrOptions, record_rate_limit), 0, 40},
+	{"tenant_rate_limit", offsetof(CrOptions, tenant_rate_limit), 0, 1500},
+};
+
+static const CrIntOption *
+find_int_option(const char *name)
+{
+	size_t		i;
+
+	for (i = 0; i < lengthof(cr_int_options); i++)
+		if (strcmp(cr_int_options[i].name, name) == 0)
+			return &cr_int_options[i];
+	return NULL;
+}
+
+#define INT_OPTION_FIELD(opts, io) ((int *) ((char *) (opts) + (io)->offset))
 
 /* A valid option: its name, the catalog it belongs to, whether required. */
 typedef struct CrOptionDef
@@ -288,7 +317,11 @@ check_int_option(const char *name, const char *value, int min)
 static void
 check_option_value(const char *name, const char *value)
 {
-	if (strcmp(name, "graph_url") == 0 || strcmp(name, "login_url") == 0)
+	const CrIntOption *io = find_int_option(name);
+
+	if (io != NULL)
+		check_int_option(name, value, io->min);
+	else if (strcmp(name, "graph_url") == 0 || strcmp(name, "login_url") == 0)
 		check_base_url(name, value);
 	else if (strcmp(name, "tenant_id") == 0)
 		check_tenant_id(value);
@@ -300,13 +333,6 @@ check_option_value(const char *name, const char *value)
 					 errmsg("invalid value for option \"api_version\": \"%s\"", value),
 					 errhint("Valid values are \"v1.0\" and \"beta\".")));
 	}
-	else if (strcmp(name, "max_requests") == 0 || strcmp(name, "connect_timeout") == 0 ||
-			 strcmp(name, "max_concurrency") == 0 || strcmp(name, "max_response_bytes") == 0 ||
-			 strcmp(name, "request_timeout") == 0 || strcmp(name, "rate_window") == 0)
-		check_int_option(name, value, 1);
-	else if (strcmp(name, "max_retries") == 0 || strcmp(name, "max_retry_wait") == 0 ||
-			 strcmp(name, "record_rate_limit") == 0 || strcmp(name, "tenant_rate_limit") == 0)
-		check_int_option(name, value, 0);
 	else if (strcmp(name, "ca_file") == 0 || strcmp(name, "proxy") == 0)
 		check_network_option(name, value);
 	else if (strcmp(name, "resource") == 0)
@@ -401,8 +427,11 @@ apply_options(CrOptions *opts, List *options)
 	{
 		DefElem    *def = (DefElem *) lfirst(lc);
 		char	   *val = defGetString(def);
+		const CrIntOption *io = find_int_option(def->defname);
 
-		if (strcmp(def->defname, "tenant_id") == 0)
+		if (io != NULL)
+			(void) parse_int(val, INT_OPTION_FIELD(opts, io), 0, NULL);
+		else if (strcmp(def->defname, "tenant_id") == 0)
 			opts->tenant_id = val;
 		else if (strcmp(def->defname, "graph_url") == 0)
 			opts->graph_url = base_url(val);
@@ -410,26 +439,6 @@ apply_options(CrOptions *opts, List *options)
 			opts->login_url = base_url(val);
 		else if (strcmp(def->defname, "api_version") == 0)
 			opts->api_version = val;
-		else if (strcmp(def->defname, "max_requests") == 0)
-			(void) parse_int(val, &opts->max_requests, 0, NULL);
-		else if (strcmp(def->defname, "max_retries") == 0)
-			(void) parse_int(val, &opts->max_retries, 0, NULL);
-		else if (strcmp(def->defname, "max_concurrency") == 0)
-			(void) parse_int(val, &opts->max_concurrency, 0, NULL);
-		else if (strcmp(def->defname, "max_retry_wait") == 0)
-			(void) parse_int(val, &opts->max_retry_wait, 0, NULL);
-		else if (strcmp(def->defname, "connect_timeout") == 0)
-			(void) parse_int(val, &opts->connect_timeout, 0, NULL);
-		else if (strcmp(def->defname, "request_timeout") == 0)
-			(void) parse_int(val, &opts->request_timeout, 0, NULL);
-		else if (strcmp(def->defname, "max_response_bytes") == 0)
-			(void) parse_int(val, &opts->max_response_bytes, 0, NULL);
-		else if (strcmp(def->defname, "rate_window") == 0)
-			(void) parse_int(val, &opts->rate_window, 0, NULL);
-		else if (strcmp(def->defname, "record_rate_limit") == 0)
-			(void) parse_int(val, &opts->record_rate_limit, 0, NULL);
-		else if (strcmp(def->defname, "tenant_rate_limit") == 0)
-			(void) parse_int(val, &opts->tenant_rate_limit, 0, NULL);
 		else if (strcmp(def->defname, "ca_file") == 0)
 			opts->ca_file = val;
 		else if (strcmp(def->defname, "proxy") == 0)
@@ -455,6 +464,7 @@ cr_get_options(Oid foreigntableid, Oid userid)
 	ForeignServer *server = GetForeignServer(table->serverid);
 	UserMapping *um = GetUserMapping(userid, server->serverid);
 	CrOptions  *opts = palloc0(sizeof(CrOptions));
+	size_t		i;
 
 	opts->serverid = server->serverid;
 	opts->userid = userid;
@@ -462,16 +472,8 @@ cr_get_options(Oid foreigntableid, Oid userid)
 	opts->graph_url = DEFAULT_GRAPH_URL;
 	opts->login_url = DEFAULT_LOGIN_URL;
 	opts->api_version = DEFAULT_API_VERSION;
-	opts->max_requests = DEFAULT_MAX_REQUESTS;
-	opts->max_retries = DEFAULT_MAX_RETRIES;
-	opts->max_concurrency = DEFAULT_MAX_CONCURRENCY;
-	opts->max_retry_wait = DEFAULT_MAX_RETRY_WAIT;
-	opts->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
-	opts->request_timeout = DEFAULT_REQUEST_TIMEOUT;
-	opts->max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
-	opts->rate_window = DEFAULT_RATE_WINDOW;
-	opts->record_rate_limit = DEFAULT_RECORD_RATE_LIMIT;
-	opts->tenant_rate_limit = DEFAULT_TENANT_RATE_LIMIT;
+	for (i = 0; i < lengthof(cr_int_options); i++)
+		*INT_OPTION_FIELD(opts, &cr_int_options[i]) = cr_int_options[i].dflt;
 
 	apply_options(opts, server->options);
 	apply_options(opts, um->options);
