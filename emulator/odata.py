@@ -240,17 +240,8 @@ def parse_filter(value):
 
 
 def _balanced(s):
-    depth, q = 0, False
-    for ch in s:
-        if ch == "'":
-            q = not q
-        elif not q and ch == "(":
-            depth += 1
-        elif not q and ch == ")":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0 and not q
+    """Parentheses balanced and quotes closed: split_top's check, splitting on nothing."""
+    return split_top(s, None) is not None
 
 
 def filter_match(h, preds):
