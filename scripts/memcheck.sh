@@ -29,7 +29,9 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 PORT=${MEMCHECK_PORT:-54329}
 
-stop_server() {
+# A fast shutdown, waited for: valgrind writes its last reports as the
+# server's processes exit.
+stop_postgres() {
     if [ -f "$WORK/data/postmaster.pid" ]; then
         kill -INT "$(head -1 "$WORK/data/postmaster.pid")" 2>/dev/null || true
         for _ in $(seq 1 600); do
@@ -37,9 +39,12 @@ stop_server() {
             sleep 0.1
         done
     fi
+}
+stop_all() {
+    stop_postgres
     stop_emulator
 }
-trap stop_server EXIT
+trap stop_all EXIT
 
 echo "== initdb"
 "${RUNAS[@]}" "$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust >"$WORK/initdb.log" 2>&1
@@ -66,14 +71,11 @@ tests=$(sed -n 's/^REGRESS = //p' "$ROOT/Makefile")
     --inputdir=. --bindir="$PGBIN" --outputdir="$WORK/out" \
     --dbname=contrib_regression $tests) >"$WORK/regress.log" 2>&1 || regress_status=$?
 cat "$WORK/regress.log"
-stop_server_only() {
-    kill -INT "$(head -1 "$WORK/data/postmaster.pid")"
-    for _ in $(seq 1 600); do
-        [ -f "$WORK/data/postmaster.pid" ] || return 0
-        sleep 0.1
-    done
-}
-stop_server_only
+if ! kill -0 "$(head -1 "$WORK/data/postmaster.pid")" 2>/dev/null; then
+    echo "memcheck: the server is no longer running"
+    exit 1
+fi
+stop_postgres
 
 processes=$(ls "$WORK"/valgrind.*.log | wc -l)
 errors=$(cat "$WORK"/valgrind.*.log | grep -c 'VALGRINDERROR-BEGIN' || true)
