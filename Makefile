@@ -5,6 +5,7 @@ OBJS = \
 	src/catalog.o \
 	src/convert.o \
 	src/deparse.o \
+	src/estimate.o \
 	src/http.o \
 	src/option.o \
 	src/plan.o \

@@ -37,6 +37,7 @@ _PG_init(void)
 {
 	cr_define_gucs();
 	cr_http_init();
+	cr_install_estimate_hooks();
 }
 
 Datum

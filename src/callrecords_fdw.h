@@ -224,7 +224,12 @@ extern bool cr_prune_page(const CrPruneSpec *spec, CrLevel root_level, bool coll
 						  const char *text, size_t len, StringInfo out);
 extern json_t *cr_json_at_path(json_t *obj, const char *path);
 
-/* in plan.c */
+/* in plan.c; the rough shape of the data, for estimates */
+#define CR_EST_SESSIONS_PER_RECORD	8.0
+#define CR_EST_PARTICIPANTS_PER_RECORD 6.0
+#define CR_EST_CHILDREN_PER_PARENT	1.5
+extern double cr_rows_per_record(const CrResource *res);
+extern const CrResource *cr_relation_resource(Oid relid);
 extern void cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 									Oid foreigntableid);
 extern void cr_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
@@ -255,8 +260,10 @@ enum CrScanPrivateIndex
 	CrScanPrivateExpandSegments,	/* Integer (bool): sessions with their segments */
 	CrScanPrivateShareResponses,	/* Integer (bool): keep pages for other scans */
 	CrScanPrivateLimited,		/* Integer (bool): the query has a LIMIT */
-	CrScanPrivateOuterValue		/* Integer: position in fdw_exprs of the value
+	CrScanPrivateOuterValue,	/* Integer: position in fdw_exprs of the value
 								 * of a parameterized path's outer row, or -1 */
+	CrScanPrivateTimeUnpushed	/* Integer (bool): a local-only condition reads
+								 * the time column */
 };
 
 /* What a value in fdw_exprs stands for. */
@@ -272,6 +279,20 @@ typedef enum CrQualRole
 	CR_QUAL_WINDOW_TO,			/* to_date_time = value */
 	CR_QUAL_PARTICIPANT			/* participant id = value (participants) */
 } CrQualRole;
+
+/*
+ * A role in the roles list also says which arm of an OR of time ranges
+ * the value belongs to: arm 0 for the conditions that hold for every row,
+ * 1, 2, ... for the arms of the one OR a scan pushes (whose windows are
+ * fetched each once).
+ */
+#define CR_ROLE_ARM_STEP	100
+#define CR_ROLE(role, arm)	((int) (role) + (arm) * CR_ROLE_ARM_STEP)
+#define CR_ROLE_BASE(r)		((CrQualRole) ((r) % CR_ROLE_ARM_STEP))
+#define CR_ROLE_ARM(r)		((r) / CR_ROLE_ARM_STEP)
+
+/* in estimate.c */
+extern void cr_install_estimate_hooks(void);
 
 /* in deparse.c */
 extern char *cr_record_path(const CrOptions *opts, const CrResource *res,

@@ -40,6 +40,7 @@
 #include "access/nbtree.h"
 #include "access/sysattr.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
@@ -53,12 +54,12 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 
-/* Rough shape of the data, for estimates. */
-#define CR_EST_SESSIONS_PER_RECORD	8.0
-#define CR_EST_PARTICIPANTS_PER_RECORD 6.0
-#define CR_EST_CHILDREN_PER_PARENT	1.5
+/* Rough shape of the data, for estimates (and see callrecords_fdw.h). */
 #define CR_EST_RECORDS_IN_TENANT	10000.0 /* 30 days of call records */
 #define CR_EST_LOG_ROWS				10000.0 /* rows of a log function window */
 #define CR_PAGE_SIZE_RECORDS		60.0
@@ -78,6 +79,8 @@ typedef struct CrRelInfo
 	int			page_size_hint; /* Prefer: odata.maxpagesize, or 0 */
 	bool		expand_segments;	/* sessions come with their segments */
 	bool		share_responses;	/* other scans of the query may reuse pages */
+	int			time_arms;		/* arms of the one OR of time ranges pushed */
+	bool		time_unpushed;	/* a local-only condition reads the time column */
 } CrRelInfo;
 
 static Node *
@@ -144,9 +147,40 @@ is_scan_time_value(Node *n)
 }
 
 /*
+ * The id a LIKE or ILIKE pattern can only match, when the pattern is a
+ * constant without wildcards or escapes: LIKE is then equality, and ILIKE
+ * equality up to case (Graph ids are GUIDs, looked up whatever their case,
+ * so the lower-case spelling fetches the record).  NULL otherwise.
+ */
+static Expr *
+like_as_id(OpExpr *op, RelOptInfo *baserel, AttrNumber keyattno)
+{
+	Const	   *pat = (Const *) strip_relabel(lsecond(op->args));
+	char	   *id;
+
+	if ((op->opno != OID_TEXT_LIKE_OP && op->opno != OID_TEXT_ICLIKE_OP) ||
+		!is_column_var(linitial(op->args), baserel, keyattno) ||
+		pat == NULL || !IsA(pat, Const) || pat->constisnull)
+		return NULL;
+	id = TextDatumGetCString(pat->constvalue);
+	if (strpbrk(id, "%_\\") != NULL)
+		return NULL;
+	if (op->opno == OID_TEXT_ICLIKE_OP)
+	{
+		char	   *p;
+
+		for (p = id; *p; p++)
+			*p = pg_ascii_tolower((unsigned char) *p);
+	}
+	return (Expr *) makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+							  CStringGetTextDatum(id), false, false);
+}
+
+/*
  * key = value, or key = ANY(array value) (which is also what IN lists
- * become).  Only text equality qualifies: another operator on the key (a
- * case-insensitive one, say) would not mean what a lookup by id means.
+ * become), or a LIKE that can only mean equality.  Only text equality
+ * qualifies: another operator on the key (a case-insensitive one, say)
+ * would not mean what a lookup by id means.
  */
 static bool
 match_key_qual(Expr *clause, RelOptInfo *baserel, AttrNumber keyattno,
@@ -159,6 +193,12 @@ match_key_qual(Expr *clause, RelOptInfo *baserel, AttrNumber keyattno,
 		Node	   *other = op->opno == TextEqualOperator ?
 			other_side(op, baserel, keyattno, &swapped) : NULL;
 
+		if (other == NULL && list_length(op->args) == 2 &&
+			(*value = like_as_id(op, baserel, keyattno)) != NULL)
+		{
+			*role = CR_QUAL_KEY;
+			return true;
+		}
 		if (other == NULL || !is_scan_time_value(other))
 			return false;
 		*value = (Expr *) other;
@@ -180,9 +220,160 @@ match_key_qual(Expr *clause, RelOptInfo *baserel, AttrNumber keyattno,
 	return false;
 }
 
-/* The comparison strategy of a timestamptz-to-timestamptz btree operator. */
+/*
+ * The elements of a key value as a list of text expressions: the value
+ * itself, or the elements of an array written out (ARRAY[...] or a
+ * constant).  NIL for an array known only at run time.
+ */
+static List *
+key_elements(Expr *value, CrQualRole role)
+{
+	List	   *elems = NIL;
+
+	if (role == CR_QUAL_KEY)
+		return list_make1(value);
+	if (IsA(value, ArrayExpr))
+		return list_copy(((ArrayExpr *) value)->elements);
+	if (IsA(value, Const) && !((Const *) value)->constisnull)
+	{
+		Datum	   *d;
+		bool	   *nulls;
+		int			n,
+					i;
+
+		deconstruct_array(DatumGetArrayTypeP(((Const *) value)->constvalue),
+						  TEXTOID, -1, false, TYPALIGN_INT, &d, &nulls, &n);
+		for (i = 0; i < n; i++)
+			if (!nulls[i])
+				elems = lappend(elems, makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+												 d[i], false, false));
+	}
+	return elems;
+}
+
+/*
+ * (key = a) OR (key = b) OR key IN (...), as Tableau writes an id list: one
+ * array of every id the arms name.  Every arm must be such a condition.
+ */
+static bool
+match_key_or(Expr *clause, RelOptInfo *baserel, AttrNumber keyattno, Expr **value)
+{
+	List	   *elems = NIL;
+	ListCell   *lc;
+	ArrayExpr  *arr;
+
+	if (!is_orclause(clause))
+		return false;
+	foreach(lc, ((BoolExpr *) clause)->args)
+	{
+		Expr	   *v;
+		CrQualRole	role;
+		List	   *these;
+
+		if (!match_key_qual(lfirst(lc), baserel, keyattno, &v, &role) ||
+			exprType((Node *) v) != (role == CR_QUAL_KEY ? TEXTOID : TEXTARRAYOID) ||
+			(these = key_elements(v, role)) == NIL)
+			return false;
+		elems = list_concat(elems, these);
+	}
+	arr = makeNode(ArrayExpr);
+	arr->array_typeid = TEXTARRAYOID;
+	arr->element_typeid = TEXTOID;
+	arr->elements = elems;
+	arr->multidims = false;
+	arr->location = -1;
+	*value = (Expr *) arr;
+	return true;
+}
+
+/*
+ * How a condition reads the time column: the column itself, its date in
+ * the session time zone (CAST(col AS date), col::date), or date_trunc of
+ * it.  A condition on the date or the truncated time is the range of the
+ * column it implies, so every spelling BI tools use for "a day" narrows
+ * the request the same way.
+ */
+typedef enum CrTimeForm
+{
+	CR_TF_PLAIN,				/* col <op> value */
+	CR_TF_DATE,					/* col::date <op> date value */
+	CR_TF_TRUNC					/* date_trunc('unit', col) <op> value */
+} CrTimeForm;
+
+/* The length of a date_trunc unit, or NULL for a unit we do not know. */
+static Interval *
+trunc_unit_interval(const char *unit)
+{
+	static const struct
+	{
+		const char *name;
+		int32		months;
+		int32		days;
+		int64		usecs;
+	}			units[] = {
+		{"microseconds", 0, 0, 1}, {"milliseconds", 0, 0, 1000},
+		{"second", 0, 0, USECS_PER_SEC}, {"minute", 0, 0, USECS_PER_MINUTE},
+		{"hour", 0, 0, USECS_PER_HOUR}, {"day", 0, 1, 0}, {"week", 0, 7, 0},
+		{"month", 1, 0, 0}, {"quarter", 3, 0, 0}, {"year", 12, 0, 0},
+		{"decade", 120, 0, 0}, {"century", 1200, 0, 0}, {"millennium", 12000, 0, 0}
+	};
+	size_t		i;
+
+	for (i = 0; i < lengthof(units); i++)
+	{
+		if (pg_strcasecmp(unit, units[i].name) == 0)
+		{
+			Interval   *iv = palloc0(sizeof(Interval));
+
+			iv->month = units[i].months;
+			iv->day = units[i].days;
+			iv->time = units[i].usecs;
+			return iv;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Whether n reads the time column, and in which form; for date_trunc, the
+ * length of its unit.
+ */
+static bool
+time_column_form(Node *n, RelOptInfo *baserel, AttrNumber attno,
+				 CrTimeForm *form, Interval **unit)
+{
+	FuncExpr   *f = (FuncExpr *) strip_relabel(n);
+
+	if (is_column_var(n, baserel, attno))
+	{
+		*form = CR_TF_PLAIN;
+		return true;
+	}
+	if (f == NULL || !IsA(f, FuncExpr))
+		return false;
+	if (f->funcid == F_DATE_TIMESTAMPTZ && list_length(f->args) == 1 &&
+		is_column_var(linitial(f->args), baserel, attno))
+	{
+		*form = CR_TF_DATE;
+		return true;
+	}
+	if (f->funcid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ && list_length(f->args) == 2 &&
+		IsA(linitial(f->args), Const) && !((Const *) linitial(f->args))->constisnull &&
+		is_column_var(lsecond(f->args), baserel, attno))
+	{
+		*unit = trunc_unit_interval(TextDatumGetCString(((Const *) linitial(f->args))->constvalue));
+		*form = CR_TF_TRUNC;
+		return *unit != NULL;
+	}
+	return false;
+}
+
+/*
+ * The btree strategy of opno comparing lefttype with righttype, or 0 when
+ * the operator is no such comparison.
+ */
 static int
-timestamptz_strategy(Oid opno)
+comparison_strategy(Oid opno, Oid lefttype, Oid righttype)
 {
 	List	   *interps = get_op_btree_interpretation(opno);
 	ListCell   *lc;
@@ -191,32 +382,178 @@ timestamptz_strategy(Oid opno)
 	{
 		OpBtreeInterpretation *i = lfirst(lc);
 
-		if (i->oplefttype == TIMESTAMPTZOID && i->oprighttype == TIMESTAMPTZOID)
+		if (i->oplefttype == lefttype && i->oprighttype == righttype)
 			return i->strategy;
 	}
 	return 0;
 }
 
+/* A one-argument call of a built-in function, for values built at plan time. */
+static Expr *
+make_call(Oid funcid, Oid rettype, List *args)
+{
+	return (Expr *) makeFuncExpr(funcid, rettype, args, InvalidOid, InvalidOid,
+								 COERCE_EXPLICIT_CALL);
+}
+
 /*
- * column <op> value with op one of < <= = >= >, for a timestamptz column;
- * the role says which bound it sets ("=" sets both, as two roles).
+ * value as a timestamptz, converted the way the comparison operator would
+ * convert it: a timestamp or date is read in the session time zone when
+ * the scan starts (the conversion is stable, so it is evaluated then, like
+ * the other run-time values).
+ */
+static Expr *
+as_timestamptz(Expr *value, Oid type)
+{
+	if (type == TIMESTAMPOID)
+		return make_call(F_TIMESTAMPTZ_TIMESTAMP, TIMESTAMPTZOID, list_make1(value));
+	if (type == DATEOID)
+		return make_call(F_TIMESTAMPTZ_DATE, TIMESTAMPTZOID, list_make1(value));
+	return value;
+}
+
+/* The start of the day after a date, as a timestamptz. */
+static Expr *
+day_after(Expr *date)
+{
+	Expr	   *next = make_call(F_DATE_PLI, DATEOID,
+								 list_make2(date, makeConst(INT4OID, -1, InvalidOid, 4,
+															Int32GetDatum(1), false, true)));
+
+	return as_timestamptz(next, DATEOID);
+}
+
+/* value + unit, the end of a date_trunc bucket that starts at value. */
+static Expr *
+plus_unit(Expr *value, Interval *unit)
+{
+	return make_call(F_TIMESTAMPTZ_PL_INTERVAL, TIMESTAMPTZOID,
+					 list_make2(value, makeConst(INTERVALOID, -1, InvalidOid, sizeof(Interval),
+												 PointerGetDatum(unit), false, false)));
+}
+
+/* Append one pushed value with its role (and the OR arm it belongs to). */
+static void
+push_value(CrRelInfo *info, Expr *value, CrQualRole role, int arm)
+{
+	info->exprs = lappend(info->exprs, value);
+	info->roles = lappend_int(info->roles, CR_ROLE(role, arm));
+}
+
+/*
+ * "time column <op> value", in any form of time_column_form, with op one
+ * of < <= = >= > and value a timestamptz, timestamp or date (a date only
+ * against the column's date).  Appends the bounds on the column it
+ * implies: a condition on the date or on a truncation is the range of
+ * times that can satisfy it (a superset where the value is not on a
+ * boundary, which the local recheck trims).
  */
 static bool
-match_time_qual(Expr *clause, RelOptInfo *baserel, AttrNumber attno,
-				Expr **value, int *strategy)
+match_time_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel,
+				AttrNumber attno, int arm)
 {
 	OpExpr	   *op = (OpExpr *) clause;
-	Node	   *other;
-	bool		swapped;
+	Node	   *l,
+			   *r,
+			   *other;
+	CrTimeForm	form;
+	Interval   *unit = NULL;
+	Oid			other_type;
 	int			s;
+	Expr	   *v,
+			   *end;
 
-	if (!IsA(op, OpExpr) || (s = timestamptz_strategy(op->opno)) == 0)
+	if (!IsA(op, OpExpr) || list_length(op->args) != 2 || attno == InvalidAttrNumber)
 		return false;
-	other = other_side(op, baserel, attno, &swapped);
-	if (other == NULL || !is_scan_time_value(other))
+	l = linitial(op->args);
+	r = lsecond(op->args);
+	if (time_column_form(l, baserel, attno, &form, &unit))
+		other = r;
+	else if (time_column_form(r, baserel, attno, &form, &unit))
+		other = l;
+	else
 		return false;
-	*value = (Expr *) other;
-	*strategy = swapped ? BTCommuteStrategyNumber(s) : s;
+	if (!is_scan_time_value(other))
+		return false;
+	other_type = exprType(other);
+	if (form == CR_TF_DATE ? other_type != DATEOID :
+		(other_type != TIMESTAMPTZOID && other_type != TIMESTAMPOID && other_type != DATEOID))
+		return false;
+	s = other == r ?
+		comparison_strategy(op->opno, form == CR_TF_DATE ? DATEOID : TIMESTAMPTZOID, other_type) :
+		comparison_strategy(op->opno, other_type, form == CR_TF_DATE ? DATEOID : TIMESTAMPTZOID);
+	if (s == 0)
+		return false;
+	if (other == l)
+		s = BTCommuteStrategyNumber(s);
+
+	if (form == CR_TF_PLAIN)
+	{
+		v = as_timestamptz((Expr *) other, other_type);
+		if (s == BTEqualStrategyNumber || s == BTGreaterEqualStrategyNumber)
+			push_value(info, v, CR_QUAL_TIME_GE, arm);
+		if (s == BTEqualStrategyNumber || s == BTLessEqualStrategyNumber)
+			push_value(info, v, CR_QUAL_TIME_LE, arm);
+		if (s == BTLessStrategyNumber)
+			push_value(info, v, CR_QUAL_TIME_LT, arm);
+		if (s == BTGreaterStrategyNumber)
+			push_value(info, v, CR_QUAL_TIME_GT, arm);
+		return true;
+	}
+
+	/* a date d is [d, d + 1 day); a bucket v is [v, v + unit) */
+	v = as_timestamptz((Expr *) other, other_type);
+	end = form == CR_TF_DATE ? day_after((Expr *) other) : plus_unit(v, unit);
+	if (s == BTEqualStrategyNumber || s == BTGreaterEqualStrategyNumber)
+		push_value(info, v, CR_QUAL_TIME_GE, arm);
+	if (s == BTGreaterStrategyNumber)
+		push_value(info, form == CR_TF_DATE ? end : v,
+				   form == CR_TF_DATE ? CR_QUAL_TIME_GE : CR_QUAL_TIME_GT, arm);
+	if (s == BTEqualStrategyNumber || s == BTLessEqualStrategyNumber)
+		push_value(info, end, CR_QUAL_TIME_LT, arm);
+	if (s == BTLessStrategyNumber)
+		push_value(info, form == CR_TF_DATE ? v : end, CR_QUAL_TIME_LT, arm);
+	return true;
+}
+
+/*
+ * An OR of time ranges on the column (two ranges, BETWEEN SYMMETRIC, NOT
+ * BETWEEN): each arm an AND of time conditions.  Its values carry their
+ * arm's number; the scan fetches each arm's window once, windows merged so
+ * that no row comes twice.  Only one such OR per scan: the windows of two
+ * would multiply.
+ */
+static bool
+match_time_or(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, AttrNumber attno)
+{
+	BoolExpr   *or = (BoolExpr *) clause;
+	List	   *saved_exprs = info->exprs;
+	List	   *saved_roles = info->roles;
+	ListCell   *lc;
+	int			arm = 0;
+
+	if (!is_orclause(clause) || attno == InvalidAttrNumber || info->time_arms > 0)
+		return false;
+	info->exprs = list_copy(info->exprs);
+	info->roles = list_copy(info->roles);
+	foreach(lc, or->args)
+	{
+		Expr	   *a = lfirst(lc);
+		List	   *conds = is_andclause(a) ? ((BoolExpr *) a)->args : list_make1(a);
+		ListCell   *c;
+
+		arm++;
+		foreach(c, conds)
+		{
+			if (!match_time_qual(info, lfirst(c), baserel, attno, arm))
+			{
+				info->exprs = saved_exprs;
+				info->roles = saved_roles;
+				return false;
+			}
+		}
+	}
+	info->time_arms = arm;
 	return true;
 }
 
@@ -228,6 +565,67 @@ column_attno(Oid relid, const char *name)
 }
 
 /*
+ * "col = value" on a window column of the dial-out report, the value as a
+ * timestamptz; NULL if the clause is not that.
+ */
+static Expr *
+window_equality(Expr *clause, RelOptInfo *baserel, AttrNumber attno)
+{
+	OpExpr	   *op = (OpExpr *) clause;
+	Node	   *other;
+	Oid			type;
+	bool		swapped;
+
+	if (!IsA(op, OpExpr) || attno == InvalidAttrNumber ||
+		(other = other_side(op, baserel, attno, &swapped)) == NULL ||
+		!is_scan_time_value(other))
+		return NULL;
+	type = exprType(other);
+	if ((type != TIMESTAMPTZOID && type != TIMESTAMPOID && type != DATEOID) ||
+		(swapped ? comparison_strategy(op->opno, type, TIMESTAMPTZOID) :
+		 comparison_strategy(op->opno, TIMESTAMPTZOID, type)) != BTEqualStrategyNumber)
+		return NULL;
+	return as_timestamptz((Expr *) other, type);
+}
+
+/* The column whose range narrows the requests of a resource, or NULL. */
+static const char *
+time_column(const CrResource *res)
+{
+	if (res->fetch == CR_FETCH_RECORDS)
+		return "start_date_time";
+	if (res->fetch == CR_FETCH_RECORD_CHILDREN)
+		return "call_start_date_time";
+	return res->window_column;
+}
+
+/* Key conditions: one is enough, the others are rechecked. */
+static bool
+push_key_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid relid)
+{
+	const CrResource *res = info->res;
+	AttrNumber	keyattno = column_attno(relid, res->fetch == CR_FETCH_RECORDS ? "id" : "call_record_id");
+	Expr	   *value;
+	CrQualRole	role;
+
+	if (res->fetch == CR_FETCH_FUNCTION ||
+		list_member_int(info->roles, CR_QUAL_KEY) ||
+		list_member_int(info->roles, CR_QUAL_KEY_ARRAY))
+		return false;
+	if (match_key_qual(clause, baserel, keyattno, &value, &role))
+	{
+		push_value(info, value, role, 0);
+		return true;
+	}
+	if (match_key_or(clause, baserel, keyattno, &value))
+	{
+		push_value(info, value, CR_QUAL_KEY_ARRAY, 0);
+		return true;
+	}
+	return false;
+}
+
+/*
  * Classify one condition; append what it pushes down to info.  Returns
  * false for a condition that is only checked locally.
  */
@@ -235,26 +633,14 @@ static bool
 push_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid relid)
 {
 	const CrResource *res = info->res;
+	AttrNumber	timeattno = column_attno(relid, time_column(res));
 	Expr	   *value;
 	CrQualRole	role;
-	int			strategy;
 
 	if (!cr_enable_pushdown)
 		return false;
-	if (res->fetch != CR_FETCH_FUNCTION)
-	{
-		const char *key = res->fetch == CR_FETCH_RECORDS ? "id" : "call_record_id";
-
-		/* one key condition is enough: the others are rechecked */
-		if (!list_member_int(info->roles, CR_QUAL_KEY) &&
-			!list_member_int(info->roles, CR_QUAL_KEY_ARRAY) &&
-			match_key_qual(clause, baserel, column_attno(relid, key), &value, &role))
-		{
-			info->exprs = lappend(info->exprs, value);
-			info->roles = lappend_int(info->roles, role);
-			return true;
-		}
-	}
+	if (push_key_qual(info, clause, baserel, relid))
+		return true;
 
 	/* a participant id narrows the call record list to the calls it was in */
 	if (res->level == CR_LEVEL_PARTICIPANT &&
@@ -262,57 +648,46 @@ push_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid relid)
 		match_key_qual(clause, baserel, column_attno(relid, "id"), &value, &role) &&
 		role == CR_QUAL_KEY)
 	{
-		info->exprs = lappend(info->exprs, value);
-		info->roles = lappend_int(info->roles, CR_QUAL_PARTICIPANT);
+		push_value(info, value, CR_QUAL_PARTICIPANT, 0);
 		return true;
 	}
 
-	if (res->fetch != CR_FETCH_FUNCTION || res->window_column)
-	{
-		const char *col = res->fetch == CR_FETCH_RECORDS ? "start_date_time" :
-		res->fetch == CR_FETCH_RECORD_CHILDREN ? "call_start_date_time" : res->window_column;
-
-		if (match_time_qual(clause, baserel, column_attno(relid, col), &value, &strategy))
-		{
-			if (strategy == BTLessStrategyNumber)
-				role = CR_QUAL_TIME_LT;
-			else if (strategy == BTLessEqualStrategyNumber)
-				role = CR_QUAL_TIME_LE;
-			else if (strategy == BTGreaterEqualStrategyNumber)
-				role = CR_QUAL_TIME_GE;
-			else if (strategy == BTGreaterStrategyNumber)
-				role = CR_QUAL_TIME_GT;
-			else
-			{
-				/* col = value: both bounds */
-				info->exprs = lappend(info->exprs, value);
-				info->roles = lappend_int(info->roles, CR_QUAL_TIME_GE);
-				role = CR_QUAL_TIME_LE;
-			}
-			info->exprs = lappend(info->exprs, value);
-			info->roles = lappend_int(info->roles, role);
-			return true;
-		}
-	}
+	if (match_time_qual(info, clause, baserel, timeattno, 0) ||
+		match_time_or(info, clause, baserel, timeattno))
+		return true;
 
 	if (res->fetch == CR_FETCH_FUNCTION && res->window_column == NULL)
 	{
-		if (match_time_qual(clause, baserel, column_attno(relid, "from_date_time"),
-							&value, &strategy) && strategy == BTEqualStrategyNumber)
+		if ((value = window_equality(clause, baserel, column_attno(relid, "from_date_time"))) != NULL)
 		{
-			info->exprs = lappend(info->exprs, value);
-			info->roles = lappend_int(info->roles, CR_QUAL_WINDOW_FROM);
+			push_value(info, value, CR_QUAL_WINDOW_FROM, 0);
 			return true;
 		}
-		if (match_time_qual(clause, baserel, column_attno(relid, "to_date_time"),
-							&value, &strategy) && strategy == BTEqualStrategyNumber)
+		if ((value = window_equality(clause, baserel, column_attno(relid, "to_date_time"))) != NULL)
 		{
-			info->exprs = lappend(info->exprs, value);
-			info->roles = lappend_int(info->roles, CR_QUAL_WINDOW_TO);
+			push_value(info, value, CR_QUAL_WINDOW_TO, 0);
 			return true;
 		}
 	}
 	return false;
+}
+
+/*
+ * Whether a condition left to the local check reads the time column.  A
+ * log function then must not fall back to its implicit window (the rows
+ * the condition asks for may lie outside it): the scan raises an error
+ * that says how to write the condition instead.
+ */
+static bool
+reads_time_column(Expr *clause, RelOptInfo *baserel, Oid relid, const CrResource *res)
+{
+	AttrNumber	attno = column_attno(relid, time_column(res));
+	Bitmapset  *attrs = NULL;
+
+	if (attno == InvalidAttrNumber)
+		return false;
+	pull_varattnos((Node *) clause, baserel->relid, &attrs);
+	return bms_is_member(attno - FirstLowInvalidHeapAttributeNumber, attrs);
 }
 
 /*
@@ -343,8 +718,8 @@ needed_attrs(RelOptInfo *baserel)
 }
 
 /* Rows one call record yields for a table fetched per call record. */
-static double
-rows_per_record(const CrResource *res)
+double
+cr_rows_per_record(const CrResource *res)
 {
 	double		rows;
 	CrLevel		level;
@@ -385,39 +760,110 @@ key_count(List *exprs, List *roles)
 	return 0.0;
 }
 
+/*
+ * A pushed time value as the planner can guess it: constants, and stable
+ * expressions such as now() - interval '7 days' folded for the estimate.
+ * False when it cannot tell (a parameter of a generic plan, say).
+ */
+static bool
+guess_time(PlannerInfo *root, Expr *value, TimestampTz *t)
+{
+	Node	   *n = estimate_expression_value(root, (Node *) value);
+
+	if (!IsA(n, Const) || ((Const *) n)->constisnull ||
+		((Const *) n)->consttype != TIMESTAMPTZOID)
+		return false;
+	*t = DatumGetTimestampTz(((Const *) n)->constvalue);
+	return true;
+}
+
+/*
+ * The share of the reference span (the 30 days Graph keeps call records,
+ * or a log function's 90-day window) that the bounds of arm 0 and the
+ * given arm cover; more than 1 for a long range of a log function.  A
+ * bound the planner cannot guess counts as half the span.
+ */
+static double
+arm_time_fraction(PlannerInfo *root, CrRelInfo *info, int arm, double span_days)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	double		span = span_days * USECS_PER_DAY;
+	TimestampTz lower = now - (TimestampTz) span,
+				upper = now;
+	bool		guessed = true;
+	ListCell   *le,
+			   *lr;
+
+	forboth(le, info->exprs, lr, info->roles)
+	{
+		int			r = lfirst_int(lr);
+		CrQualRole	role = CR_ROLE_BASE(r);
+		TimestampTz t;
+
+		if ((CR_ROLE_ARM(r) != 0 && CR_ROLE_ARM(r) != arm) ||
+			role < CR_QUAL_TIME_GE || role > CR_QUAL_TIME_LT)
+			continue;
+		if (!guess_time(root, lfirst(le), &t))
+			guessed = false;
+		else if (TIMESTAMP_NOT_FINITE(t))
+			continue;
+		else if (role == CR_QUAL_TIME_GE || role == CR_QUAL_TIME_GT)
+			lower = (info->res->fetch == CR_FETCH_FUNCTION || t > lower) ? t : lower;
+		else
+			upper = Min(upper, t);
+	}
+	if (!guessed)
+		return 0.5;
+	return Max(upper - lower, USECS_PER_HOUR) / span;
+}
+
+/* The share of the span the pushed time conditions cover, all arms together. */
+static double
+time_fraction(PlannerInfo *root, CrRelInfo *info, double span_days)
+{
+	double		f = 0;
+	int			arm;
+
+	if (info->time_arms == 0)
+		return arm_time_fraction(root, info, 0, span_days);
+	for (arm = 1; arm <= info->time_arms; arm++)
+		f += arm_time_fraction(root, info, arm, span_days);
+	return f;
+}
+
 /* Estimate rows fetched and requests made, before local conditions. */
 static void
-estimate_fetch(CrRelInfo *info, RelOptInfo *baserel)
+estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel)
 {
 	const CrResource *res = info->res;
 	double		keys = key_count(info->exprs, info->roles);
-	double		bounded = (list_member_int(info->roles, CR_QUAL_TIME_GE) ||
-						   list_member_int(info->roles, CR_QUAL_TIME_GT)) ? 0.5 : 1.0;
 
 	if (res->fetch == CR_FETCH_FUNCTION)
 	{
-		info->fetched_rows = CR_EST_LOG_ROWS * bounded;
-		info->requests = 1.0 + info->fetched_rows / CR_PAGE_SIZE_LOG;
+		double		windows = Max(1.0, ceil(time_fraction(root, info, 90.0)));
+
+		info->fetched_rows = CR_EST_LOG_ROWS * time_fraction(root, info, 90.0);
+		info->requests = windows + info->fetched_rows / CR_PAGE_SIZE_LOG;
 	}
 	else if (keys > 0)
 	{
-		info->fetched_rows = keys * rows_per_record(res);
+		info->fetched_rows = keys * cr_rows_per_record(res);
 		info->requests = keys * (res->fetch == CR_FETCH_RECORDS ? 1.0 :
-								 1.0 + rows_per_record(res) / CR_PAGE_SIZE_RECORDS);
+								 1.0 + cr_rows_per_record(res) / CR_PAGE_SIZE_RECORDS);
 	}
 	else if (res->fetch == CR_FETCH_RECORDS)
 	{
-		info->fetched_rows = CR_EST_RECORDS_IN_TENANT * bounded;
+		info->fetched_rows = CR_EST_RECORDS_IN_TENANT * Min(1.0, time_fraction(root, info, 30.0));
 		info->requests = 1.0 + info->fetched_rows / CR_PAGE_SIZE_RECORDS;
 	}
 	else
 	{
 		/* list the call records, then fetch each: the expensive plan */
-		double		records = CR_EST_RECORDS_IN_TENANT * bounded;
+		double		records = CR_EST_RECORDS_IN_TENANT * Min(1.0, time_fraction(root, info, 30.0));
 
-		info->fetched_rows = records * rows_per_record(res);
+		info->fetched_rows = records * cr_rows_per_record(res);
 		info->requests = records / CR_PAGE_SIZE_RECORDS +
-			records * (1.0 + rows_per_record(res) / CR_PAGE_SIZE_RECORDS);
+			records * (1.0 + cr_rows_per_record(res) / CR_PAGE_SIZE_RECORDS);
 	}
 }
 
@@ -436,6 +882,13 @@ table_resource(ForeignTable *table)
 			topts.resource = defGetString(def);
 	}
 	return cr_table_resource(&topts);
+}
+
+/* The resource of a foreign table, by its OID. */
+const CrResource *
+cr_relation_resource(Oid relid)
+{
+	return table_resource(GetForeignTable(relid));
 }
 
 /* What the walk over a statement's range tables found. */
@@ -540,10 +993,14 @@ cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 		RestrictInfo *ri = lfirst(lc);
 
 		if (!push_qual(info, ri->clause, baserel, foreigntableid))
+		{
 			local_conds = lappend(local_conds, ri);
+			if (reads_time_column(ri->clause, baserel, foreigntableid, info->res))
+				info->time_unpushed = true;
+		}
 	}
 	info->retrieved_attrs = needed_attrs(baserel);
-	estimate_fetch(info, baserel);
+	estimate_fetch(root, info, baserel);
 	info->page_size_hint = cr_enable_pushdown ? page_size_hint(root, info, local_conds) : 0;
 	statement_scans(root, table->serverid, &info->expand_segments, &info->share_responses);
 	if (info->res->level != CR_LEVEL_SESSION)
@@ -621,7 +1078,7 @@ add_key_param_paths(PlannerInfo *root, RelOptInfo *baserel, CrRelInfo *info,
 		Expr	   *outer = outer_key_value(root, rinfo, baserel, keyattno);
 		Relids		required_outer;
 		ParamPathInfo *ppi;
-		double		rows = rows_per_record(info->res);
+		double		rows = cr_rows_per_record(info->res);
 		Cost		startup,
 					total;
 
@@ -706,6 +1163,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	fdw_private = lappend(fdw_private, makeInteger(info->share_responses ? 1 : 0));
 	fdw_private = lappend(fdw_private, makeInteger(root->limit_tuples > 0 ? 1 : 0));
 	fdw_private = lappend(fdw_private, makeInteger(outer_value));
+	fdw_private = lappend(fdw_private, makeInteger(info->time_unpushed ? 1 : 0));
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							exprs, fdw_private,
 							NIL, NIL, outer_plan);
