@@ -164,12 +164,14 @@ cr_function_chains(CrScanState *st, CrTimeBounds *b)
 
 /*
  * Evaluate the pushed-down values (once per scan or rescan) and turn them
- * into the request chains of the scan.
+ * into the request chains of the scan.  Everything is built in the chains
+ * context, which the next rescan resets, so a nested loop's rescans do not
+ * pile up chains in the query's memory.
  */
 void
 cr_build_chains(CrScanState *st, ExprContext *econtext)
 {
-	MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_query_memory);
+	MemoryContext old = MemoryContextSwitchTo(st->chains_cxt);
 	List	   *ids = NIL;
 	bool		has_key = false;
 	List	   *filters = NIL;

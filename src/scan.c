@@ -303,6 +303,9 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	st->list_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "callrecords_fdw call record list",
 										 ALLOCSET_SMALL_SIZES);
+	st->chains_cxt = AllocSetContextCreate(st->scan_cxt,
+										   "callrecords_fdw chains",
+										   ALLOCSET_SMALL_SIZES);
 
 	if (eflags & EXEC_FLAG_REWIND)
 		st->replay = tuplestore_begin_heap(false, false, work_mem);
@@ -385,9 +388,16 @@ cr_rescan_foreign_scan(ForeignScanState *node)
 	st->page_base = 0;
 	st->chains_ready = false;
 	st->fanout = false;
+	if (st->list_link)
+		pfree(st->list_link);
 	st->list_link = NULL;
 	st->list_ids = NIL;
 	st->list_next = NULL;
+
+	/* nothing points into the chains now: the requests ahead are dropped */
+	st->chains = NIL;
+	st->next_chain = NULL;
+	MemoryContextReset(st->chains_cxt);
 }
 
 void

@@ -132,6 +132,7 @@ typedef struct CrScanState
 	List	   *chains;			/* of CrChain *, built at the first row */
 	ListCell   *next_chain;
 	bool		chains_ready;
+	MemoryContext chains_cxt;	/* holds them; reset at each rescan */
 	CrChain    *chain;			/* the chain being read */
 
 	/* without ids, the tables below a call record list the records first */
