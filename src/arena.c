@@ -101,6 +101,7 @@ cr_arena_enter(CrJsonArena *a, CrAllocFuncs *saved)
 	json_set_alloc_funcs(arena_alloc, arena_free);
 }
 
+/* Put back the allocator that cr_arena_enter() saved. */
 void
 cr_arena_leave(const CrAllocFuncs *saved)
 {

@@ -50,6 +50,11 @@ cr_widened(CrQualRole role, TimestampTz t)
 	return t;
 }
 
+/*
+ * Narrow the bounds by one condition.  Of several conditions on a side
+ * the tightest wins; at an equal upper bound a comparison (exclusive once
+ * widened) wins over the window's inclusive toDateTime.
+ */
 void
 cr_add_time_bound(CrTimeBounds *b, CrQualRole role, TimestampTz t)
 {
@@ -80,6 +85,7 @@ cr_add_time_bound(CrTimeBounds *b, CrQualRole role, TimestampTz t)
 	}
 }
 
+/* A chain from its first request; log functions add their window. */
 CrChain *
 cr_make_chain(char *path, CrFirstPage first, char *record_id)
 {

@@ -138,6 +138,11 @@ explain_function_requests(CrScanState *st, List *exprs, ExplainState *es)
 								 st->res->to_inclusive ? "inclusive" : "exclusive"), es);
 }
 
+/*
+ * The Graph requests of the scan as the plan determines them (exact for
+ * constants, a template with the SQL text of the other values), and under
+ * ANALYZE what executing them cost.
+ */
 void
 cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 {

@@ -55,6 +55,7 @@ budget_sync(void)
 	}
 }
 
+/* Refuse a request beyond the budget before it is sent, not after. */
 static void
 check_request_budget(CrScanState *st)
 {

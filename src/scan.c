@@ -241,6 +241,12 @@ record_select(CrScanState *st, List *retrieved_attrs)
 	return buf.data;
 }
 
+/*
+ * Set the scan up from its plan.  Nothing is fetched here: the pushed-down
+ * values may be parameters known only at the first row.  EXPLAIN without
+ * ANALYZE stops at EXPLAIN_ONLY with what explain.c reads, and never sees
+ * the errors that only executing the scan should raise.
+ */
 void
 cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 {
@@ -317,6 +323,12 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	MemoryContextRegisterResetCallback(st->scan_cxt, cb);
 }
 
+/*
+ * The next row, or an empty slot at the end.  The chains are built at the
+ * first row, when the parameters have their values.  Requests ahead are
+ * topped up after each row, so Graph works while the executor does.  The
+ * error context names the table, column and call record of a failure.
+ */
 TupleTableSlot *
 cr_iterate_foreign_scan(ForeignScanState *node)
 {
@@ -361,7 +373,9 @@ cr_iterate_foreign_scan(ForeignScanState *node)
 
 /*
  * Start over.  With no parameter changed and every row kept, replay them;
- * otherwise evaluate the values again and fetch.
+ * otherwise evaluate the values again and fetch, with the chains of the
+ * previous run dropped (their context is reset) and the requests started
+ * ahead for them cancelled.
  */
 void
 cr_rescan_foreign_scan(ForeignScanState *node)
@@ -400,6 +414,11 @@ cr_rescan_foreign_scan(ForeignScanState *node)
 	MemoryContextReset(st->chains_cxt);
 }
 
+/*
+ * Release what the memory contexts do not: the malloc'd call record, the
+ * transfers in flight and the tuplestore's temporary files.  The scan
+ * state may be from an EXPLAIN without ANALYZE, which set up none of it.
+ */
 void
 cr_end_foreign_scan(ForeignScanState *node)
 {

@@ -75,10 +75,10 @@ typedef enum CrPageShape
  * some 100,000 small objects; taking them from a bump allocator and
  * dropping them all at once with the next page, instead of malloc'ing and
  * freeing each one, saves about a third of the time a page costs.  The
- * arena's allocator is installed only while a page is parsed (jansson's
- * allocator is global to the process), so nothing else ever frees into
- * it, and nothing outside the page may keep pointers into it: the call
- * record kept for the key columns is a deep copy.
+ * arena's allocator is installed only while jansson builds the page's
+ * tree (jansson's allocator is global to the process), so nothing else
+ * ever frees into it, and nothing outside the page may keep pointers into
+ * it: the call record kept for the key columns is a deep copy.
  */
 typedef struct CrArenaBlock
 {
