@@ -139,6 +139,35 @@ explain_function_requests(CrScanState *st, List *exprs, ExplainState *es)
 }
 
 /*
+ * What executing the scan cost, for EXPLAIN ANALYZE: what was sent and
+ * received, and where the time went.  The bytes parsed show only when
+ * pages are pruned, the counters that are usually zero (cache hits,
+ * retries, rate limit waits) only when they are not, and times only with
+ * TIMING, so that plans stay stable where nothing unusual happened.
+ */
+static void
+explain_costs(CrScanState *st, ExplainState *es)
+{
+	ExplainPropertyInteger("Graph requests", NULL, st->stats.requests, es);
+	ExplainPropertyInteger("Graph pages", NULL, st->stats.pages, es);
+	ExplainPropertyInteger("Graph bytes", NULL, st->stats.bytes, es);
+	if (st->prune)
+		ExplainPropertyInteger("Graph bytes parsed", NULL, st->stats.parsed_bytes, es);
+	if (st->stats.cache_hits > 0)
+		ExplainPropertyInteger("Graph pages from cache", NULL, st->stats.cache_hits, es);
+	if (st->stats.retries > 0)
+		ExplainPropertyInteger("Graph retries", NULL, st->stats.retries, es);
+	if (st->stats.retries > 0 && es->timing)
+		ExplainPropertyFloat("Graph retry wait", "ms", st->stats.retry_wait_ms, 3, es);
+	if (st->stats.rate_waits > 0)
+		ExplainPropertyInteger("Graph requests held for rate limits", NULL, st->stats.rate_waits, es);
+	if (st->stats.rate_waits > 0 && es->timing)
+		ExplainPropertyFloat("Graph rate limit wait", "ms", st->stats.rate_wait_ms, 3, es);
+	if (es->timing)
+		ExplainPropertyFloat("Graph wait", "ms", st->stats.wait_ms, 3, es);
+}
+
+/*
  * The Graph requests of the scan as the plan determines them (exact for
  * constants, a template with the SQL text of the other values), and under
  * ANALYZE what executing them cost.
@@ -205,23 +234,5 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 							psprintf("Prefer: odata.maxpagesize=%d (from LIMIT)", st->page_size_hint), es);
 
 	if (es->analyze)
-	{
-		ExplainPropertyInteger("Graph requests", NULL, st->stats.requests, es);
-		ExplainPropertyInteger("Graph pages", NULL, st->stats.pages, es);
-		ExplainPropertyInteger("Graph bytes", NULL, st->stats.bytes, es);
-		if (st->prune)
-			ExplainPropertyInteger("Graph bytes parsed", NULL, st->stats.parsed_bytes, es);
-		if (st->stats.cache_hits > 0)
-			ExplainPropertyInteger("Graph pages from cache", NULL, st->stats.cache_hits, es);
-		if (st->stats.retries > 0)
-			ExplainPropertyInteger("Graph retries", NULL, st->stats.retries, es);
-		if (st->stats.retries > 0 && es->timing)
-			ExplainPropertyFloat("Graph retry wait", "ms", st->stats.retry_wait_ms, 3, es);
-		if (st->stats.rate_waits > 0)
-			ExplainPropertyInteger("Graph requests held for rate limits", NULL, st->stats.rate_waits, es);
-		if (st->stats.rate_waits > 0 && es->timing)
-			ExplainPropertyFloat("Graph rate limit wait", "ms", st->stats.rate_wait_ms, 3, es);
-		if (es->timing)
-			ExplainPropertyFloat("Graph wait", "ms", st->stats.wait_ms, 3, es);
-	}
+		explain_costs(st, es);
 }
