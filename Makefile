@@ -2,15 +2,20 @@
 MODULE_big = callrecords_fdw
 OBJS = \
 	callrecords_fdw.o \
+	src/arena.o \
 	src/catalog.o \
+	src/chains.o \
 	src/convert.o \
 	src/deparse.o \
 	src/estimate.o \
+	src/explain.o \
+	src/fetch.o \
 	src/http.o \
 	src/option.o \
 	src/plan.o \
 	src/prune.o \
 	src/ratelimit.o \
+	src/rows.o \
 	src/scan.o
 
 EXTENSION = callrecords_fdw
@@ -28,5 +33,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# PGXS does not track header dependencies; every file includes these.
+# PGXS does not track header dependencies; every file includes these, and
+# the scan files (SCAN_OBJS) scan_int.h too.
+SCAN_OBJS = src/arena.o src/chains.o src/explain.o src/fetch.o src/rows.o src/scan.o
 $(OBJS): src/callrecords_fdw.h src/cr_json.h
+$(SCAN_OBJS): src/scan_int.h

@@ -5,9 +5,14 @@
  *		  the validator and the wiring of the FdwRoutine callbacks.
  *
  * The work is done in src/: option.c (options and their validation),
- * http.c (libcurl, OAuth2 token, Graph errors), catalog.c (the tables and
- * columns), convert.c (JSON values to Datums), plan.c (pushdown and
- * costs) and scan.c (fetching pages and producing rows).
+ * http.c (libcurl, OAuth2 token, Graph errors), ratelimit.c (Graph's
+ * throttling windows), catalog.c (the tables and columns), convert.c (JSON
+ * values to Datums), plan.c (pushdown and costs), deparse.c (Graph
+ * request paths and filters), and the scan: scan.c (the executor
+ * callbacks), chains.c (the requests a scan makes), fetch.c (fetching
+ * pages, ahead and within the request budget), prune.c (dropping what no
+ * column reads before parsing), arena.c (the memory a page's tree is
+ * parsed into), rows.c (walking a page into rows) and explain.c (EXPLAIN).
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *

@@ -244,6 +244,8 @@ extern void cr_begin_foreign_scan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *cr_iterate_foreign_scan(ForeignScanState *node);
 extern void cr_rescan_foreign_scan(ForeignScanState *node);
 extern void cr_end_foreign_scan(ForeignScanState *node);
+
+/* in explain.c */
 extern void cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es);
 
 /*

@@ -168,8 +168,8 @@ typedef struct CrPropertyDef
 
 /*
  * Every column, in table order: first the keys of the ancestors, then each
- * object's own properties in the order of the Graph schema (fact sheet §2),
- * then "raw".
+ * object's own properties in the order Graph's schema declares them, then
+ * "raw".
  */
 static const CrPropertyDef cr_properties[] = {
 	KEY(CR_LEVEL_RECORD, "id", CR_GT_STRING, "call_record_id",
@@ -575,7 +575,12 @@ cr_find_column(const CrResource *res, const char *name)
 	return NULL;
 }
 
-/* The PostgreSQL type a Graph type maps to (fact sheet §2.1). */
+/*
+ * The PostgreSQL type a Graph type maps to: DateTimeOffset to timestamptz,
+ * Duration to interval, Int32/Int64 to integer/bigint, Single and Double
+ * to double precision, Decimal to numeric, enum collections to text[],
+ * complex and open types to jsonb.
+ */
 const char *
 cr_pg_type_name(CrGraphType type)
 {

@@ -1,0 +1,540 @@
+/*-------------------------------------------------------------------------
+ *
+ * fetch.c
+ *		  Fetching the pages of a scan: the first page of each chain and the
+ *		  pages its next links lead to, requests started ahead of need, the
+ *		  statement's request budget, and parsing a page into the arena.
+ *
+ * Requests for the next page and for the next chains' first pages are
+ * started ahead, up to the scan's concurrency: max_concurrency at first,
+ * halved when Graph throttles, grown back by one per page.  Only one page
+ * is parsed at a time; its tree is built in the scan's arena (arena.c),
+ * from the text pruned of what no column reads (prune.c), and dropped when
+ * the next page is fetched.
+ *
+ * Rules kept here: the requests of all scans of a statement count against
+ * the server's max_requests, and a request that may never be needed does
+ * not use up the last of it; a next link must stay on graph_url (the
+ * bearer token goes with it) and must not repeat the link just followed;
+ * text that pruning does not accept is parsed as Graph sent it, so errors
+ * report positions in that text.
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/fetch.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "callrecords_fdw.h"
+
+#include "access/xact.h"
+#include "utils/memutils.h"
+#include "scan_int.h"
+
+/*
+ * Stop a runaway plan before it hammers Graph: the requests of all scans
+ * of one statement count against the server's max_requests.  Pages served
+ * from the statement's cache cost nothing.
+ */
+static TimestampTz budget_statement = 0;
+static int64 budget_spent = 0;
+
+/* Start counting afresh when a new statement begins. */
+static void
+budget_sync(void)
+{
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+
+	if (budget_statement != now)
+	{
+		budget_statement = now;
+		budget_spent = 0;
+	}
+}
+
+/* Refuse a request beyond the budget before it is sent, not after. */
+static void
+check_request_budget(CrScanState *st)
+{
+	budget_sync();
+	if (budget_spent >= st->opts->max_requests)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("statement exceeds the Graph request budget of %d requests",
+						st->opts->max_requests),
+				 errdetail("Server \"%s\" allows max_requests %d per statement.",
+						   GetForeignServer(st->opts->serverid)->servername,
+						   st->opts->max_requests),
+				 errhint("Narrow the query with conditions on call_record_id, start_date_time or call_start_date_time, or raise max_requests with ALTER SERVER.")));
+}
+
+/* Stop every request started ahead; their answers are not needed. */
+void
+cr_drop_prefetch(CrScanState *st)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->prefetch)
+		cr_fetch_free(lfirst(lc));
+	list_free(st->prefetch);
+	st->prefetch = NIL;
+	st->next_prefetched = false;
+}
+
+/* The request for url if it was started ahead, taken off the list. */
+static CrFetch *
+take_prefetched(CrScanState *st, const char *url)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->prefetch)
+	{
+		CrFetch    *f = lfirst(lc);
+
+		if (strcmp(cr_fetch_url(f), url) == 0)
+		{
+			st->prefetch = foreach_delete_current(st->prefetch, lc);
+			return f;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Start a request for url ahead of need, if the concurrency allows.
+ * Returns false when it did not (and should not be tried again yet).
+ */
+static bool
+prefetch_url(CrScanState *st, const char *url)
+{
+	MemoryContext old;
+	ListCell   *lc;
+	int64		before = st->stats.requests;
+	CrFetch    *f;
+
+	if (list_length(st->prefetch) + 1 >= st->concurrency)
+		return false;
+	foreach(lc, st->prefetch)
+		if (strcmp(cr_fetch_url(lfirst(lc)), url) == 0)
+			return true;
+	/* a request that may never be needed must not use up the budget */
+	budget_sync();
+	if (budget_spent + st->concurrency >= st->opts->max_requests)
+		return false;
+	old = MemoryContextSwitchTo(st->scan_cxt);
+	f = cr_fetch_start(st->opts, url, st->page_size_hint, st->share_responses,
+						   &st->stats);
+	st->prefetch = lappend(st->prefetch, f);
+	MemoryContextSwitchTo(old);
+	budget_spent += st->stats.requests - before;
+	return true;
+}
+
+/*
+ * Keep requests in flight while rows are made: the first pages of the
+ * chains (or listed call records) that come next, and the next page of
+ * this chain.  Under a LIMIT the next page is asked for only once half of
+ * the current one is used, so a query that stops early does not ask for
+ * pages it never reads.
+ */
+void
+cr_fill_prefetch(CrScanState *st)
+{
+	json_t	   *rows = st->arr[st->levels[0]];
+	List	   *upcoming = st->fanout ? st->list_ids : st->chains;
+	int			i;
+
+
+	if (st->next_link && !st->next_prefetched && rows && st->page_size_hint == 0 &&
+		(!st->limited || st->pos[st->levels[0]] + 1 >= (int64) json_array_size(rows) / 2))
+	{
+		st->next_prefetched = prefetch_url(st, st->next_link);
+	}
+	for (i = Max(st->chains_started, st->chains_prefetched);
+		 i < list_length(upcoming) && list_length(st->prefetch) + 1 < st->concurrency;
+		 i++)
+	{
+		const char *path = st->fanout ?
+			cr_record_path(st->opts, st->res, cr_url_escape(list_nth(upcoming, i)),
+						   NULL, st->expand_segments) :
+			((CrChain *) list_nth(upcoming, i))->path;
+
+		if (!prefetch_url(st, psprintf("%s%s", st->opts->graph_url, path)))
+			break;
+		st->chains_prefetched = i + 1;
+	}
+}
+
+/*
+ * Adapt the concurrency to what Graph says: halve it when a request was
+ * throttled, grow it back by one after a page that was not.
+ */
+static void
+pace(CrScanState *st, const CrResponse *resp)
+{
+	if (resp->throttled > 0)
+		st->concurrency = Max(1, st->concurrency / 2);
+	else if (st->concurrency < st->opts->max_concurrency && !st->share_responses)
+		st->concurrency++;
+}
+
+/*
+ * The text of a page without what the scan never reads, or NULL to parse
+ * the page as it came (nothing to prune, or text the pruning pass does
+ * not accept, which jansson then reports).  Pruning only ever shortens.
+ */
+static char *
+prune_page(CrScanState *st, CrPageShape shape, const CrResponse *resp, size_t *len)
+{
+	StringInfoData out;
+
+	if (st->prune == NULL || shape == CR_PAGE_OTHER || resp->body_len >= MaxAllocSize)
+		return NULL;
+	out.data = palloc(resp->body_len + 1);
+	out.maxlen = resp->body_len + 1;
+	resetStringInfo(&out);
+	if (cr_prune_page(st->prune, shape == CR_PAGE_RECORD ? CR_LEVEL_RECORD : st->levels[0],
+					  shape == CR_PAGE_COLLECTION, resp->body, resp->body_len, &out))
+	{
+		*len = out.len;
+		return out.data;
+	}
+	pfree(out.data);
+	return NULL;
+}
+
+/*
+ * GET a Graph URL (a path joined to graph_url, or a next link) and parse
+ * its JSON object; the caller owns the tree, which is in arena when one
+ * is given (pruned first by shape).  A request started ahead for the URL
+ * is used if there is one.  Returns NULL for a 404 when allow_404 is set.
+ */
+static json_t *
+fetch_json(CrScanState *st, const char *url, bool allow_404, CrJsonArena *arena,
+		   CrPageShape shape)
+{
+	CrResponse	resp;
+	json_error_t jerr;
+	json_t	   *root;
+	CrFetch    *f = take_prefetched(st, url);
+	int64		before;
+
+	if (f == NULL)
+	{
+		MemoryContext old;
+
+		check_request_budget(st);
+		MemoryContextReset(st->page_cxt);
+		old = MemoryContextSwitchTo(st->page_cxt);
+		before = st->stats.requests;
+		f = cr_fetch_start(st->opts, url, st->page_size_hint, st->share_responses,
+						   &st->stats);
+		MemoryContextSwitchTo(old);
+		budget_spent += st->stats.requests - before;
+	}
+	before = st->stats.requests;
+	cr_fetch_wait(f, &resp);
+	budget_spent += st->stats.requests - before;
+	pace(st, &resp);
+
+	if (resp.status == 404 && allow_404)
+	{
+		cr_fetch_free(f);
+		return NULL;
+	}
+	if (resp.status != 200)
+		cr_report_graph_error(&resp, url);
+
+	if (arena)
+	{
+		CrAllocFuncs saved;
+		size_t		pruned_len = 0;
+		char	   *pruned = prune_page(st, shape, &resp, &pruned_len);
+
+		/* a failure is reported with its position in the text Graph sent */
+		cr_arena_enter(arena, &saved);
+		root = pruned ? json_loadb(pruned, pruned_len, 0, &jerr) : NULL;
+		if (root == NULL)
+			root = json_loadb(resp.body, resp.body_len, 0, &jerr);
+		cr_arena_leave(&saved);
+		st->stats.parsed_bytes += pruned ? pruned_len : resp.body_len;
+		if (pruned)
+			pfree(pruned);
+	}
+	else
+		root = json_loadb(resp.body, resp.body_len, 0, &jerr);
+	cr_fetch_free(f);			/* the body is parsed; drop it */
+	if (root == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("could not parse Graph response as JSON"),
+				 errdetail("%s at line %d, column %d.", jerr.text, jerr.line, jerr.column)));
+	if (!json_is_object(root))
+	{
+		if (arena == NULL)
+			json_decref(root);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("Graph response is not a JSON object")));
+	}
+	st->stats.pages++;
+	return root;
+}
+
+/*
+ * Replace st->page by the answer to url, dropping the previous page first.
+ * Returns false for a 404 when allow_404 is set.
+ */
+static bool
+fetch_page(CrScanState *st, const char *url, bool allow_404, CrPageShape shape)
+{
+	st->page = NULL;
+	cr_arena_reset(&st->arena);
+	st->page = fetch_json(st, url, allow_404, &st->arena, shape);
+	return st->page != NULL;
+}
+
+/*
+ * The next link of a page as a string in the scan's context, after
+ * checking that it points at the configured Graph host (the bearer token
+ * goes with it) and does not repeat the link just followed, prev (a loop
+ * would never end).  NULL when the page is the last.
+ */
+static char *
+checked_next_link(CrScanState *st, json_t *link, const char *prev)
+{
+	const char *url;
+
+	if (link == NULL || json_is_null(link))
+		return NULL;
+	url = json_string_value(link);
+	if (url == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("Graph next link is not a string")));
+	if (!cr_same_origin(st->opts->graph_url, url))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Graph returned a next link to another host"),
+				 errdetail("Next links must stay on graph_url; the link was not requested.")));
+	if (prev && strcmp(prev, url) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Graph returned the same next link twice"),
+				 errdetail("Paging would not end; the result would be incomplete.")));
+	return MemoryContextStrdup(st->scan_cxt, url);
+}
+
+/* Remember the next link of the row page. */
+static void
+set_next_link(CrScanState *st, json_t *link)
+{
+	char	   *prev = st->next_link;
+
+	st->next_link = checked_next_link(st, link, prev);
+	st->next_prefetched = false;
+	if (prev)
+		pfree(prev);
+}
+
+/*
+ * Read the first page of a chain.  A call record of a child table is kept
+ * (without its children) for the key columns of every later page.
+ * Returns false if Graph does not know the call record.
+ */
+static bool
+start_chain(CrScanState *st, CrChain *c)
+{
+	char	   *url = psprintf("%s%s", st->opts->graph_url, c->path);
+	CrLevel		l = st->levels[0];
+
+	/*
+	 * A sessions scan asks for the sessions alone, but if another scan of
+	 * the statement already has them with their segments, that answer
+	 * serves too (its next links lead to more of the same).
+	 */
+	if (c->first == CR_FIRST_EXPANDED_RECORD && !st->expand_segments &&
+		st->res->level == CR_LEVEL_SESSION)
+	{
+		char	   *full = psprintf("%s%s", st->opts->graph_url,
+									cr_record_path(st->opts, st->res,
+												   cr_url_escape(c->record_id),
+												   NULL, true));
+
+		if (cr_graph_cached(st->opts, full, st->page_size_hint))
+			url = full;
+	}
+
+	if (st->record)
+		json_decref(st->record);
+	st->record = NULL;
+	st->chain = c;
+	cr_leave_page(st);
+	st->page_base = 0;
+
+	if (!fetch_page(st, url, c->first != CR_FIRST_COLLECTION,
+					c->first == CR_FIRST_EXPANDED_RECORD ? CR_PAGE_RECORD :
+					c->first == CR_FIRST_COLLECTION ? CR_PAGE_COLLECTION : CR_PAGE_OTHER))
+		return false;
+
+	switch (c->first)
+	{
+		case CR_FIRST_EXPANDED_RECORD:
+			{
+				char		link_key[64];
+
+				st->record = cr_without_children(st->page, CR_LEVEL_RECORD, true);
+				if (!json_is_string(json_object_get(st->record, "id")))
+					json_object_set_new(st->record, "id", json_string(c->record_id));
+				cr_set_rows(st, json_object_get(st->page, cr_child_key(l)));
+				snprintf(link_key, sizeof(link_key), "%s@odata.nextLink", cr_child_key(l));
+				set_next_link(st, json_object_get(st->page, link_key));
+				break;
+			}
+		case CR_FIRST_SINGLE:
+			{
+				/* the page becomes a one-element array holding the object */
+				CrAllocFuncs saved;
+				json_t	   *one;
+
+				cr_arena_enter(&st->arena, &saved);
+				one = json_array();
+				if (one != NULL && json_array_append(one, st->page) != 0)
+					one = NULL;
+				cr_arena_leave(&saved);
+				if (one == NULL)
+					elog(ERROR, "out of memory");
+				st->page = one;
+				cr_set_rows(st, one);
+				set_next_link(st, NULL);
+				break;
+			}
+		case CR_FIRST_COLLECTION:
+			cr_set_collection_rows(st);
+			set_next_link(st, json_object_get(st->page, "@odata.nextLink"));
+			break;
+	}
+	return true;
+}
+
+/*
+ * Read the next page of the call record list and keep its ids; the page
+ * itself is dropped at once.  Returns false at the end of the list.
+ */
+static bool
+next_list_page(CrScanState *st)
+{
+	char	   *url = st->list_link;
+	json_t	   *root;
+	json_t	   *value;
+	json_t	   *rec;
+	size_t		i;
+	MemoryContext old;
+
+	if (url == NULL)
+		return false;
+	root = fetch_json(st, url, false, NULL, CR_PAGE_OTHER);
+	value = json_object_get(root, "value");
+	if (!json_is_array(value))
+	{
+		json_decref(root);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("Graph page holds no array of call records")));
+	}
+	st->chain = NULL;			/* it lived in list_cxt */
+	MemoryContextReset(st->list_cxt);
+	old = MemoryContextSwitchTo(st->list_cxt);
+	st->list_ids = NIL;
+	json_array_foreach(value, i, rec)
+	{
+		const char *id = json_string_value(json_object_get(rec, "id"));
+
+		if (id)
+			st->list_ids = lappend(st->list_ids, pstrdup(id));
+	}
+	MemoryContextSwitchTo(old);
+	st->list_next = list_head(st->list_ids);
+	st->chains_started = st->chains_prefetched = 0;
+	if (st->concurrency > 1)
+		cr_fill_prefetch(st);
+
+	PG_TRY();
+	{
+		st->list_link = checked_next_link(st, json_object_get(root, "@odata.nextLink"), url);
+	}
+	PG_FINALLY();
+	{
+		json_decref(root);
+	}
+	PG_END_TRY();
+	pfree(url);
+	return true;
+}
+
+/*
+ * Start the chain of the next listed call record.  Returns false when the
+ * list is used up.
+ */
+static bool
+next_listed_record(CrScanState *st)
+{
+	for (;;)
+	{
+		char	   *id;
+		CrChain    *c;
+		MemoryContext old;
+
+		if (st->list_next == NULL)
+		{
+			if (!next_list_page(st))
+				return false;
+			continue;
+		}
+		id = lfirst(st->list_next);
+		st->list_next = lnext(st->list_ids, st->list_next);
+		st->chains_started++;
+		old = MemoryContextSwitchTo(st->list_cxt);
+		c = cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id), NULL,
+									  st->expand_segments),
+					   CR_FIRST_EXPANDED_RECORD, id);
+		MemoryContextSwitchTo(old);
+		if (start_chain(st, c))
+			return true;
+	}
+}
+
+/*
+ * Load the next page: the next link of the current chain, or the first
+ * page of the next chain (or listed call record).  Returns false when
+ * everything was read.
+ */
+bool
+cr_next_page(CrScanState *st)
+{
+	char	   *url;
+
+	while (st->next_link == NULL)
+	{
+		CrChain    *c;
+
+		if (st->next_chain == NULL)
+			return st->fanout && next_listed_record(st);
+		c = lfirst(st->next_chain);
+		st->next_chain = lnext(st->chains, st->next_chain);
+		st->chains_started++;
+		if (start_chain(st, c))
+			return true;
+	}
+
+	url = pstrdup(st->next_link);
+	cr_leave_page(st);
+	fetch_page(st, url, false, CR_PAGE_COLLECTION);
+	cr_set_collection_rows(st);
+	set_next_link(st, json_object_get(st->page, "@odata.nextLink"));
+	pfree(url);
+	return true;
+}

@@ -1,0 +1,211 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan_int.h
+ *		  Declarations private to the files that execute a scan: scan.c
+ *		  (the FDW callbacks), chains.c (the requests), fetch.c (the pages),
+ *		  rows.c (the rows of a page), arena.c (where a page's tree lives)
+ *		  and explain.c (EXPLAIN).
+ *
+ * Each group of prototypes is owned by the file named above it.  Only
+ * these files include this header; what the rest of the extension calls
+ * is in callrecords_fdw.h.  It includes cr_json.h, so it comes after every
+ * other PostgreSQL header.
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/scan_int.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SCAN_INT_H
+#define SCAN_INT_H
+
+#include "callrecords_fdw.h"
+
+#include "executor/tuptable.h"
+#include "nodes/execnodes.h"
+#include "utils/tuplestore.h"
+#include "cr_json.h"
+
+/* How the first page of a chain holds its rows. */
+typedef enum CrFirstPage
+{
+	CR_FIRST_EXPANDED_RECORD,	/* a call record; rows in its expanded child */
+	CR_FIRST_SINGLE,			/* one object, which is the row */
+	CR_FIRST_COLLECTION			/* "value" array, "@odata.nextLink" */
+} CrFirstPage;
+
+/* One request chain. */
+typedef struct CrChain
+{
+	char	   *path;			/* first request, relative to graph_url */
+	CrFirstPage first;
+	char	   *record_id;		/* call record it reads, for messages */
+	TimestampTz window_from;	/* log functions: the window asked for */
+	TimestampTz window_to;
+} CrChain;
+
+/*
+ * The bounds of the time window: what the query asks for, widened by a
+ * microsecond on the inclusive sides.  Graph keeps times to 100 ns and
+ * PostgreSQL rounds them to the microsecond, so a row a fraction of a
+ * microsecond outside the bound can still match it once rounded; the
+ * local recheck drops what the widening adds.
+ */
+typedef struct CrTimeBounds
+{
+	bool		has_lower;
+	TimestampTz lower;			/* send "from >= lower" */
+	bool		has_upper;
+	TimestampTz upper;			/* fetch rows before upper (or at it, */
+	bool		upper_inclusive;	/* when upper_inclusive) */
+} CrTimeBounds;
+
+/* What a page is, for pruning: a call record with its children, or a collection of rows. */
+typedef enum CrPageShape
+{
+	CR_PAGE_OTHER,				/* not pruned */
+	CR_PAGE_RECORD,
+	CR_PAGE_COLLECTION
+} CrPageShape;
+
+/*
+ * Where jansson puts the tree of a row page.  A page of 60 sessions is
+ * some 100,000 small objects; taking them from a bump allocator and
+ * dropping them all at once with the next page, instead of malloc'ing and
+ * freeing each one, saves about a third of the time a page costs.  The
+ * arena's allocator is installed only while jansson builds the page's
+ * tree (jansson's allocator is global to the process), so nothing else
+ * ever frees into it, and nothing outside the page may keep pointers into
+ * it: the call record kept for the key columns is a deep copy.
+ */
+typedef struct CrArenaBlock
+{
+	struct CrArenaBlock *next;
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} CrArenaBlock;
+
+typedef struct CrJsonArena
+{
+	MemoryContext cxt;			/* the blocks, kept from page to page */
+	MemoryContext big_cxt;		/* large chunks, dropped with each page */
+	CrArenaBlock *first;
+	CrArenaBlock *cur;			/* block being filled, NULL before the first */
+	char	   *next;			/* free space in it */
+	char	   *end;
+} CrJsonArena;
+
+/* jansson's allocator as it was before cr_arena_enter(). */
+typedef struct CrAllocFuncs
+{
+	json_malloc_t malloc_fn;
+	json_free_t free_fn;
+} CrAllocFuncs;
+
+/* Execution state of one foreign scan. */
+typedef struct CrScanState
+{
+	CrOptions  *opts;
+	const CrResource *res;
+	Relation	rel;
+	char	   *select;			/* $select of call_records, or NULL */
+	int			page_size_hint; /* Prefer: odata.maxpagesize, or 0 */
+	bool		expand_segments;	/* sessions asked with their segments */
+	bool		share_responses;	/* keep pages for other scans */
+	bool		limited;		/* a LIMIT may stop the scan early */
+	Node	   *outer_value;	/* the fdw_expr a parameterized path gets
+								 * from its outer row, or NULL */
+
+	/* per attribute (0-based); NULL where the query does not read it */
+	const CrColumnDef **defs;
+	CrColumnConv **convs;
+
+	/* levels walked below a page: levels[0] holds the page's rows */
+	CrLevel		levels[CR_NUM_LEVELS];
+	int			nlevels;
+	CrPruneSpec *prune;			/* what pages keep before parsing, or NULL */
+
+	/* the pushed-down values and the chains they give */
+	List	   *value_states;	/* ExprState per fdw_expr */
+	List	   *roles;			/* CrQualRole per fdw_expr */
+	List	   *chains;			/* of CrChain *, built at the first row */
+	ListCell   *next_chain;
+	bool		chains_ready;
+	MemoryContext chains_cxt;	/* holds them; reset at each rescan */
+	CrChain    *chain;			/* the chain being read */
+
+	/* without ids, the tables below a call record list the records first */
+	bool		fanout;
+	char	   *list_link;		/* next page of the call record list */
+	List	   *list_ids;		/* ids of the current list page */
+	ListCell   *list_next;
+	MemoryContext list_cxt;		/* reset per list page */
+
+	/* the call record whose children are read */
+	json_t	   *record;			/* its properties, without the children */
+	char	   *next_link;		/* next page of the chain, or NULL */
+	int64		page_base;		/* rows on the chain's earlier pages */
+
+	/*
+	 * Requests started ahead of need, in scan_cxt: the next page of the
+	 * chain being read and the first pages of the chains after it, at most
+	 * concurrency - 1 of them.  concurrency starts at max_concurrency,
+	 * halves when Graph throttles and grows back by one per page.
+	 */
+	List	   *prefetch;		/* of CrFetch * */
+	int			concurrency;
+	bool		next_prefetched;	/* the next link is among them */
+	int			chains_started; /* chains (or listed records) begun */
+	int			chains_prefetched;	/* ... or asked for ahead */
+
+	/* the current page and the cursor into its tree */
+	MemoryContext page_cxt;
+	CrJsonArena arena;			/* holds the page's tree */
+	json_t	   *page;
+	json_t	   *arr[CR_NUM_LEVELS];
+	json_t	   *obj[CR_NUM_LEVELS];
+	int64		pos[CR_NUM_LEVELS];
+
+	/*
+	 * Rows kept for rescans that change no parameter (the inner side of a
+	 * nested loop): replayed instead of fetched and parsed again.  A
+	 * tuplestore, so it spills to disk beyond work_mem.
+	 */
+	Tuplestorestate *replay;
+	bool		replay_complete;	/* holds every row of the scan */
+	bool		replaying;
+
+	MemoryContext scan_cxt;		/* lives as long as the scan */
+	MemoryContext tuple_cxt;	/* reset per row */
+	int			cur_attr;		/* attribute being converted, or -1 */
+	CrScanStats stats;
+} CrScanState;
+
+/* in chains.c */
+extern TimestampTz cr_widened(CrQualRole role, TimestampTz t);
+extern void cr_add_time_bound(CrTimeBounds *b, CrQualRole role, TimestampTz t);
+extern CrChain *cr_make_chain(char *path, CrFirstPage first, char *record_id);
+extern List *cr_add_ids(List *ids, CrQualRole role, Datum d);
+extern List *cr_function_chains(CrScanState *st, CrTimeBounds *b);
+extern void cr_build_chains(CrScanState *st, ExprContext *econtext);
+
+/* in fetch.c */
+extern void cr_drop_prefetch(CrScanState *st);
+extern void cr_fill_prefetch(CrScanState *st);
+extern bool cr_next_page(CrScanState *st);
+
+/* in rows.c */
+extern void cr_leave_page(CrScanState *st);
+extern void cr_set_rows(CrScanState *st, json_t *rows);
+extern void cr_set_collection_rows(CrScanState *st);
+extern json_t *cr_without_children(json_t *obj, CrLevel level, bool deep);
+extern bool cr_next_at(CrScanState *st, int d);
+extern void cr_store_row(CrScanState *st, TupleTableSlot *slot);
+
+/* in arena.c */
+extern void cr_arena_reset(CrJsonArena *a);
+extern void cr_arena_enter(CrJsonArena *a, CrAllocFuncs *saved);
+extern void cr_arena_leave(const CrAllocFuncs *saved);
+
+#endif							/* SCAN_INT_H */
