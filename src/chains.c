@@ -33,6 +33,7 @@
 #include "executor/executor.h"
 #include "utils/array.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "scan_int.h"
 
@@ -43,6 +44,8 @@
 TimestampTz
 cr_widened(CrQualRole role, TimestampTz t)
 {
+	if (TIMESTAMP_NOT_FINITE(t))
+		return t;
 	if (role == CR_QUAL_TIME_GE)
 		return t - 1;
 	if (role == CR_QUAL_TIME_LE)
@@ -50,39 +53,195 @@ cr_widened(CrQualRole role, TimestampTz t)
 	return t;
 }
 
+/* Raise the lower bound to t if that narrows it; at a tie, strict wins. */
+static void
+set_lower(CrTimeBounds *b, TimestampTz t, bool strict)
+{
+	if (!b->has_lower || t > b->lower || (t == b->lower && strict))
+	{
+		b->lower = t;
+		b->lower_strict = strict;
+	}
+	b->has_lower = true;
+}
+
+/* Lower the upper bound to t if that narrows it; at a tie, exclusive wins. */
+static void
+set_upper(CrTimeBounds *b, TimestampTz t, bool inclusive)
+{
+	if (!b->has_upper || t < b->upper || (t == b->upper && !inclusive))
+	{
+		b->upper = t;
+		b->upper_inclusive = inclusive;
+	}
+	b->has_upper = true;
+}
+
 /*
  * Narrow the bounds by one condition.  Of several conditions on a side
  * the tightest wins; at an equal upper bound a comparison (exclusive once
- * widened) wins over the window's inclusive toDateTime.
+ * widened) wins over the window's inclusive toDateTime.  An infinite value
+ * is an open end on its own side (>= -infinity, <= infinity hold for every
+ * time) and leaves nothing on the other (>= infinity holds for none).
  */
 void
 cr_add_time_bound(CrTimeBounds *b, CrQualRole role, TimestampTz t)
 {
-	t = cr_widened(role, t);
-	switch (role)
+	bool		lower = (role == CR_QUAL_TIME_GE || role == CR_QUAL_TIME_GT ||
+						 role == CR_QUAL_WINDOW_FROM);
+
+	if (TIMESTAMP_NOT_FINITE(t))
 	{
-		case CR_QUAL_TIME_GE:
-		case CR_QUAL_WINDOW_FROM:
-		case CR_QUAL_TIME_GT:
-			if (!b->has_lower || t > b->lower)
-				b->lower = t;
-			b->has_lower = true;
-			break;
-		case CR_QUAL_TIME_LE:
-			/* rows up to t + 0.5 us round to t or less: fetch < t + 1 us */
-		case CR_QUAL_TIME_LT:
-		case CR_QUAL_WINDOW_TO:
-			if (!b->has_upper || t < b->upper ||
-				(t == b->upper && role != CR_QUAL_WINDOW_TO))
-			{
-				b->upper = t;
-				b->upper_inclusive = (role == CR_QUAL_WINDOW_TO);
-			}
-			b->has_upper = true;
-			break;
-		default:
-			break;
+		if (lower ? TIMESTAMP_IS_NOEND(t) : TIMESTAMP_IS_NOBEGIN(t))
+			b->empty = true;
+		return;
 	}
+	t = cr_widened(role, t);
+	if (lower)
+		set_lower(b, t, role == CR_QUAL_TIME_GT);
+	else if (role == CR_QUAL_TIME_LE || role == CR_QUAL_TIME_LT || role == CR_QUAL_WINDOW_TO)
+	{
+		/* LE: rows up to t + 0.5 us round to t or less, so t + 1 us, exclusive */
+		set_upper(b, t, role == CR_QUAL_WINDOW_TO);
+	}
+}
+
+/* Whether no time can lie within the bounds. */
+static bool
+bounds_empty(const CrTimeBounds *b)
+{
+	return b->empty ||
+		(b->has_lower && b->has_upper &&
+		 (b->lower > b->upper ||
+		  (b->lower == b->upper && (b->lower_strict || !b->upper_inclusive))));
+}
+
+/* Start reading pushed values: no ids, no bounds, one arm per OR arm. */
+void
+cr_pushed_init(CrPushedValues *pv, List *roles)
+{
+	ListCell   *lc;
+
+	memset(pv, 0, sizeof(*pv));
+	foreach(lc, roles)
+		pv->narms = Max(pv->narms, CR_ROLE_ARM(lfirst_int(lc)));
+	pv->arms = palloc0(sizeof(CrTimeBounds) * (pv->narms + 1));
+}
+
+/*
+ * Take one pushed value.  A NULL makes its comparison false: with no arms
+ * around it, no row can match; in an arm, that arm matches none.
+ */
+void
+cr_pushed_add(CrPushedValues *pv, int r, Datum d, bool isnull)
+{
+	CrQualRole	role = CR_ROLE_BASE(r);
+	int			arm = CR_ROLE_ARM(r);
+
+	if (role == CR_QUAL_KEY || role == CR_QUAL_KEY_ARRAY)
+	{
+		pv->has_key = true;
+		if (!isnull)
+			pv->ids = cr_add_ids(pv->ids, role, d);
+	}
+	else if (role == CR_QUAL_PARTICIPANT)
+	{
+		if (isnull)
+			pv->none = true;
+		else
+			pv->filters = lappend(pv->filters,
+								  cr_participant_term(cr_odata_string(TextDatumGetCString(d))));
+	}
+	else
+	{
+		pv->has_time = true;
+		if (isnull)
+			pv->arms[arm].empty = true;
+		else
+			cr_add_time_bound(&pv->arms[arm], role, DatumGetTimestampTz(d));
+	}
+}
+
+/* list_sort order of windows: by lower bound, an open one first. */
+static int
+window_cmp(const ListCell *a, const ListCell *b)
+{
+	const CrTimeBounds *x = lfirst(a);
+	const CrTimeBounds *y = lfirst(b);
+
+	if (x->has_lower != y->has_lower)
+		return x->has_lower ? 1 : -1;
+	if (!x->has_lower || x->lower == y->lower)
+		return (int) x->lower_strict - (int) y->lower_strict;
+	return x->lower < y->lower ? -1 : 1;
+}
+
+/*
+ * Windows that overlap or touch become one (at most an instant more,
+ * which the local recheck removes), so the windows fetched are disjoint
+ * and no row is read twice.
+ */
+static List *
+merge_windows(List *windows)
+{
+	List	   *merged = NIL;
+	CrTimeBounds *cur = NULL;
+	ListCell   *lc;
+
+	list_sort(windows, window_cmp);
+	foreach(lc, windows)
+	{
+		CrTimeBounds *w = lfirst(lc);
+
+		if (cur && (!cur->has_upper || !w->has_lower || w->lower <= cur->upper))
+		{
+			if (!w->has_upper)
+				cur->has_upper = false;
+			else if (cur->has_upper && (w->upper > cur->upper ||
+										(w->upper == cur->upper && w->upper_inclusive)))
+				{
+				cur->upper = w->upper;
+				cur->upper_inclusive = w->upper_inclusive;
+			}
+			continue;
+		}
+		merged = lappend(merged, w);
+		cur = w;
+	}
+	return merged;
+}
+
+/*
+ * The time windows the pushed values ask for: the bounds every row meets,
+ * intersected with each arm of the OR, the empty ones dropped and the
+ * rest merged.  NIL when no time can match.
+ */
+List *
+cr_pushed_windows(const CrPushedValues *pv)
+{
+	List	   *windows = NIL;
+	int			arm;
+
+	if (pv->none)
+		return NIL;
+	for (arm = pv->narms == 0 ? 0 : 1; arm <= pv->narms; arm++)
+	{
+		CrTimeBounds *w = palloc(sizeof(CrTimeBounds));
+		const CrTimeBounds *a = &pv->arms[arm];
+
+		*w = pv->arms[0];
+		if (arm > 0)
+		{
+			w->empty |= a->empty;
+			if (a->has_lower)
+				set_lower(w, a->lower, a->lower_strict);
+			if (a->has_upper)
+				set_upper(w, a->upper, a->upper_inclusive);
+		}
+		if (!bounds_empty(w))
+			windows = lappend(windows, w);
+	}
+	return merge_windows(windows);
 }
 
 /* A chain from its first request; log functions add their window. */
@@ -122,48 +281,160 @@ cr_add_ids(List *ids, CrQualRole role, Datum d)
 /*
  * Log function calls covering the bounds, in windows of at most 90 days
  * that neither overlap nor leave a gap: where toDateTime is inclusive, a
- * window ends one 100 ns tick before the next one starts.
+ * window ends one 100 ns tick before the next one starts.  An inclusive
+ * end on a function whose toDateTime is exclusive is sent a microsecond
+ * later, and counts in the window's length, so no window is longer than
+ * Graph serves.
  */
 List *
-cr_function_chains(CrScanState *st, CrTimeBounds *b)
+cr_function_chains(CrScanState *st, const CrTimeBounds *bounds)
 {
 	List	   *chains = NIL;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	CrTimeBounds b = *bounds;
 	TimestampTz from,
 				to;
-	bool		to_inclusive;
 
-	if (!b->has_upper)
+	if (!b.has_upper)
 	{
-		b->upper = now;
-		b->upper_inclusive = true;
+		b.upper = GetCurrentTransactionStartTimestamp();
+		b.upper_inclusive = st->res->to_inclusive;
 	}
-	if (!b->has_lower)
-		b->lower = b->upper - CR_MAX_WINDOW_USECS;
-
-	for (from = b->lower; from < b->upper || (from == b->upper && b->upper_inclusive);)
+	if (!b.has_lower)
+		b.lower = b.upper - CR_MAX_WINDOW_USECS;
+	if (b.upper_inclusive && !st->res->to_inclusive)
 	{
-		bool		last = (b->upper - from) <= CR_MAX_WINDOW_USECS;
+		b.upper += 1;
+		b.upper_inclusive = false;
+	}
+
+	for (from = b.lower; from < b.upper || (from == b.upper && b.upper_inclusive);)
+	{
+		bool		last = (b.upper - from) <= CR_MAX_WINDOW_USECS;
 		CrChain    *c;
 		char	   *to_text;
 
-		to = last ? b->upper : from + CR_MAX_WINDOW_USECS;
-		to_inclusive = last ? b->upper_inclusive : false;
-		if (!last && st->res->to_inclusive)
-			to_text = cr_odata_timestamp(to, true); /* exact seam between windows */
-		else if (st->res->to_inclusive || !to_inclusive)
-			to_text = cr_odata_timestamp(to, false);	/* at most one instant more */
-		else
-			to_text = cr_odata_timestamp(to + 1, false);
+		to = last ? b.upper : from + CR_MAX_WINDOW_USECS;
+		/* between windows of an inclusive toDateTime: the exact seam */
+		to_text = cr_odata_timestamp(to, !last && st->res->to_inclusive);
 		c = cr_make_chain(cr_function_path(st->opts, st->res,
-										cr_odata_timestamp(from, false), to_text),
-					   CR_FIRST_COLLECTION, NULL);
+										   cr_odata_timestamp(from, false), to_text),
+						  CR_FIRST_COLLECTION, NULL);
 		c->window_from = from;
 		c->window_to = to;
 		chains = lappend(chains, c);
 		if (last)
 			break;
 		from = to;
+	}
+	return chains;
+}
+
+/*
+ * Why the log function of a scan cannot be called, or NULL if it can: a
+ * condition on the time column that gives no lower bound (or that could
+ * not be sent at all) asks for rows in windows nobody can enumerate, and
+ * reading the implicit 90 days instead would silently leave rows out.
+ */
+const char *
+cr_function_problem(CrScanState *st, const CrPushedValues *pv, List *windows)
+{
+	ListCell   *lc;
+
+	if (st->res->window_column == NULL)
+		return NULL;			/* a report's window: its own rows */
+	if (!pv->has_time)
+		return st->time_unpushed ? "unpushed" : NULL;
+	foreach(lc, windows)
+		if (!((CrTimeBounds *) lfirst(lc))->has_lower)
+			return "no lower bound";
+	return NULL;
+}
+
+/* Raise the error for a problem cr_function_problem found. */
+static void
+report_function_problem(CrScanState *st, const char *problem)
+{
+	const char *col = st->res->window_column;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION),
+			 strcmp(problem, "unpushed") == 0 ?
+			 errmsg("the condition on %s of foreign table \"%s\" cannot be sent to Graph",
+					col, RelationGetRelationName(st->rel)) :
+			 errmsg("foreign table \"%s\" needs a lower bound on %s",
+					RelationGetRelationName(st->rel), col),
+			 errdetail("Graph's %s returns the rows of a window of at most 90 days that the request names; without a lower bound the rows could lie in any window.",
+					   st->res->function),
+			 errhint("Write the condition as a range of the column itself, e.g. %s >= '2026-11-01' AND %s < '2026-12-01'.",
+					 col, col)));
+}
+
+/*
+ * The time terms of a call record list's $filter for one window.  An
+ * inclusive upper bound (from <=, already widened) is sent as "lt".
+ */
+static List *
+window_terms(List *filters, const CrTimeBounds *w)
+{
+	if (w->has_lower)
+		filters = lappend(filters,
+						  cr_filter_term(w->lower_strict ? CR_QUAL_TIME_GT : CR_QUAL_TIME_GE,
+										 cr_odata_timestamp(w->lower, false)));
+	if (w->has_upper)
+		filters = lappend(filters,
+						  cr_filter_term(w->upper_inclusive ? CR_QUAL_TIME_LE : CR_QUAL_TIME_LT,
+										 cr_odata_timestamp(w->upper, false)));
+	return filters;
+}
+
+/*
+ * The requests of pushed values, as chains (and, for the tables below a
+ * call record without ids, as the call record lists to go through): one
+ * per id, one list per time window, or the log function's windows.
+ * Shared by the scan and by EXPLAIN, which shows these very requests.
+ */
+List *
+cr_pushed_chains(CrScanState *st, const CrPushedValues *pv, List **list_paths)
+{
+	List	   *chains = NIL;
+	List	   *windows = cr_pushed_windows(pv);
+	ListCell   *lc;
+
+	*list_paths = NIL;
+	if (st->res->fetch == CR_FETCH_FUNCTION)
+	{
+		CrTimeBounds none = {0};
+
+		if (!pv->has_time)
+			return pv->none ? NIL : cr_function_chains(st, &none);
+		foreach(lc, windows)
+			chains = list_concat(chains, cr_function_chains(st, lfirst(lc)));
+		return chains;
+	}
+	if (pv->has_key)
+	{
+		foreach(lc, pv->ids)
+		{
+			char	   *id = strVal(lfirst(lc));
+
+			chains = lappend(chains,
+							 cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id),
+														  st->select, st->expand_segments),
+										   st->res->fetch == CR_FETCH_RECORDS ?
+										   CR_FIRST_SINGLE : CR_FIRST_EXPANDED_RECORD,
+										   id));
+		}
+		return chains;
+	}
+	foreach(lc, windows)
+	{
+		char	   *path = cr_list_path(st->opts, window_terms(list_copy(pv->filters), lfirst(lc)),
+										st->res->fetch == CR_FETCH_RECORDS ? st->select : "id");
+
+		if (st->res->fetch == CR_FETCH_RECORDS)
+			chains = lappend(chains, cr_make_chain(path, CR_FIRST_COLLECTION, NULL));
+		else
+			*list_paths = lappend(*list_paths, path);
 	}
 	return chains;
 }
@@ -178,80 +449,31 @@ void
 cr_build_chains(CrScanState *st, ExprContext *econtext)
 {
 	MemoryContext old = MemoryContextSwitchTo(st->chains_cxt);
-	List	   *ids = NIL;
-	bool		has_key = false;
-	List	   *filters = NIL;
-	CrTimeBounds bounds = {0};
+	CrPushedValues pv;
+	const char *problem;
 	ListCell   *lv,
 			   *lr;
 
-	st->chains = NIL;
+	cr_pushed_init(&pv, st->roles);
 	forboth(lv, st->value_states, lr, st->roles)
 	{
-		CrQualRole	role = lfirst_int(lr);
 		bool		isnull;
 		Datum		d = ExecEvalExpr((ExprState *) lfirst(lv), econtext, &isnull);
 
-		if (role == CR_QUAL_KEY || role == CR_QUAL_KEY_ARRAY)
-		{
-			has_key = true;
-			if (!isnull)
-				ids = cr_add_ids(ids, role, d);
-			continue;
-		}
-		if (role == CR_QUAL_PARTICIPANT)
-		{
-			if (!isnull)
-				filters = lappend(filters, cr_participant_term(cr_odata_string(TextDatumGetCString(d))));
-			continue;
-		}
-		if (isnull)
-		{
-			/* a comparison with NULL matches no row: fetch nothing */
-			MemoryContextSwitchTo(old);
-			st->chains_ready = true;
-			st->next_chain = NULL;
-			return;
-		}
-		cr_add_time_bound(&bounds, role, DatumGetTimestampTz(d));
-		if (st->res->fetch != CR_FETCH_FUNCTION)
-		{
-			TimestampTz t = cr_widened(role, DatumGetTimestampTz(d));
-
-			filters = lappend(filters, cr_filter_term(role, cr_odata_timestamp(t, false)));
-		}
+		cr_pushed_add(&pv, lfirst_int(lr), d, isnull);
 	}
+	if (st->res->fetch == CR_FETCH_FUNCTION &&
+		(problem = cr_function_problem(st, &pv, cr_pushed_windows(&pv))) != NULL)
+		report_function_problem(st, problem);
 
-	if (st->res->fetch == CR_FETCH_FUNCTION)
-		st->chains = cr_function_chains(st, &bounds);
-	else if (has_key)
+	st->chains = cr_pushed_chains(st, &pv, &st->list_paths);
+	if (st->res->fetch == CR_FETCH_RECORD_CHILDREN && !pv.has_key)
 	{
-		ListCell   *lc;
-
-		foreach(lc, ids)
-		{
-			char	   *id = strVal(lfirst(lc));
-
-			st->chains = lappend(st->chains,
-								 cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id),
-														  st->select, st->expand_segments),
-											st->res->fetch == CR_FETCH_RECORDS ?
-											CR_FIRST_SINGLE : CR_FIRST_EXPANDED_RECORD,
-											id));
-		}
-	}
-	else if (st->res->fetch == CR_FETCH_RECORDS)
-		st->chains = list_make1(cr_make_chain(cr_list_path(st->opts, filters, st->select),
-										   CR_FIRST_COLLECTION, NULL));
-	else
-	{
-		/* list the call records (in the start time range), then each one */
+		/* list the call records (in each time window), then each one */
 		st->fanout = true;
-		st->list_link = MemoryContextStrdup(st->scan_cxt,
-											psprintf("%s%s", st->opts->graph_url,
-													 cr_list_path(st->opts, filters, "id")));
 		st->list_ids = NIL;
 		st->list_next = NULL;
+		cr_next_list_path(st);
 	}
 
 	MemoryContextSwitchTo(old);
@@ -260,4 +482,23 @@ cr_build_chains(CrScanState *st, ExprContext *econtext)
 	st->chains_ready = true;
 	if (st->concurrency > 1)
 		cr_fill_prefetch(st);
+}
+
+/*
+ * Make the next call record list of a fan-out the one to read (a full URL
+ * in the scan's context, as the next links that follow it are); false
+ * when every list was read.
+ */
+bool
+cr_next_list_path(CrScanState *st)
+{
+	char	   *path;
+
+	if (st->list_paths == NIL)
+		return false;
+	path = linitial(st->list_paths);
+	st->list_paths = list_delete_first(st->list_paths);
+	st->list_link = MemoryContextStrdup(st->scan_cxt,
+										psprintf("%s%s", st->opts->graph_url, path));
+	return true;
 }

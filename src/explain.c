@@ -52,22 +52,49 @@ explain_value(CrScanState *st, Node *expr, CrQualRole role)
 	return psprintf("{%s%s}", deparse_expression(expr, NIL, false, false), margin);
 }
 
+/*
+ * The ids of a key value known at plan time: a constant, an array
+ * constant, or ARRAY[...] of constants (an OR of id equalities).  NIL when
+ * some id is known only at execution.
+ */
+static List *
+constant_ids(Node *expr, CrQualRole role)
+{
+	List	   *ids = NIL;
+	ListCell   *lc;
+
+	if (IsA(expr, Const) && !((Const *) expr)->constisnull)
+		return cr_add_ids(NIL, role, ((Const *) expr)->constvalue);
+	if (!IsA(expr, ArrayExpr))
+		return NIL;
+	foreach(lc, ((ArrayExpr *) expr)->elements)
+	{
+		Node	   *e = lfirst(lc);
+
+		while (IsA(e, RelabelType))
+			e = (Node *) ((RelabelType *) e)->arg;
+		if (!IsA(e, Const))
+			return NIL;
+		if (!((Const *) e)->constisnull)
+			ids = cr_add_ids(ids, CR_QUAL_KEY, ((Const *) e)->constvalue);
+	}
+	return ids;
+}
+
 /* The requests of a scan over call records named by key values. */
 static void
 explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState *es)
 {
-	if (role == CR_QUAL_KEY_ARRAY && IsA(expr, Const) && !((Const *) expr)->constisnull)
-	{
-		List	   *ids = cr_add_ids(NIL, role, ((Const *) expr)->constvalue);
-		ListCell   *lc;
+	List	   *ids = expr == st->outer_value ? NIL : constant_ids(expr, role);
+	ListCell   *lc;
 
-		foreach(lc, ids)
-			ExplainPropertyText("Graph request",
-								psprintf("GET %s", cr_record_path(st->opts, st->res,
-																  cr_url_escape(strVal(lfirst(lc))),
-																  st->select, st->expand_segments)), es);
+	foreach(lc, ids)
+		ExplainPropertyText("Graph request",
+							psprintf("GET %s", cr_record_path(st->opts, st->res,
+															  cr_url_escape(strVal(lfirst(lc))),
+															  st->select, st->expand_segments)), es);
+	if (ids != NIL)
 		return;
-	}
 	if (role == CR_QUAL_KEY_ARRAY)
 	{
 		ExplainPropertyText("Graph request",
@@ -84,58 +111,145 @@ explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState 
 }
 
 /*
- * The log function calls of a scan.  With constant bounds they are the
- * exact requests, windows and all; otherwise a template with the SQL text
- * of the values.
+ * The pushed values as constants, when every one that is not a key is
+ * one (as the scan would read them); false otherwise.
  */
-static void
-explain_function_requests(CrScanState *st, List *exprs, ExplainState *es)
+static bool
+constant_values(CrScanState *st, List *exprs, CrPushedValues *pv)
 {
-	CrTimeBounds bounds = {0};
-	bool		all_const = true;
-	char	   *from = NULL,
-			   *to = NULL;
 	ListCell   *le,
 			   *lr;
 
+	cr_pushed_init(pv, st->roles);
 	forboth(le, exprs, lr, st->roles)
 	{
 		Node	   *e = lfirst(le);
+		CrQualRole	role = CR_ROLE_BASE(lfirst_int(lr));
 
-		if (IsA(e, Const) && !((Const *) e)->constisnull)
-			cr_add_time_bound(&bounds, lfirst_int(lr),
-						   DatumGetTimestampTz(((Const *) e)->constvalue));
-		else
-			all_const = false;
+		if (role == CR_QUAL_KEY || role == CR_QUAL_KEY_ARRAY)
+			continue;
+		if (!IsA(e, Const) || e == st->outer_value)
+			return false;
+		cr_pushed_add(pv, lfirst_int(lr), ((Const *) e)->constvalue, ((Const *) e)->constisnull);
 	}
+	return true;
+}
 
-	if (all_const && bounds.has_upper)
+/*
+ * The requests of constant values, exactly as the scan makes them (the
+ * same functions build them); false when they depend on the time of the
+ * query (an open window of a log function ends now).
+ */
+static bool
+explain_constant_requests(CrScanState *st, const CrPushedValues *pv, ExplainState *es)
+{
+	List	   *windows = cr_pushed_windows(pv);
+	List	   *list_paths;
+	const char *problem;
+	ListCell   *lc;
+
+	if (st->res->fetch == CR_FETCH_FUNCTION)
 	{
-		ListCell   *lc;
-
-		foreach(lc, cr_function_chains(st, &bounds))
+		if (!pv->has_time)
+			return false;
+		foreach(lc, windows)
+			if (!((CrTimeBounds *) lfirst(lc))->has_upper)
+				return false;
+		if ((problem = cr_function_problem(st, pv, windows)) != NULL)
+		{
 			ExplainPropertyText("Graph request",
-								psprintf("GET %s", ((CrChain *) lfirst(lc))->path), es);
-		return;
+								psprintf("none: %s on %s (an error at execution)",
+										 problem, st->res->window_column), es);
+			return true;
+		}
 	}
+	foreach(lc, cr_pushed_chains(st, pv, &list_paths))
+		ExplainPropertyText("Graph request",
+							psprintf("GET %s", ((CrChain *) lfirst(lc))->path), es);
+	foreach(lc, list_paths)
+		ExplainPropertyText("Graph request", psprintf("GET %s", (char *) lfirst(lc)), es);
+	if (windows == NIL && !(st->res->fetch == CR_FETCH_FUNCTION && !pv->has_time))
+		ExplainPropertyText("Graph request", "none: no time can match", es);
+	return true;
+}
 
-	forboth(le, exprs, lr, st->roles)
+/*
+ * The requests of values known only at execution, one template per arm
+ * of an OR of ranges, with the SQL text of the values.
+ */
+static void
+explain_template_requests(CrScanState *st, List *exprs, ExplainState *es)
+{
+	int			narms = 0,
+				arm;
+	ListCell   *le,
+			   *lr;
+
+	foreach(lr, st->roles)
+		narms = Max(narms, CR_ROLE_ARM(lfirst_int(lr)));
+	for (arm = narms == 0 ? 0 : 1; arm <= narms; arm++)
 	{
-		CrQualRole	role = lfirst_int(lr);
-		char	   *text = explain_value(st, lfirst(le), role);
+		List	   *filters = NIL;
+		char	   *from = NULL,
+				   *to = NULL;
 
-		if (role == CR_QUAL_TIME_GE || role == CR_QUAL_TIME_GT || role == CR_QUAL_WINDOW_FROM)
-			from = from ? psprintf("max(%s, %s)", from, text) : text;
+		forboth(le, exprs, lr, st->roles)
+		{
+			CrQualRole	role = CR_ROLE_BASE(lfirst_int(lr));
+			Node	   *e = lfirst(le);
+			char	   *shown;
+
+			if ((CR_ROLE_ARM(lfirst_int(lr)) != 0 && CR_ROLE_ARM(lfirst_int(lr)) != arm) ||
+				role == CR_QUAL_KEY || role == CR_QUAL_KEY_ARRAY)
+				continue;
+			if (role == CR_QUAL_PARTICIPANT)
+			{
+				filters = lappend(filters, cr_participant_term(
+								  IsA(e, Const) && !((Const *) e)->constisnull ?
+								  cr_odata_string(TextDatumGetCString(((Const *) e)->constvalue)) :
+								  explain_value(st, e, role)));
+				continue;
+			}
+			shown = explain_value(st, e, role);
+			if (st->res->fetch != CR_FETCH_FUNCTION)
+				filters = lappend(filters, cr_filter_term(role, shown));
+			else if (role == CR_QUAL_TIME_GE || role == CR_QUAL_TIME_GT || role == CR_QUAL_WINDOW_FROM)
+				from = from ? psprintf("max(%s, %s)", from, shown) : shown;
+			else
+				to = to ? psprintf("min(%s, %s)", to, shown) : shown;
+		}
+		if (st->res->fetch == CR_FETCH_FUNCTION)
+			ExplainPropertyText("Graph request",
+								psprintf("GET %s", cr_function_path(st->opts, st->res,
+																	from ? from : "{toDateTime - 90 days}",
+																	to ? to : "{now()}")), es);
 		else
-			to = to ? psprintf("min(%s, %s)", to, text) : text;
+			ExplainPropertyText("Graph request",
+								psprintf("GET %s", cr_list_path(st->opts, filters,
+																st->res->fetch == CR_FETCH_RECORDS ?
+																st->select : "id")), es);
 	}
-	ExplainPropertyText("Graph request",
-						psprintf("GET %s", cr_function_path(st->opts, st->res,
-															from ? from : "{toDateTime - 90 days}",
-															to ? to : "{now()}")), es);
-	ExplainPropertyText("Graph window",
-						psprintf("split into windows of at most 90 days at execution; toDateTime %s",
-								 st->res->to_inclusive ? "inclusive" : "exclusive"), es);
+	if (narms > 0)
+		ExplainPropertyText("Graph windows",
+							"one per arm of the OR, overlapping ones merged at execution", es);
+}
+
+/* The time window a log function reads, and why. */
+static void
+explain_function_window(CrScanState *st, bool has_time, ExplainState *es)
+{
+	if (st->res->window_column && !has_time && st->time_unpushed)
+		ExplainPropertyText("Graph window",
+							psprintf("none: the condition on %s cannot be sent to Graph (an error at execution)",
+									 st->res->window_column), es);
+	else if (st->res->window_column && !has_time)
+		ExplainPropertyText("Graph window",
+							psprintf("implicit: the 90 days up to now, as the query has no condition on %s",
+									 st->res->window_column), es);
+	else
+		ExplainPropertyText("Graph window",
+							psprintf("split into windows of at most 90 days at execution; toDateTime %s",
+									 st->res->to_inclusive ? "inclusive" : "exclusive"), es);
 }
 
 /*
@@ -177,57 +291,44 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	CrScanState *st = node->fdw_state;
-	List	   *filters = NIL;
+	CrPushedValues pv;
 	bool		keyed = false;
+	bool		has_time = false;
+	bool		exact;
 	ListCell   *le,
 			   *lr;
 
 	ExplainPropertyText("Graph resource", st->res->name, es);
 
-	if (st->res->fetch == CR_FETCH_FUNCTION)
-		explain_function_requests(st, fsplan->fdw_exprs, es);
-	else
+	forboth(le, fsplan->fdw_exprs, lr, st->roles)
 	{
-		forboth(le, fsplan->fdw_exprs, lr, st->roles)
+		CrQualRole	role = CR_ROLE_BASE(lfirst_int(lr));
+
+		if (role == CR_QUAL_KEY || role == CR_QUAL_KEY_ARRAY)
 		{
-			CrQualRole	role = lfirst_int(lr);
-
-			if (role == CR_QUAL_KEY || role == CR_QUAL_KEY_ARRAY)
-			{
-				explain_key_requests(st, lfirst(le), role, es);
-				keyed = true;
-			}
-			else if (role == CR_QUAL_PARTICIPANT)
-			{
-				Node	   *e = lfirst(le);
-
-				filters = lappend(filters, cr_participant_term(
-															   IsA(e, Const) && !((Const *) e)->constisnull ?
-															   cr_odata_string(TextDatumGetCString(((Const *) e)->constvalue)) :
-															   explain_value(st, e, role)));
-			}
-			else
-			{
-				filters = lappend(filters, cr_filter_term(role, explain_value(st, lfirst(le), role)));
-			}
+			explain_key_requests(st, lfirst(le), role, es);
+			keyed = true;
 		}
-		if (!keyed)
-			ExplainPropertyText("Graph request",
-								psprintf("GET %s", cr_list_path(st->opts, filters,
-																st->res->fetch == CR_FETCH_RECORDS ?
-																st->select : "id")), es);
-		if (!keyed && st->res->fetch == CR_FETCH_RECORD_CHILDREN)
-			ExplainPropertyText("Graph request",
-								psprintf("GET %s, for each listed call record",
-										 cr_record_path(st->opts, st->res, "{id}", NULL,
-														st->expand_segments)), es);
-		if (st->res->fetch == CR_FETCH_RECORD_CHILDREN)
-			ExplainPropertyText("Graph paging",
-								psprintf("%s@odata.nextLink, %d %s a page",
-										 cr_child_key(st->levels[0]),
-										 st->levels[0] == CR_LEVEL_PARTICIPANT ? 130 : 60,
-										 cr_child_key(st->levels[0])), es);
+		else if (role != CR_QUAL_PARTICIPANT)
+			has_time = true;
 	}
+	exact = !keyed && constant_values(st, fsplan->fdw_exprs, &pv) &&
+		explain_constant_requests(st, &pv, es);
+	if (!keyed && !exact)
+		explain_template_requests(st, fsplan->fdw_exprs, es);
+	if (st->res->fetch == CR_FETCH_FUNCTION && !exact)
+		explain_function_window(st, has_time, es);
+	if (!keyed && st->res->fetch == CR_FETCH_RECORD_CHILDREN)
+		ExplainPropertyText("Graph request",
+							psprintf("GET %s, for each listed call record",
+									 cr_record_path(st->opts, st->res, "{id}", NULL,
+													st->expand_segments)), es);
+	if (st->res->fetch == CR_FETCH_RECORD_CHILDREN)
+		ExplainPropertyText("Graph paging",
+							psprintf("%s@odata.nextLink, %d %s a page",
+									 cr_child_key(st->levels[0]),
+									 st->levels[0] == CR_LEVEL_PARTICIPANT ? 130 : 60,
+									 cr_child_key(st->levels[0])), es);
 
 	if (st->page_size_hint > 0)
 		ExplainPropertyText("Graph page size hint",

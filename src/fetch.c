@@ -427,15 +427,16 @@ start_chain(CrScanState *st, CrChain *c)
 static bool
 next_list_page(CrScanState *st)
 {
-	char	   *url = st->list_link;
+	char	   *url;
 	json_t	   *root;
 	json_t	   *value;
 	json_t	   *rec;
 	size_t		i;
 	MemoryContext old;
 
-	if (url == NULL)
+	if (st->list_link == NULL && !cr_next_list_path(st))
 		return false;
+	url = st->list_link;
 	root = fetch_json(st, url, false, NULL, CR_PAGE_OTHER);
 	value = json_object_get(root, "value");
 	if (!json_is_array(value))

@@ -995,7 +995,8 @@ cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 		if (!push_qual(info, ri->clause, baserel, foreigntableid))
 		{
 			local_conds = lappend(local_conds, ri);
-			if (reads_time_column(ri->clause, baserel, foreigntableid, info->res))
+			if (cr_enable_pushdown &&
+				reads_time_column(ri->clause, baserel, foreigntableid, info->res))
 				info->time_unpushed = true;
 		}
 	}

@@ -269,6 +269,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	st->share_responses = intVal(list_nth(fsplan->fdw_private, CrScanPrivateShareResponses)) != 0;
 	st->limited = intVal(list_nth(fsplan->fdw_private, CrScanPrivateLimited)) != 0;
 	outer = intVal(list_nth(fsplan->fdw_private, CrScanPrivateOuterValue));
+	st->time_unpushed = intVal(list_nth(fsplan->fdw_private, CrScanPrivateTimeUnpushed)) != 0;
 	st->outer_value = outer >= 0 ? list_nth(fsplan->fdw_exprs, outer) : NULL;
 	st->cur_attr = -1;
 	/*
@@ -314,13 +315,37 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 										   ALLOCSET_SMALL_SIZES);
 
 	if (eflags & EXEC_FLAG_REWIND)
+	{
 		st->replay = tuplestore_begin_heap(false, false, work_mem);
+		st->replay_slot = MakeSingleTupleTableSlot(RelationGetDescr(st->rel),
+												   &TTSOpsMinimalTuple);
+	}
 
 	/* free the JSON trees however the query ends */
 	cb = MemoryContextAlloc(st->scan_cxt, sizeof(MemoryContextCallback));
 	cb->func = release_json;
 	cb->arg = st;
 	MemoryContextRegisterResetCallback(st->scan_cxt, cb);
+}
+
+/*
+ * The next kept row of an unchanged rescan.  The tuplestore hands out
+ * minimal tuples, which the scan slot (a heap tuple slot) cannot take:
+ * they go through a slot of their own, and the scan slot gets the values.
+ */
+static TupleTableSlot *
+replay_row(CrScanState *st, TupleTableSlot *slot)
+{
+	TupleTableSlot *kept = st->replay_slot;
+	int			natts = slot->tts_tupleDescriptor->natts;
+
+	/* not a copy: the executor's memory around us is reset per row */
+	if (!tuplestore_gettupleslot(st->replay, true, false, kept))
+		return ExecClearTuple(slot);
+	slot_getallattrs(kept);
+	memcpy(slot->tts_values, kept->tts_values, natts * sizeof(Datum));
+	memcpy(slot->tts_isnull, kept->tts_isnull, natts * sizeof(bool));
+	return ExecStoreVirtualTuple(slot);
 }
 
 /*
@@ -346,9 +371,7 @@ cr_iterate_foreign_scan(ForeignScanState *node)
 	if (st->replaying)
 	{
 		error_context_stack = errcb.previous;
-		if (!tuplestore_gettupleslot(st->replay, true, false, slot))
-			ExecClearTuple(slot);
-		return slot;
+		return replay_row(st, slot);
 	}
 	if (!st->chains_ready)
 		cr_build_chains(st, node->ss.ps.ps_ExprContext);
@@ -405,6 +428,7 @@ cr_rescan_foreign_scan(ForeignScanState *node)
 	if (st->list_link)
 		pfree(st->list_link);
 	st->list_link = NULL;
+	st->list_paths = NIL;
 	st->list_ids = NIL;
 	st->list_next = NULL;
 
@@ -430,5 +454,8 @@ cr_end_foreign_scan(ForeignScanState *node)
 		cr_drop_prefetch(st);
 	}
 	if (st && st->replay)
+	{
 		tuplestore_end(st->replay);
+		ExecDropSingleTupleTableSlot(st->replay_slot);
+	}
 }

@@ -56,11 +56,28 @@ typedef struct CrChain
 typedef struct CrTimeBounds
 {
 	bool		has_lower;
-	TimestampTz lower;			/* send "from >= lower" */
+	TimestampTz lower;			/* send "from >= lower" (or >, */
+	bool		lower_strict;	/* when lower_strict) */
 	bool		has_upper;
 	TimestampTz upper;			/* fetch rows before upper (or at it, */
 	bool		upper_inclusive;	/* when upper_inclusive) */
+	bool		empty;			/* no time can satisfy the bounds */
 } CrTimeBounds;
+
+/*
+ * The pushed-down values of a scan, read (evaluated at execution, or as
+ * constants by EXPLAIN) into what they ask Graph for.
+ */
+typedef struct CrPushedValues
+{
+	bool		has_key;		/* a key condition: fetch by id */
+	List	   *ids;			/* its distinct ids (String nodes) */
+	List	   *filters;		/* participant terms of the call record list */
+	bool		has_time;		/* some value bounds the time column */
+	int			narms;			/* arms of the pushed OR of ranges, or 0 */
+	CrTimeBounds *arms;			/* [0]: what every row meets; [k]: arm k */
+	bool		none;			/* a NULL value: no row can match */
+} CrPushedValues;
 
 /* What a page is, for pruning: a call record with its children, or a collection of rows. */
 typedef enum CrPageShape
@@ -138,6 +155,8 @@ typedef struct CrScanState
 	/* without ids, the tables below a call record list the records first */
 	bool		fanout;
 	char	   *list_link;		/* next page of the call record list */
+	List	   *list_paths;		/* lists of the other time windows, to read next */
+	bool		time_unpushed;	/* a local-only condition reads the time column */
 	List	   *list_ids;		/* ids of the current list page */
 	ListCell   *list_next;
 	MemoryContext list_cxt;		/* reset per list page */
@@ -173,6 +192,7 @@ typedef struct CrScanState
 	 * tuplestore, so it spills to disk beyond work_mem.
 	 */
 	Tuplestorestate *replay;
+	TupleTableSlot *replay_slot;	/* a kept row on its way to the scan slot */
 	bool		replay_complete;	/* holds every row of the scan */
 	bool		replaying;
 
@@ -187,7 +207,13 @@ extern TimestampTz cr_widened(CrQualRole role, TimestampTz t);
 extern void cr_add_time_bound(CrTimeBounds *b, CrQualRole role, TimestampTz t);
 extern CrChain *cr_make_chain(char *path, CrFirstPage first, char *record_id);
 extern List *cr_add_ids(List *ids, CrQualRole role, Datum d);
-extern List *cr_function_chains(CrScanState *st, CrTimeBounds *b);
+extern List *cr_function_chains(CrScanState *st, const CrTimeBounds *b);
+extern void cr_pushed_init(CrPushedValues *pv, List *roles);
+extern void cr_pushed_add(CrPushedValues *pv, int role, Datum d, bool isnull);
+extern List *cr_pushed_windows(const CrPushedValues *pv);
+extern const char *cr_function_problem(CrScanState *st, const CrPushedValues *pv, List *windows);
+extern List *cr_pushed_chains(CrScanState *st, const CrPushedValues *pv, List **list_paths);
+extern bool cr_next_list_path(CrScanState *st);
 extern void cr_build_chains(CrScanState *st, ExprContext *econtext);
 
 /* in fetch.c */
