@@ -1,33 +1,59 @@
 #!/usr/bin/env bash
-# Check (default) or rewrite (--update) the table reference in README.md,
-# which is generated from the extension's catalogue so it cannot drift.
-# Needs a running server with the extension installed, reached through the
-# PG* environment (scripts/test.sh runs it inside pg_virtualenv).
+# Check (default) or rewrite (--update) the generated sections of README.md,
+# so they cannot drift: the table reference (from the extension's catalogue)
+# and the query shapes (the Graph requests EXPLAIN shows for each query of
+# scripts/readme_shapes.txt, in the regression database).  Needs a running
+# server with the extension installed, reached through the PG* environment,
+# after the regression suite (scripts/test.sh runs it inside pg_virtualenv).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 README="$ROOT/README.md"
 mode=${1:---check}
+status=0
 
-generated=$(mktemp)
-current=$(mktemp)
-trap 'rm -f "$generated" "$current"' EXIT
+tables() {
+    psql -X -Atq -v ON_ERROR_STOP=1 -d postgres \
+         -c 'CREATE EXTENSION IF NOT EXISTS callrecords_fdw' \
+         -f "$ROOT/scripts/readme_tables.sql"
+}
 
-psql -X -Atq -v ON_ERROR_STOP=1 -d postgres \
-     -c 'CREATE EXTENSION IF NOT EXISTS callrecords_fdw' \
-     -f "$ROOT/scripts/readme_tables.sql" > "$generated"
-awk '/<!-- tables:begin -->/{f=1; next} /<!-- tables:end -->/{f=0} f' "$README" > "$current"
+# One row per shape: its label, the query, and the requests EXPLAIN shows.
+shapes() {
+    echo '| Shape | Query | Graph requests (EXPLAIN) |'
+    echo '|---|---|---|'
+    grep -v '^#' "$ROOT/scripts/readme_shapes.txt" | while IFS=$'\t' read -r label query; do
+        requests=$(psql -X -Atq -v ON_ERROR_STOP=1 -d contrib_regression \
+                        -c "SET TimeZone = 'UTC'" -c "EXPLAIN (COSTS OFF) $query" |
+                   sed -n 's/^ *Graph \(request\|window\): //p' | sed 's/.*/`&`/' |
+                   paste -sd '#' - | sed 's/#/<br>/g')
+        echo "| $label | \`$query\` | $requests |"
+    done
+}
 
-if [ "$mode" = "--update" ]; then
-    awk -v gen="$generated" '
-        /<!-- tables:begin -->/ { print; while ((getline line < gen) > 0) print line; skip=1; next }
-        /<!-- tables:end -->/ { skip=0 }
-        !skip { print }' "$README" > "$README.new"
-    mv "$README.new" "$README"
-    echo "README.md table reference updated"
-elif diff -u "$current" "$generated" > /dev/null; then
-    echo "README.md table reference matches the catalogue"
-else
-    diff -u "$current" "$generated" | head -40
-    echo "README.md table reference is out of date: run scripts/readme_tables.sh --update inside pg_virtualenv" >&2
-    exit 1
-fi
+# Check or rewrite the part of README.md between <!-- NAME:begin --> and <!-- NAME:end -->.
+section() {
+    local name=$1 generated current
+    generated=$(mktemp)
+    current=$(mktemp)
+    "$name" > "$generated"
+    awk -v b="<!-- $name:begin -->" -v e="<!-- $name:end -->" '$0==b{f=1; next} $0==e{f=0} f' "$README" > "$current"
+    if [ "$mode" = "--update" ]; then
+        awk -v gen="$generated" -v b="<!-- $name:begin -->" -v e="<!-- $name:end -->" '
+            $0==b { print; while ((getline line < gen) > 0) print line; skip=1; next }
+            $0==e { skip=0 }
+            !skip { print }' "$README" > "$README.new"
+        mv "$README.new" "$README"
+        echo "README.md $name updated"
+    elif diff -u "$current" "$generated" > /dev/null; then
+        echo "README.md $name match what they are generated from"
+    else
+        diff -u "$current" "$generated" | head -40
+        echo "README.md $name are out of date: run scripts/readme_tables.sh --update inside pg_virtualenv" >&2
+        status=1
+    fi
+    rm -f "$generated" "$current"
+}
+
+section tables
+section shapes
+exit $status

@@ -21,6 +21,8 @@
 #include "callrecords_fdw.h"
 
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "utils/fmgroids.h"
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
 #include "scan_int.h"
@@ -111,6 +113,57 @@ explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState 
 }
 
 /*
+ * Whether an expression is a constant, or a conversion of constants that
+ * the planner wrapped around a timestamp or date value (to timestamptz in
+ * the session time zone, the day after, the end of a date_trunc bucket):
+ * those depend only on the time zone, so EXPLAIN can show their result.
+ */
+static bool
+is_converted_constant(Node *n)
+{
+	if (n == NULL)
+		return false;
+	if (IsA(n, Const))
+		return true;
+	if (IsA(n, RelabelType))
+		return is_converted_constant((Node *) ((RelabelType *) n)->arg);
+	if (IsA(n, FuncExpr))
+	{
+		FuncExpr   *f = (FuncExpr *) n;
+		ListCell   *lc;
+
+		if (f->funcid != F_TIMESTAMPTZ_DATE && f->funcid != F_TIMESTAMPTZ_TIMESTAMP &&
+			f->funcid != F_DATE_PLI && f->funcid != F_TIMESTAMPTZ_PL_INTERVAL)
+			return false;
+		foreach(lc, f->args)
+			if (!is_converted_constant(lfirst(lc)))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/* The value of an expression is_converted_constant accepted. */
+static Datum
+converted_constant(Node *n, bool *isnull)
+{
+	ExprContext *econtext;
+	ExprState  *state;
+	Datum		d;
+
+	if (IsA(n, Const))
+	{
+		*isnull = ((Const *) n)->constisnull;
+		return ((Const *) n)->constvalue;
+	}
+	econtext = CreateStandaloneExprContext();
+	state = ExecInitExpr((Expr *) n, NULL);
+	d = ExecEvalExpr(state, econtext, isnull);
+	FreeExprContext(econtext, true);
+	return d;
+}
+
+/*
  * The pushed values as constants, when every one that is not a key is
  * one (as the scan would read them); false otherwise.
  */
@@ -125,12 +178,15 @@ constant_values(CrScanState *st, List *exprs, CrPushedValues *pv)
 	{
 		Node	   *e = lfirst(le);
 		CrQualRole	role = CR_ROLE_BASE(lfirst_int(lr));
+		Datum		d;
+		bool		isnull;
 
 		if (role == CR_QUAL_KEY || role == CR_QUAL_KEY_ARRAY)
 			continue;
-		if (!IsA(e, Const) || e == st->outer_value)
+		if (e == st->outer_value || !is_converted_constant(e))
 			return false;
-		cr_pushed_add(pv, lfirst_int(lr), ((Const *) e)->constvalue, ((Const *) e)->constisnull);
+		d = converted_constant(e, &isnull);
+		cr_pushed_add(pv, lfirst_int(lr), d, isnull);
 	}
 	return true;
 }
