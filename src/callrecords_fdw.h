@@ -184,11 +184,31 @@ extern const char *cr_child_key(CrLevel level);
 extern List *cr_import_foreign_schema(ImportForeignSchemaStmt *stmt,
 									  Oid serverOid);
 
+/*
+ * What a Graph request reads, as Graph's throttling counts it: one call
+ * record (name: its id), the call record list, or a log function (name:
+ * the function).
+ */
+typedef enum CrScopeKind
+{
+	CR_SCOPE_OTHER,
+	CR_SCOPE_RECORD,
+	CR_SCOPE_LIST,
+	CR_SCOPE_FUNCTION
+} CrScopeKind;
+
+typedef struct CrRequestScope
+{
+	CrScopeKind kind;
+	const char *name;
+} CrRequestScope;
+
 /* in http.c */
 extern void cr_http_init(void);
 extern bool cr_graph_cached(const CrOptions *opts, const char *url, int maxpagesize);
 typedef struct CrFetch CrFetch;
 extern CrFetch *cr_fetch_start(const CrOptions *opts, const char *url,
+							   const CrRequestScope *scope, int reserve,
 							   int maxpagesize, bool share, CrScanStats *stats);
 extern void cr_fetch_wait(CrFetch *f, CrResponse *resp);
 extern void cr_fetch_free(CrFetch *f);
@@ -198,7 +218,8 @@ extern const char *cr_fetch_url(CrFetch *f);
 extern void cr_fuzz_answer(const char *url, MemoryContext cxt, CrResponse *resp);
 #endif
 /* in ratelimit.c */
-extern double cr_rate_admit(const CrOptions *opts, const char *url);
+extern uint64 cr_statement_number(void);
+extern double cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve);
 
 extern void cr_report_graph_error(const CrResponse *resp, const char *what);
 extern char *cr_url_escape(const char *s);

@@ -2,8 +2,8 @@
  *
  * fetch.c
  *		  Fetching the pages of a scan: the first page of each chain and the
- *		  pages its next links lead to, requests started ahead of need, the
- *		  statement's request budget, and parsing a page into the arena.
+ *		  pages its next links lead to, requests started ahead of need, and
+ *		  parsing a page into the arena.
  *
  * Requests for the next page and for the next chains' first pages are
  * started ahead, up to the scan's concurrency: max_concurrency at first,
@@ -12,9 +12,10 @@
  * from the text pruned of what no column reads (prune.c), and dropped when
  * the next page is fetched.
  *
- * Rules kept here: the requests of all scans of a statement count against
- * the server's max_requests, and a request that may never be needed does
- * not use up the last of it; a next link must stay on graph_url (the
+ * Rules kept here: every request says what it reads (a call record, the
+ * list, a log function) when it is started, and ratelimit.c admits it
+ * against the statement's budget and Graph's limits (a request that may
+ * never be needed does not use up the last of the budget); a next link must stay on graph_url (the
  * bearer token goes with it) and must not repeat the link just followed;
  * text that pruning does not accept is parsed as Graph sent it, so errors
  * report positions in that text.
@@ -35,40 +36,28 @@
 #include "scan_int.h"
 
 /*
- * Stop a runaway plan before it hammers Graph: the requests of all scans
- * of one statement count against the server's max_requests.  Pages served
- * from the statement's cache cost nothing.
+ * What the requests of a chain read, for Graph's per-scope limits: the
+ * call record of a chain by id (its next links too), the list, or the log
+ * function.
  */
-static TimestampTz budget_statement = 0;
-static int64 budget_spent = 0;
-
-/* Start counting afresh when a new statement begins. */
-static void
-budget_sync(void)
+static CrRequestScope
+chain_scope(CrScanState *st, const CrChain *c)
 {
-	TimestampTz now = GetCurrentStatementStartTimestamp();
+	CrRequestScope scope = {CR_SCOPE_OTHER, NULL};
 
-	if (budget_statement != now)
+	if (c && c->record_id)
 	{
-		budget_statement = now;
-		budget_spent = 0;
+		scope.kind = CR_SCOPE_RECORD;
+		scope.name = c->record_id;
 	}
-}
-
-/* Refuse a request beyond the budget before it is sent, not after. */
-static void
-check_request_budget(CrScanState *st)
-{
-	budget_sync();
-	if (budget_spent >= st->opts->max_requests)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("statement exceeds the Graph request budget of %d requests",
-						st->opts->max_requests),
-				 errdetail("Server \"%s\" allows max_requests %d per statement.",
-						   GetForeignServer(st->opts->serverid)->servername,
-						   st->opts->max_requests),
-				 errhint("Narrow the query with conditions on call_record_id, start_date_time or call_start_date_time, or raise max_requests with ALTER SERVER.")));
+	else if (st->res->fetch == CR_FETCH_FUNCTION)
+	{
+		scope.kind = CR_SCOPE_FUNCTION;
+		scope.name = st->res->function;
+	}
+	else if (c)
+		scope.kind = CR_SCOPE_LIST;
+	return scope;
 }
 
 /* Stop every request started ahead; their answers are not needed. */
@@ -108,11 +97,10 @@ take_prefetched(CrScanState *st, const char *url)
  * Returns false when it did not (and should not be tried again yet).
  */
 static bool
-prefetch_url(CrScanState *st, const char *url)
+prefetch_url(CrScanState *st, const char *url, CrRequestScope scope)
 {
 	MemoryContext old;
 	ListCell   *lc;
-	int64		before = st->stats.requests;
 	CrFetch    *f;
 
 	if (list_length(st->prefetch) + 1 >= st->concurrency)
@@ -120,17 +108,14 @@ prefetch_url(CrScanState *st, const char *url)
 	foreach(lc, st->prefetch)
 		if (strcmp(cr_fetch_url(lfirst(lc)), url) == 0)
 			return true;
-	/* a request that may never be needed must not use up the budget */
-	budget_sync();
-	if (budget_spent + st->concurrency >= st->opts->max_requests)
-		return false;
+	/* a request that may never be needed leaves the budget for those that are */
 	old = MemoryContextSwitchTo(st->scan_cxt);
-	f = cr_fetch_start(st->opts, url, st->page_size_hint, st->share_responses,
-						   &st->stats);
-	st->prefetch = lappend(st->prefetch, f);
+	f = cr_fetch_start(st->opts, url, &scope, st->concurrency, st->page_size_hint,
+					   st->share_responses, &st->stats);
+	if (f)
+		st->prefetch = lappend(st->prefetch, f);
 	MemoryContextSwitchTo(old);
-	budget_spent += st->stats.requests - before;
-	return true;
+	return f != NULL;
 }
 
 /*
@@ -151,7 +136,7 @@ cr_fill_prefetch(CrScanState *st)
 	if (st->next_link && !st->next_prefetched && rows && st->page_size_hint == 0 &&
 		(!st->limited || st->pos[st->levels[0]] + 1 >= (int64) json_array_size(rows) / 2))
 	{
-		st->next_prefetched = prefetch_url(st, st->next_link);
+		st->next_prefetched = prefetch_url(st, st->next_link, chain_scope(st, st->chain));
 	}
 	for (i = Max(st->chains_started, st->chains_prefetched);
 		 i < list_length(upcoming) && list_length(st->prefetch) + 1 < st->concurrency;
@@ -161,8 +146,13 @@ cr_fill_prefetch(CrScanState *st)
 			cr_record_path(st->opts, st->res, cr_url_escape(list_nth(upcoming, i)),
 						   NULL, st->expand_segments) :
 			((CrChain *) list_nth(upcoming, i))->path;
+		CrRequestScope scope = {CR_SCOPE_RECORD, NULL};
 
-		if (!prefetch_url(st, psprintf("%s%s", st->opts->graph_url, path)))
+		if (st->fanout)
+			scope.name = list_nth(upcoming, i);
+		else
+			scope = chain_scope(st, list_nth(upcoming, i));
+		if (!prefetch_url(st, psprintf("%s%s", st->opts->graph_url, path), scope))
 			break;
 		st->chains_prefetched = i + 1;
 	}
@@ -213,31 +203,25 @@ prune_page(CrScanState *st, CrPageShape shape, const CrResponse *resp, size_t *l
  * is used if there is one.  Returns NULL for a 404 when allow_404 is set.
  */
 static json_t *
-fetch_json(CrScanState *st, const char *url, bool allow_404, CrJsonArena *arena,
-		   CrPageShape shape)
+fetch_json(CrScanState *st, const char *url, CrRequestScope scope, bool allow_404,
+		   CrJsonArena *arena, CrPageShape shape)
 {
 	CrResponse	resp;
 	json_error_t jerr;
 	json_t	   *root;
 	CrFetch    *f = take_prefetched(st, url);
-	int64		before;
 
 	if (f == NULL)
 	{
 		MemoryContext old;
 
-		check_request_budget(st);
 		MemoryContextReset(st->page_cxt);
 		old = MemoryContextSwitchTo(st->page_cxt);
-		before = st->stats.requests;
-		f = cr_fetch_start(st->opts, url, st->page_size_hint, st->share_responses,
-						   &st->stats);
+		f = cr_fetch_start(st->opts, url, &scope, 0, st->page_size_hint,
+						   st->share_responses, &st->stats);
 		MemoryContextSwitchTo(old);
-		budget_spent += st->stats.requests - before;
 	}
-	before = st->stats.requests;
 	cr_fetch_wait(f, &resp);
-	budget_spent += st->stats.requests - before;
 	pace(st, &resp);
 
 	if (resp.status == 404 && allow_404)
@@ -289,11 +273,12 @@ fetch_json(CrScanState *st, const char *url, bool allow_404, CrJsonArena *arena,
  * Returns false for a 404 when allow_404 is set.
  */
 static bool
-fetch_page(CrScanState *st, const char *url, bool allow_404, CrPageShape shape)
+fetch_page(CrScanState *st, const char *url, CrRequestScope scope, bool allow_404,
+		   CrPageShape shape)
 {
 	st->page = NULL;
 	cr_arena_reset(&st->arena);
-	st->page = fetch_json(st, url, allow_404, &st->arena, shape);
+	st->page = fetch_json(st, url, scope, allow_404, &st->arena, shape);
 	return st->page != NULL;
 }
 
@@ -375,7 +360,7 @@ start_chain(CrScanState *st, CrChain *c)
 	cr_leave_page(st);
 	st->page_base = 0;
 
-	if (!fetch_page(st, url, c->first != CR_FIRST_COLLECTION,
+	if (!fetch_page(st, url, chain_scope(st, c), c->first != CR_FIRST_COLLECTION,
 					c->first == CR_FIRST_EXPANDED_RECORD ? CR_PAGE_RECORD :
 					c->first == CR_FIRST_COLLECTION ? CR_PAGE_COLLECTION : CR_PAGE_OTHER))
 		return false;
@@ -427,6 +412,7 @@ start_chain(CrScanState *st, CrChain *c)
 static bool
 next_list_page(CrScanState *st)
 {
+	CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
 	char	   *url;
 	json_t	   *root;
 	json_t	   *value;
@@ -437,7 +423,7 @@ next_list_page(CrScanState *st)
 	if (st->list_link == NULL && !cr_next_list_path(st))
 		return false;
 	url = st->list_link;
-	root = fetch_json(st, url, false, NULL, CR_PAGE_OTHER);
+	root = fetch_json(st, url, list_scope, false, NULL, CR_PAGE_OTHER);
 	value = json_object_get(root, "value");
 	if (!json_is_array(value))
 	{
@@ -533,7 +519,7 @@ cr_next_page(CrScanState *st)
 
 	url = pstrdup(st->next_link);
 	cr_leave_page(st);
-	fetch_page(st, url, false, CR_PAGE_COLLECTION);
+	fetch_page(st, url, chain_scope(st, st->chain), false, CR_PAGE_COLLECTION);
 	cr_set_collection_rows(st);
 	set_next_link(st, json_object_get(st->page, "@odata.nextLink"));
 	pfree(url);

@@ -583,7 +583,7 @@ typedef struct CrCachedPage
 static MemoryContext cr_cache_cxt = NULL;
 static List *cr_cache = NIL;	/* of CrCachedPage *, oldest first */
 static size_t cr_cache_bytes = 0;
-static TimestampTz cr_cache_statement = 0;
+static uint64 cr_cache_statement = 0;
 
 static void
 cache_reset(void)
@@ -598,7 +598,7 @@ cache_reset(void)
 static void
 cache_check_statement(void)
 {
-	TimestampTz now = GetCurrentStatementStartTimestamp();
+	uint64		now = cr_statement_number();
 
 	if (now != cr_cache_statement)
 	{
@@ -699,6 +699,7 @@ struct CrFetch
 	int			throttled;		/* 429 answers seen */
 	bool		share;			/* keep the answer for other scans */
 	bool		begun;			/* a request was sent (or the cache answered) */
+	CrRequestScope scope;		/* what it reads, for the rate limits */
 	MemoryContextCallback cleanup;
 };
 
@@ -821,25 +822,30 @@ drive_transfers(void)
 }
 
 /*
- * Start a GET of url (a Graph path joined to graph_url, or a next link).
- * The answer comes from the statement's cache if it has it, and goes into
- * it when share is set.  The fetch lives in a new context under the
- * current one.
+ * Start a GET of url (a Graph path joined to graph_url, or a next link)
+ * that reads scope.  The answer comes from the statement's cache if it has
+ * it, and goes into it when share is set.  A request started ahead of need
+ * passes how many requests of the budget it must leave (reserve) and gets
+ * NULL when they are not there.  The fetch lives in a new context under
+ * the current one.
  */
 CrFetch *
-cr_fetch_start(const CrOptions *opts, const char *url, int maxpagesize,
-			   bool share, CrScanStats *stats)
+cr_fetch_start(const CrOptions *opts, const char *url, const CrRequestScope *scope,
+			   int reserve, int maxpagesize, bool share, CrScanStats *stats)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "callrecords_fdw fetch",
 											  ALLOCSET_DEFAULT_SIZES);
 	CrFetch    *f = MemoryContextAllocZero(cxt, sizeof(CrFetch));
 	CrCachedPage *hit;
+	double		delay;
 
 	f->cxt = cxt;
 	f->opts = opts;
 	f->url = MemoryContextStrdup(cxt, url);
 	f->maxpagesize = maxpagesize;
+	f->scope.kind = scope->kind;
+	f->scope.name = scope->name ? MemoryContextStrdup(cxt, scope->name) : NULL;
 	f->share = share;
 	f->stats = stats;
 	f->cleanup.func = fetch_detach;
@@ -874,8 +880,18 @@ cr_fetch_start(const CrOptions *opts, const char *url, int maxpagesize,
 			stats->cache_hits++;
 		return f;
 	}
-	/* a request that must wait for Graph's limits is sent when waited for */
-	if (cr_rate_admit(opts, url) > 0)
+	/*
+	 * A request ahead of need that the budget has no room for is not
+	 * started at all; one that must wait for Graph's limits is sent when
+	 * waited for.
+	 */
+	delay = cr_admit(opts, &f->scope, reserve);
+	if (delay < 0)
+	{
+		MemoryContextDelete(cxt);
+		return NULL;
+	}
+	if (delay > 0)
 		return f;
 	fetch_begin(f);
 	drive_transfers();
@@ -927,7 +943,7 @@ begin_within_limits(CrFetch *f)
 	double		delay;
 	bool		waited = false;
 
-	while ((delay = cr_rate_admit(f->opts, f->url)) > 0)
+	while ((delay = cr_admit(f->opts, &f->scope, 0)) > 0)
 	{
 		instr_time	start,
 					elapsed;

@@ -1,7 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * ratelimit.c
- *		  Keeping a backend's Graph requests within Graph's throttling limits.
+ *		  Admitting Graph requests: the statement's request budget and
+ *		  Graph's throttling limits, checked and counted in one place.
+ *
+ * Every Graph request (a retry too) passes cr_admit() once, with the
+ * scope it reads passed by the caller, which built the URL from it: one
+ * call record (its next links included), the call record list, or a log
+ * function.  A statement, for the budget here and for the response cache
+ * of http.c, is what cr_statement_number() says it is.
  *
  * Graph limits call record requests per application and tenant (1,500
  * per 20 s), per call record (40 per 20 s, a nextLink chain of one big
@@ -27,6 +34,8 @@
 
 #include "callrecords_fdw.h"
 
+#include "foreign/foreign.h"
+#include "access/xact.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -68,43 +77,29 @@ windows(void)
 	return cr_windows;
 }
 
-/*
- * The scope of a Graph URL beyond the application as a whole: one call
- * record (its id, from ".../callRecords/{id}..." or the next links'
- * ".../callRecords('{id}')..."), the call record list, or a log function.
- * Empty when the URL is none of these.
- */
+/* The key of a scope's window: "list", "record:<id>" or "function:<name>". */
 static void
-url_scope(const char *url, char *scope)
+scope_key(const CrRequestScope *scope, char *key)
 {
-	const char *p = strstr(url, "communications/callRecords");
-	size_t		n;
+	size_t		i;
 
-	scope[0] = '\0';
-	if (p == NULL)
-		return;
-	p += strlen("communications/callRecords");
-	if (*p == '\0' || *p == '?')
+	key[0] = '\0';
+	switch (scope->kind)
 	{
-		strlcpy(scope, "list", SCOPE_LEN);
-		return;
-	}
-	if (p[0] == '(' && p[1] == '\'')
-		p += 2;
-	else if (*p == '/')
-		p++;
-	else
-		return;
-	n = strcspn(p, "/?(')");
-	if (p[n] == '(' && n > 0)
-		snprintf(scope, SCOPE_LEN, "function:%.*s", (int) Min(n, SCOPE_LEN - 10), p);
-	else if (n > 0 && n < SCOPE_LEN - 8)
-	{
-		size_t		i;
-
-		snprintf(scope, SCOPE_LEN, "record:%.*s", (int) n, p);
-		for (i = 7; scope[i]; i++)
-			scope[i] = pg_tolower((unsigned char) scope[i]);
+		case CR_SCOPE_LIST:
+			strlcpy(key, "list", SCOPE_LEN);
+			break;
+		case CR_SCOPE_RECORD:
+			/* ids that differ in letter case name one record */
+			snprintf(key, SCOPE_LEN, "record:%s", scope->name);
+			for (i = 7; key[i]; i++)
+				key[i] = pg_tolower((unsigned char) key[i]);
+			break;
+		case CR_SCOPE_FUNCTION:
+			snprintf(key, SCOPE_LEN, "function:%s", scope->name);
+			break;
+		case CR_SCOPE_OTHER:
+			break;
 	}
 }
 
@@ -182,31 +177,96 @@ sweep(TimestampTz now, int window_s)
 }
 
 /*
- * Admit a request for url if it fits every window that applies to it: it
- * is then counted in them, and 0 is returned.  Otherwise nothing is
- * counted and the result is the milliseconds until it would fit.  A limit
- * of 0 turns its window off.
+ * The number of the statement running now, which changes when the next
+ * one starts.  The one definition of "a statement" that the request
+ * budget and the response cache share: a new statement start time, or a
+ * new transaction.
+ */
+uint64
+cr_statement_number(void)
+{
+	static uint64 number = 0;
+	static TimestampTz statement_start = 0;
+	static TimestampTz xact_start = 0;
+
+	if (GetCurrentStatementStartTimestamp() != statement_start ||
+		GetCurrentTransactionStartTimestamp() != xact_start)
+	{
+		number++;
+		statement_start = GetCurrentStatementStartTimestamp();
+		xact_start = GetCurrentTransactionStartTimestamp();
+	}
+	return number;
+}
+
+/* Requests admitted in the current statement, for the budget. */
+static uint64 budget_statement = 0;
+static int64 budget_spent = 0;
+
+/* The requests the statement has made so far. */
+static int64
+budget_used(void)
+{
+	if (budget_statement != cr_statement_number())
+	{
+		budget_statement = cr_statement_number();
+		budget_spent = 0;
+	}
+	return budget_spent;
+}
+
+/* Stop a runaway plan before it hammers Graph. */
+static void
+report_budget_exceeded(const CrOptions *opts)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("statement exceeds the Graph request budget of %d requests",
+					opts->max_requests),
+			 errdetail("Server \"%s\" allows max_requests %d per statement.",
+					   GetForeignServer(opts->serverid)->servername,
+					   opts->max_requests),
+			 errhint("Narrow the query with conditions on call_record_id, start_date_time or call_start_date_time, or raise max_requests with ALTER SERVER.")));
+}
+
+/*
+ * Admit a request of the given scope.  The statement's budget comes
+ * first: a request it has no room for is an error, or, for a request
+ * started ahead of need (reserve > 0), refused (-1) while fewer than
+ * reserve requests would be left, since it may never be needed.  Then
+ * Graph's windows: if the request fits every window that applies to it,
+ * it is counted in them and in the budget, and 0 is returned; otherwise
+ * nothing is counted and the result is the milliseconds until it would
+ * fit.  A limit of 0 turns its window off.
  */
 double
-cr_rate_admit(const CrOptions *opts, const char *url)
+cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	char		scope[SCOPE_LEN];
+	char		key[SCOPE_LEN];
 	CrRateWindow *applies[2];
 	int			n = 0;
 	int			i;
 	double		delay = 0;
 
+	if (budget_used() + reserve >= opts->max_requests)
+	{
+		if (reserve > 0)
+			return -1;
+		report_budget_exceeded(opts);
+	}
 	sweep(now, opts->rate_window);
 	if (opts->tenant_rate_limit > 0)
 		applies[n++] = get_window(opts->umid, "", opts->tenant_rate_limit);
-	url_scope(url, scope);
-	if (scope[0] && opts->record_rate_limit > 0)
-		applies[n++] = get_window(opts->umid, scope, opts->record_rate_limit);
+	scope_key(scope, key);
+	if (key[0] && opts->record_rate_limit > 0)
+		applies[n++] = get_window(opts->umid, key, opts->record_rate_limit);
 	for (i = 0; i < n; i++)
 		delay = Max(delay, window_delay_ms(applies[i], now, opts->rate_window));
-	if (delay == 0)
-		for (i = 0; i < n; i++)
-			window_note(applies[i], now);
-	return delay;
+	if (delay > 0)
+		return delay;
+	for (i = 0; i < n; i++)
+		window_note(applies[i], now);
+	budget_spent++;
+	return 0;
 }
