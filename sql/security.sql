@@ -26,6 +26,19 @@ SELECT srvname, usename, umoptions FROM pg_user_mappings
  WHERE srvname IN ('user_graph', 'graph') ORDER BY 1;
 RESET ROLE;
 
+-- a plain EXPLAIN needs no user mapping and sends nothing (no token
+-- request); running the query does need one
+GRANT USAGE ON SCHEMA cr TO regress_cr_other;
+GRANT SELECT ON cr.sessions TO regress_cr_other;
+SELECT emulator_reset();
+SET ROLE regress_cr_other;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT code, message FROM expect_error($$SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
+RESET ROLE;
+SELECT count(*) AS requests FROM emulator_log();
+REVOKE ALL ON cr.sessions FROM regress_cr_other;
+REVOKE ALL ON SCHEMA cr FROM regress_cr_other;
+
 -- a token request that fails names neither the secret nor a token (and
 -- scripts/test.sh greps the server log of the whole suite for them)
 ALTER USER MAPPING FOR CURRENT_USER SERVER graph OPTIONS (SET client_secret 'sup3r-s3cret-value');

@@ -112,8 +112,8 @@ typedef struct CrResource
 typedef struct CrOptions
 {
 	Oid			serverid;
-	Oid			userid;			/* user the mapping was looked up for */
-	Oid			umid;			/* user mapping OID, keys the token cache */
+	Oid			umid;			/* user mapping OID, keys the token cache;
+								 * InvalidOid for a plain EXPLAIN */
 	char	   *tenant_id;
 	char	   *graph_url;		/* without trailing slash */
 	char	   *login_url;		/* without trailing slash */
@@ -167,7 +167,7 @@ typedef struct CrScanStats
 
 /* in option.c */
 extern void cr_validate_options(List *options_list, Oid catalog);
-extern CrOptions *cr_get_options(Oid foreigntableid, Oid userid);
+extern CrOptions *cr_get_options(Oid foreigntableid, Oid userid, bool with_mapping);
 extern const CrResource *cr_table_resource(const CrOptions *opts);
 extern void cr_define_gucs(void);
 extern bool cr_enable_pushdown;
@@ -276,7 +276,6 @@ extern void cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es);
  */
 enum CrScanPrivateIndex
 {
-	CrScanPrivateResource,		/* resource name (String) */
 	CrScanPrivateRetrievedAttrs,	/* Integer list of attnums that are needed */
 	CrScanPrivateRoles,			/* Integer list of CrQualRole, one per fdw_expr */
 	CrScanPrivatePageSizeHint,	/* Integer: Prefer: odata.maxpagesize, or 0 */
@@ -288,6 +287,22 @@ enum CrScanPrivateIndex
 	CrScanPrivateTimeUnpushed	/* Integer (bool): a local-only condition reads
 								 * the time column */
 };
+
+/* The facts of a scan fixed at plan time, as fdw_private holds them. */
+typedef struct CrScanPlan
+{
+	List	   *retrieved_attrs;	/* attnums the query reads */
+	List	   *roles;			/* CrQualRole (with arm) per fdw_expr */
+	int			page_size_hint; /* Prefer: odata.maxpagesize, or 0 */
+	bool		expand_segments;	/* sessions with their segments */
+	bool		share_responses;	/* keep pages for other scans */
+	bool		limited;		/* the query has a LIMIT */
+	int			outer_value;	/* fdw_expr of a parameterized path's outer row, or -1 */
+	bool		time_unpushed;	/* a local-only condition reads the time column */
+} CrScanPlan;
+
+extern List *cr_scan_plan_write(const CrScanPlan *plan);
+extern void cr_scan_plan_read(List *fdw_private, CrScanPlan *plan);
 
 /* What a value in fdw_exprs stands for. */
 typedef enum CrQualRole

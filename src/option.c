@@ -455,20 +455,21 @@ apply_options(CrOptions *opts, List *options)
 /*
  * Everything a scan of a foreign table needs to know about where and as
  * whom to connect.  The user mapping is that of the user the query runs
- * as (checkAsUser for views), as in postgres_fdw.
+ * as (checkAsUser for views), as in postgres_fdw.  A plain EXPLAIN sends
+ * nothing, so it asks without the mapping (with_mapping false): a role
+ * without one can see the plan, as with postgres_fdw.
  */
 CrOptions *
-cr_get_options(Oid foreigntableid, Oid userid)
+cr_get_options(Oid foreigntableid, Oid userid, bool with_mapping)
 {
 	ForeignTable *table = GetForeignTable(foreigntableid);
 	ForeignServer *server = GetForeignServer(table->serverid);
-	UserMapping *um = GetUserMapping(userid, server->serverid);
+	UserMapping *um = with_mapping ? GetUserMapping(userid, server->serverid) : NULL;
 	CrOptions  *opts = palloc0(sizeof(CrOptions));
 	size_t		i;
 
 	opts->serverid = server->serverid;
-	opts->userid = userid;
-	opts->umid = um->umid;
+	opts->umid = um ? um->umid : InvalidOid;
 	opts->graph_url = DEFAULT_GRAPH_URL;
 	opts->login_url = DEFAULT_LOGIN_URL;
 	opts->api_version = DEFAULT_API_VERSION;
@@ -476,7 +477,8 @@ cr_get_options(Oid foreigntableid, Oid userid)
 		*INT_OPTION_FIELD(opts, &cr_int_options[i]) = cr_int_options[i].dflt;
 
 	apply_options(opts, server->options);
-	apply_options(opts, um->options);
+	if (um)
+		apply_options(opts, um->options);
 	apply_options(opts, table->options);
 	return opts;
 }

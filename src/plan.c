@@ -1135,6 +1135,48 @@ cr_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 	}
 }
 
+/*
+ * The plan's facts of a scan as ForeignScan.fdw_private: a list of nodes,
+ * so that the plan can be copied and cached, in CrScanPrivateIndex order.
+ * This writer and the reader below are the only places that know the
+ * order.
+ */
+List *
+cr_scan_plan_write(const CrScanPlan *plan)
+{
+	List	   *l = NIL;
+
+	l = lappend(l, plan->retrieved_attrs);
+	l = lappend(l, plan->roles);
+	l = lappend(l, makeInteger(plan->page_size_hint));
+	l = lappend(l, makeInteger(plan->expand_segments ? 1 : 0));
+	l = lappend(l, makeInteger(plan->share_responses ? 1 : 0));
+	l = lappend(l, makeInteger(plan->limited ? 1 : 0));
+	l = lappend(l, makeInteger(plan->outer_value));
+	l = lappend(l, makeInteger(plan->time_unpushed ? 1 : 0));
+	return l;
+}
+
+/* Read what cr_scan_plan_write wrote. */
+void
+cr_scan_plan_read(List *fdw_private, CrScanPlan *plan)
+{
+	plan->retrieved_attrs = list_nth(fdw_private, CrScanPrivateRetrievedAttrs);
+	plan->roles = list_nth(fdw_private, CrScanPrivateRoles);
+	plan->page_size_hint = intVal(list_nth(fdw_private, CrScanPrivatePageSizeHint));
+	plan->expand_segments = intVal(list_nth(fdw_private, CrScanPrivateExpandSegments)) != 0;
+	plan->share_responses = intVal(list_nth(fdw_private, CrScanPrivateShareResponses)) != 0;
+	plan->limited = intVal(list_nth(fdw_private, CrScanPrivateLimited)) != 0;
+	plan->outer_value = intVal(list_nth(fdw_private, CrScanPrivateOuterValue));
+	plan->time_unpushed = intVal(list_nth(fdw_private, CrScanPrivateTimeUnpushed)) != 0;
+}
+
+/*
+ * The plan of the chosen path: every condition stays in the plan's qual
+ * (rechecked locally), the pushed values go into fdw_exprs (so that
+ * setrefs fixes up their Params), and what the scan needs to know of the
+ * plan into fdw_private.
+ */
 ForeignScan *
 cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 					Oid foreigntableid, ForeignPath *best_path,
@@ -1144,6 +1186,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	List	   *exprs = list_copy(info->exprs);
 	List	   *roles = list_copy(info->roles);
 	List	   *fdw_private;
+	CrScanPlan	plan;
 	int			outer_value = -1;
 
 	/* every condition is rechecked locally, the join clause too */
@@ -1157,14 +1200,15 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 		roles = lappend_int(roles, CR_QUAL_KEY);
 	}
 
-	fdw_private = list_make5(makeString(pstrdup(info->res->name)),
-							 info->retrieved_attrs, roles,
-							 makeInteger(info->page_size_hint),
-							 makeInteger(info->expand_segments ? 1 : 0));
-	fdw_private = lappend(fdw_private, makeInteger(info->share_responses ? 1 : 0));
-	fdw_private = lappend(fdw_private, makeInteger(root->limit_tuples > 0 ? 1 : 0));
-	fdw_private = lappend(fdw_private, makeInteger(outer_value));
-	fdw_private = lappend(fdw_private, makeInteger(info->time_unpushed ? 1 : 0));
+	plan.retrieved_attrs = info->retrieved_attrs;
+	plan.roles = roles;
+	plan.page_size_hint = info->page_size_hint;
+	plan.expand_segments = info->expand_segments;
+	plan.share_responses = info->share_responses;
+	plan.limited = root->limit_tuples > 0;
+	plan.outer_value = outer_value;
+	plan.time_unpushed = info->time_unpushed;
+	fdw_private = cr_scan_plan_write(&plan);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							exprs, fdw_private,
 							NIL, NIL, outer_plan);

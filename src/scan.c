@@ -256,21 +256,22 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 	CrScanState *st = palloc0(sizeof(CrScanState));
 	MemoryContextCallback *cb;
-	int			outer;
+	CrScanPlan	plan;
 
 	node->fdw_state = st;
 	st->scan_cxt = CurrentMemoryContext;
 	st->rel = node->ss.ss_currentRelation;
-	st->opts = cr_get_options(RelationGetRelid(st->rel), userid);
+	st->opts = cr_get_options(RelationGetRelid(st->rel), userid,
+							  (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0);
 	st->res = cr_table_resource(st->opts);
-	st->roles = list_nth(fsplan->fdw_private, CrScanPrivateRoles);
-	st->page_size_hint = intVal(list_nth(fsplan->fdw_private, CrScanPrivatePageSizeHint));
-	st->expand_segments = intVal(list_nth(fsplan->fdw_private, CrScanPrivateExpandSegments)) != 0;
-	st->share_responses = intVal(list_nth(fsplan->fdw_private, CrScanPrivateShareResponses)) != 0;
-	st->limited = intVal(list_nth(fsplan->fdw_private, CrScanPrivateLimited)) != 0;
-	outer = intVal(list_nth(fsplan->fdw_private, CrScanPrivateOuterValue));
-	st->time_unpushed = intVal(list_nth(fsplan->fdw_private, CrScanPrivateTimeUnpushed)) != 0;
-	st->outer_value = outer >= 0 ? list_nth(fsplan->fdw_exprs, outer) : NULL;
+	cr_scan_plan_read(fsplan->fdw_private, &plan);
+	st->roles = plan.roles;
+	st->page_size_hint = plan.page_size_hint;
+	st->expand_segments = plan.expand_segments;
+	st->share_responses = plan.share_responses;
+	st->limited = plan.limited;
+	st->time_unpushed = plan.time_unpushed;
+	st->outer_value = plan.outer_value >= 0 ? list_nth(fsplan->fdw_exprs, plan.outer_value) : NULL;
 	st->cur_attr = -1;
 	/*
 	 * Scans that share responses with other scans of the statement fetch
@@ -279,7 +280,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	 */
 	st->concurrency = st->share_responses ? 1 : st->opts->max_concurrency;
 	set_levels(st);
-	st->select = record_select(st, list_nth(fsplan->fdw_private, CrScanPrivateRetrievedAttrs));
+	st->select = record_select(st, plan.retrieved_attrs);
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
@@ -291,7 +292,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 						st->res->name),
 				 errhint("Use a server with OPTIONS (api_version 'beta').")));
 
-	resolve_columns(st, list_nth(fsplan->fdw_private, CrScanPrivateRetrievedAttrs));
+	resolve_columns(st, plan.retrieved_attrs);
 	build_prune_spec(st);
 	st->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 
