@@ -981,6 +981,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
             return
         entry = st.log_begin(method, target)
+        done = False
         try:
             rule = st.take_fault(method, target)
             if st.latency_ms:
@@ -1028,9 +1029,14 @@ class Handler(BaseHTTPRequestHandler):
             if st.verbose:
                 sys.stderr.write("emulator: %s %s %d\n" % (method, log_escape(_SECRET_RE.sub(r"\1***", target)),
                                                           resp.status))
+            # no longer in flight once answered: the client may send its next
+            # request before this thread gets past _send
+            st.log_done()
+            done = True
             self._send(ctx, resp, stall, disconnect)
         finally:
-            st.log_done()
+            if not done:
+                st.log_done()
             if entry[2] is None:
                 entry[2] = 0
 

@@ -181,6 +181,9 @@ extern const CrColumnDef *cr_find_column(const CrResource *res, const char *name
 extern const char *cr_pg_type_name(CrGraphType type);
 extern CrLevel cr_parent_level(CrLevel level);
 extern const char *cr_child_key(CrLevel level);
+extern const char *cr_key_column(const CrResource *res);
+extern const char *cr_time_column(const CrResource *res);
+extern int	cr_page_size(const CrResource *res);
 extern List *cr_import_foreign_schema(ImportForeignSchemaStmt *stmt,
 									  Oid serverOid);
 

@@ -498,6 +498,50 @@ cr_child_key(CrLevel level)
 	}
 }
 
+/*
+ * The column whose value names the call record a row is fetched by:
+ * "id" of call_records, "call_record_id" of the tables below a call
+ * record; NULL for the log tables, which are not fetched by id.
+ */
+const char *
+cr_key_column(const CrResource *res)
+{
+	if (res->fetch == CR_FETCH_RECORDS)
+		return "id";
+	if (res->fetch == CR_FETCH_RECORD_CHILDREN)
+		return "call_record_id";
+	return NULL;
+}
+
+/*
+ * The column whose range narrows the requests: the start of the call
+ * record (the call record list's $filter), or the window column of a log
+ * function; NULL for the dial-out report, whose window is its own rows'.
+ */
+const char *
+cr_time_column(const CrResource *res)
+{
+	if (res->fetch == CR_FETCH_RECORDS)
+		return "start_date_time";
+	if (res->fetch == CR_FETCH_RECORD_CHILDREN)
+		return "call_start_date_time";
+	return res->window_column;
+}
+
+/*
+ * Rows Graph puts on a page of what the resource reads: 60 call records
+ * or sessions (with their segments), 130 participants, 1,000 log rows.
+ */
+int
+cr_page_size(const CrResource *res)
+{
+	if (res->fetch == CR_FETCH_FUNCTION)
+		return 1000;
+	if (res->level == CR_LEVEL_PARTICIPANT)
+		return 130;
+	return 60;
+}
+
 const CrResource *
 cr_find_resource(const char *name)
 {

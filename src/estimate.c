@@ -44,10 +44,12 @@ static get_relation_stats_hook_type prev_stats_hook = NULL;
 static float4
 column_distinct(const CrResource *res, const char *name)
 {
+	const char *key = cr_key_column(res);
+
 	if (strcmp(name, "id") == 0 &&
 		(res->fetch == CR_FETCH_RECORDS || res->fetch == CR_FETCH_FUNCTION))
 		return -1.0;
-	if (strcmp(name, "call_record_id") == 0 && res->fetch == CR_FETCH_RECORD_CHILDREN)
+	if (key && strcmp(name, key) == 0 && res->fetch == CR_FETCH_RECORD_CHILDREN)
 		return (float4) (-1.0 / cr_rows_per_record(res));
 	if (strcmp(name, "session_index") == 0)
 		return (float4) CR_EST_SESSIONS_PER_RECORD;

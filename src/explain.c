@@ -383,7 +383,7 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyText("Graph paging",
 							psprintf("%s@odata.nextLink, %d %s a page",
 									 cr_child_key(st->levels[0]),
-									 st->levels[0] == CR_LEVEL_PARTICIPANT ? 130 : 60,
+									 cr_page_size(st->res),
 									 cr_child_key(st->levels[0])), es);
 
 	if (st->page_size_hint > 0)

@@ -62,8 +62,6 @@
 /* Rough shape of the data, for estimates (and see callrecords_fdw.h). */
 #define CR_EST_RECORDS_IN_TENANT	10000.0 /* 30 days of call records */
 #define CR_EST_LOG_ROWS				10000.0 /* rows of a log function window */
-#define CR_PAGE_SIZE_RECORDS		60.0
-#define CR_PAGE_SIZE_LOG			1000.0
 /* Cost of one Graph request in planner units: ~100 ms of remote work. */
 #define CR_REQUEST_COST				10000.0
 
@@ -588,23 +586,12 @@ window_equality(Expr *clause, RelOptInfo *baserel, AttrNumber attno)
 	return as_timestamptz((Expr *) other, type);
 }
 
-/* The column whose range narrows the requests of a resource, or NULL. */
-static const char *
-time_column(const CrResource *res)
-{
-	if (res->fetch == CR_FETCH_RECORDS)
-		return "start_date_time";
-	if (res->fetch == CR_FETCH_RECORD_CHILDREN)
-		return "call_start_date_time";
-	return res->window_column;
-}
-
 /* Key conditions: one is enough, the others are rechecked. */
 static bool
 push_key_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid relid)
 {
 	const CrResource *res = info->res;
-	AttrNumber	keyattno = column_attno(relid, res->fetch == CR_FETCH_RECORDS ? "id" : "call_record_id");
+	AttrNumber	keyattno = column_attno(relid, cr_key_column(res));
 	Expr	   *value;
 	CrQualRole	role;
 
@@ -633,7 +620,7 @@ static bool
 push_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid relid)
 {
 	const CrResource *res = info->res;
-	AttrNumber	timeattno = column_attno(relid, time_column(res));
+	AttrNumber	timeattno = column_attno(relid, cr_time_column(res));
 	Expr	   *value;
 	CrQualRole	role;
 
@@ -681,7 +668,7 @@ push_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid relid)
 static bool
 reads_time_column(Expr *clause, RelOptInfo *baserel, Oid relid, const CrResource *res)
 {
-	AttrNumber	attno = column_attno(relid, time_column(res));
+	AttrNumber	attno = column_attno(relid, cr_time_column(res));
 	Bitmapset  *attrs = NULL;
 
 	if (attno == InvalidAttrNumber)
@@ -843,18 +830,18 @@ estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel)
 		double		windows = Max(1.0, ceil(time_fraction(root, info, 90.0)));
 
 		info->fetched_rows = CR_EST_LOG_ROWS * time_fraction(root, info, 90.0);
-		info->requests = windows + info->fetched_rows / CR_PAGE_SIZE_LOG;
+		info->requests = windows + info->fetched_rows / cr_page_size(res);
 	}
 	else if (keys > 0)
 	{
 		info->fetched_rows = keys * cr_rows_per_record(res);
 		info->requests = keys * (res->fetch == CR_FETCH_RECORDS ? 1.0 :
-								 1.0 + cr_rows_per_record(res) / CR_PAGE_SIZE_RECORDS);
+								 1.0 + cr_rows_per_record(res) / cr_page_size(res));
 	}
 	else if (res->fetch == CR_FETCH_RECORDS)
 	{
 		info->fetched_rows = CR_EST_RECORDS_IN_TENANT * Min(1.0, time_fraction(root, info, 30.0));
-		info->requests = 1.0 + info->fetched_rows / CR_PAGE_SIZE_RECORDS;
+		info->requests = 1.0 + info->fetched_rows / cr_page_size(res);
 	}
 	else
 	{
@@ -862,8 +849,8 @@ estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel)
 		double		records = CR_EST_RECORDS_IN_TENANT * Min(1.0, time_fraction(root, info, 30.0));
 
 		info->fetched_rows = records * cr_rows_per_record(res);
-		info->requests = records / CR_PAGE_SIZE_RECORDS +
-			records * (1.0 + cr_rows_per_record(res) / CR_PAGE_SIZE_RECORDS);
+		info->requests = records / cr_page_size(cr_find_resource("call_records")) +
+			records * (1.0 + cr_rows_per_record(res) / cr_page_size(res));
 	}
 }
 
@@ -960,8 +947,7 @@ statement_scans(PlannerInfo *root, Oid serverid, bool *segments, bool *share)
 static int
 page_size_hint(PlannerInfo *root, CrRelInfo *info, List *local_conds)
 {
-	double		page = info->res->fetch == CR_FETCH_FUNCTION ?
-		CR_PAGE_SIZE_LOG : CR_PAGE_SIZE_RECORDS;
+	double		page = cr_page_size(info->res);
 
 	if (root->limit_tuples <= 0 || root->limit_tuples >= page ||
 		local_conds != NIL || root->parse->sortClause != NIL ||
@@ -1093,7 +1079,7 @@ add_key_param_paths(PlannerInfo *root, RelOptInfo *baserel, CrRelInfo *info,
 		ppi = get_baserel_parampathinfo(root, baserel, required_outer);
 		path_cost(baserel,
 				  info->res->fetch == CR_FETCH_RECORDS ? 1.0 :
-				  1.0 + rows / CR_PAGE_SIZE_RECORDS,
+				  1.0 + rows / cr_page_size(info->res),
 				  rows, &startup, &total);
 		add_path(baserel, (Path *)
 				 create_foreignscan_path(root, baserel, NULL,
@@ -1127,7 +1113,7 @@ cr_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 		!list_member_int(info->roles, CR_QUAL_KEY) &&
 		!list_member_int(info->roles, CR_QUAL_KEY_ARRAY))
 	{
-		const char *key = info->res->fetch == CR_FETCH_RECORDS ? "id" : "call_record_id";
+		const char *key = cr_key_column(info->res);
 		AttrNumber	keyattno = get_attnum(foreigntableid, key);
 
 		if (keyattno != InvalidAttrNumber)
