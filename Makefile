@@ -14,6 +14,7 @@ OBJS = \
 	src/option.o \
 	src/plan.o \
 	src/prune.o \
+	src/pushdown.o \
 	src/ratelimit.o \
 	src/rows.o \
 	src/scan.o

@@ -24,15 +24,26 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "callrecords_fdw.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "access/table.h"
 #include "catalog/pg_statistic.h"
 #include "foreign/fdwapi.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "optimizer/optimizer.h"
+#include "utils/array.h"
 #include "utils/selfuncs.h"
+#include "utils/timestamp.h"
+#include "plan_int.h"
+
+/* Rough shape of the data, for estimates (and see callrecords_fdw.h). */
+#define CR_EST_RECORDS_IN_TENANT	10000.0 /* 30 days of call records */
+#define CR_EST_LOG_ROWS				10000.0 /* rows of a log function window */
 
 static get_relation_stats_hook_type prev_stats_hook = NULL;
 
@@ -126,4 +137,154 @@ cr_install_estimate_hooks(void)
 {
 	prev_stats_hook = get_relation_stats_hook;
 	get_relation_stats_hook = cr_relation_stats;
+}
+
+/* Rows one call record yields for a table fetched per call record. */
+double
+cr_rows_per_record(const CrResource *res)
+{
+	double		rows;
+	CrLevel		level;
+
+	if (res->level == CR_LEVEL_RECORD)
+		return 1.0;
+	if (res->level == CR_LEVEL_PARTICIPANT)
+		return CR_EST_PARTICIPANTS_PER_RECORD;
+	rows = CR_EST_SESSIONS_PER_RECORD;
+	for (level = res->level; level != CR_LEVEL_SESSION; level = cr_parent_level(level))
+		rows *= CR_EST_CHILDREN_PER_PARENT;
+	return rows;
+}
+
+/* How many distinct keys a key condition names, as far as planning knows. */
+static double
+key_count(List *exprs, List *roles)
+{
+	ListCell   *le,
+			   *lr;
+
+	forboth(le, exprs, lr, roles)
+	{
+		Node	   *e = lfirst(le);
+
+		if (lfirst_int(lr) == CR_QUAL_KEY)
+			return 1.0;
+		if (lfirst_int(lr) == CR_QUAL_KEY_ARRAY)
+		{
+			if (IsA(e, Const) && !((Const *) e)->constisnull)
+				return Max(1, ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) e)->constvalue)),
+											 ARR_DIMS(DatumGetArrayTypeP(((Const *) e)->constvalue))));
+			if (IsA(e, ArrayExpr))
+				return Max(1, list_length(((ArrayExpr *) e)->elements));
+			return 10.0;
+		}
+	}
+	return 0.0;
+}
+
+/*
+ * A pushed time value as the planner can guess it: constants, and stable
+ * expressions such as now() - interval '7 days' folded for the estimate.
+ * False when it cannot tell (a parameter of a generic plan, say).
+ */
+static bool
+guess_time(PlannerInfo *root, Expr *value, TimestampTz *t)
+{
+	Node	   *n = estimate_expression_value(root, (Node *) value);
+
+	if (!IsA(n, Const) || ((Const *) n)->constisnull ||
+		((Const *) n)->consttype != TIMESTAMPTZOID)
+		return false;
+	*t = DatumGetTimestampTz(((Const *) n)->constvalue);
+	return true;
+}
+
+/*
+ * The share of the reference span (the 30 days Graph keeps call records,
+ * or a log function's 90-day window) that the bounds of arm 0 and the
+ * given arm cover; more than 1 for a long range of a log function.  A
+ * bound the planner cannot guess counts as half the span.
+ */
+static double
+arm_time_fraction(PlannerInfo *root, CrRelInfo *info, int arm, double span_days)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	double		span = span_days * USECS_PER_DAY;
+	TimestampTz lower = now - (TimestampTz) span,
+				upper = now;
+	bool		guessed = true;
+	ListCell   *le,
+			   *lr;
+
+	forboth(le, info->exprs, lr, info->roles)
+	{
+		int			r = lfirst_int(lr);
+		CrQualRole	role = CR_ROLE_BASE(r);
+		TimestampTz t;
+
+		if ((CR_ROLE_ARM(r) != 0 && CR_ROLE_ARM(r) != arm) ||
+			role < CR_QUAL_TIME_GE || role > CR_QUAL_TIME_LT)
+			continue;
+		if (!guess_time(root, lfirst(le), &t))
+			guessed = false;
+		else if (TIMESTAMP_NOT_FINITE(t))
+			continue;
+		else if (role == CR_QUAL_TIME_GE || role == CR_QUAL_TIME_GT)
+			lower = (info->res->fetch == CR_FETCH_FUNCTION || t > lower) ? t : lower;
+		else
+			upper = Min(upper, t);
+	}
+	if (!guessed)
+		return 0.5;
+	return Max(upper - lower, USECS_PER_HOUR) / span;
+}
+
+/* The share of the span the pushed time conditions cover, all arms together. */
+static double
+time_fraction(PlannerInfo *root, CrRelInfo *info, double span_days)
+{
+	double		f = 0;
+	int			arm;
+
+	if (info->time_arms == 0)
+		return arm_time_fraction(root, info, 0, span_days);
+	for (arm = 1; arm <= info->time_arms; arm++)
+		f += arm_time_fraction(root, info, arm, span_days);
+	return f;
+}
+
+/* Estimate rows fetched and requests made, before local conditions. */
+void
+cr_estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel)
+{
+	const CrResource *res = info->res;
+	double		keys = key_count(info->exprs, info->roles);
+
+	if (res->fetch == CR_FETCH_FUNCTION)
+	{
+		double		windows = Max(1.0, ceil(time_fraction(root, info, 90.0)));
+
+		info->fetched_rows = CR_EST_LOG_ROWS * time_fraction(root, info, 90.0);
+		info->requests = windows + info->fetched_rows / cr_page_size(res);
+	}
+	else if (keys > 0)
+	{
+		info->fetched_rows = keys * cr_rows_per_record(res);
+		info->requests = keys * (res->fetch == CR_FETCH_RECORDS ? 1.0 :
+								 1.0 + cr_rows_per_record(res) / cr_page_size(res));
+	}
+	else if (res->fetch == CR_FETCH_RECORDS)
+	{
+		info->fetched_rows = CR_EST_RECORDS_IN_TENANT * Min(1.0, time_fraction(root, info, 30.0));
+		info->requests = 1.0 + info->fetched_rows / cr_page_size(res);
+	}
+	else
+	{
+		/* list the call records, then fetch each: the expensive plan */
+		double		records = CR_EST_RECORDS_IN_TENANT * Min(1.0, time_fraction(root, info, 30.0));
+
+		info->fetched_rows = records * cr_rows_per_record(res);
+		info->requests = records / cr_page_size(cr_find_resource("call_records")) +
+			records * (1.0 + cr_rows_per_record(res) / cr_page_size(res));
+	}
 }

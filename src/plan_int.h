@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan_int.h
+ *		  Planner state shared by plan.c, pushdown.c and estimate.c.
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/plan_int.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CR_PLAN_INT_H
+#define CR_PLAN_INT_H
+
+#include "callrecords_fdw.h"
+
+/* Planner state kept in baserel->fdw_private. */
+typedef struct CrRelInfo
+{
+	const CrResource *res;
+	List	   *exprs;			/* pushed values, become fdw_exprs */
+	List	   *roles;			/* CrQualRole of each, in the same order */
+	List	   *retrieved_attrs;	/* attnums the query reads */
+	double		fetched_rows;	/* rows Graph returns before local quals */
+	double		requests;		/* estimated Graph requests */
+	int			page_size_hint; /* Prefer: odata.maxpagesize, or 0 */
+	bool		expand_segments;	/* sessions come with their segments */
+	bool		share_responses;	/* other scans of the query may reuse pages */
+	int			time_arms;		/* arms of the one OR of time ranges pushed */
+	bool		time_unpushed;	/* a local-only condition reads the time column */
+} CrRelInfo;
+
+/* in pushdown.c */
+extern Node *cr_strip_relabel(Node *n);
+extern bool cr_is_column_var(Node *n, RelOptInfo *baserel, AttrNumber attno);
+extern Node *cr_other_side(OpExpr *op, RelOptInfo *baserel, AttrNumber attno, bool *swapped);
+extern AttrNumber cr_column_attno(Oid relid, const char *name);
+extern bool cr_push_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid relid);
+extern bool cr_reads_time_column(Expr *clause, RelOptInfo *baserel, Oid relid,
+								 const CrResource *res);
+
+/* in estimate.c */
+extern void cr_estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel);
+
+#endif							/* CR_PLAN_INT_H */
