@@ -58,10 +58,14 @@ rc=$?
 # the server must still be up and never have restarted
 alive=$(psql -X -Atq -d postgres -c "SELECT pg_postmaster_start_time()" 2>/dev/null || echo down)
 
-generated=$(psql -X -Atq -d $log_db -c "SELECT coalesce(max(generated), 0) FROM stat")
+# --verbose prints one character per query: . ok, e error, t timeout, S syntax error, C broken connection
+progress=$(grep -E '^[.etSC]+$' "$work/stderr" | tr -d '\n')
+generated=${#progress}
+lost=$(printf '%s' "$progress" | tr -cd 'C' | wc -c)
 crashes=$(psql -X -Atq -d $log_db -c "SELECT count(*) FROM error WHERE sqlstate LIKE '08%'
     OR msg ~ 'server closed the connection|terminating connection because of crash|connection to server was lost'")
 internal=$(psql -X -Atq -d $log_db -c "SELECT count(*) FROM error WHERE sqlstate = 'XX000'")
+[ "$lost" -gt "$crashes" ] && crashes=$lost
 [ "$alive" != "$start_pid" ] && crashes=$((crashes + 1))
 echo "sqlsmith: errors by SQLSTATE (54000 request budget and 57014 statement timeout are expected):"
 psql -X -q -d $log_db -c "SELECT sqlstate, count(*), left(min(split_part(msg, E'\n', 1)), 110) AS sample
