@@ -3,12 +3,13 @@
 # emulator and a throwaway PostgreSQL 15 cluster, and run against them: the
 # emulator's self-test, the regression suite, the README table check, a
 # grep of the server log for secrets, the mutation fuzzing of pages, the
-# client tests (pgjdbc and psqlODBC, installed here if missing) and the
-# libFuzzer target for FUZZ_SECONDS (default 60).
+# client tests (pgjdbc and psqlODBC, installed here if missing), the
+# differential query test and a bounded sqlsmith run (sqlsmith installed
+# here) and the libFuzzer target for FUZZ_SECONDS (default 60).
 # Exits non-zero on any failure.
 . "$(dirname "$0")/common.sh"
 
-PACKAGES="$PACKAGES clang"
+PACKAGES="$PACKAGES clang sqlsmith"
 install_deps
 build_install
 
@@ -22,7 +23,7 @@ out="$EMU_DIR/installcheck.out"
 status=0
 pg_virtualenv -v 15 sh -c 'make -C "$1" -s installcheck && "$1/scripts/readme_tables.sh" --check &&
     "$1/scripts/check_log_secrets.sh" && /usr/bin/python3 "$1/tests/fuzz_pages.py" &&
-    "$1/tests/clients/run.sh" && "$1/tests/libfuzzer/run.sh"' sh "$ROOT" 2>&1 \
+    "$1/tests/clients/run.sh" && "$1/tests/differential/run.sh" && "$1/tests/libfuzzer/run.sh"' sh "$ROOT" 2>&1 \
     | tee "$out" || status=$?
 if [ $status -ne 0 ] && [ -f "$ROOT/regression.diffs" ]; then
     cat "$ROOT/regression.diffs"
