@@ -2,6 +2,7 @@
 MODULE_big = callrecords_fdw
 OBJS = \
 	callrecords_fdw.o \
+	src/batchjoin.o \
 	src/catalog.o \
 	src/convert.o \
 	src/deparse.o \

@@ -7,7 +7,8 @@
  * The work is done in src/: option.c (options and their validation),
  * http.c (libcurl, OAuth2 token, Graph errors), catalog.c (the tables and
  * columns), convert.c (JSON values to Datums), plan.c (pushdown and
- * costs) and scan.c (fetching pages and producing rows).
+ * costs), scan.c (fetching pages and producing rows) and batchjoin.c (joins
+ * that hand a batch of outer ids to the foreign scan).
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -31,12 +32,16 @@ void		_PG_init(void);
 PG_FUNCTION_INFO_V1(callrecords_fdw_handler);
 PG_FUNCTION_INFO_V1(callrecords_fdw_validator);
 
-/* Settings, libcurl and the cache invalidation callbacks, once per backend. */
+/*
+ * Settings, libcurl, the cache invalidation callbacks and the batched
+ * join's planner hook, once per backend.
+ */
 void
 _PG_init(void)
 {
 	cr_define_gucs();
 	cr_http_init();
+	cr_batch_join_init();
 }
 
 Datum

@@ -172,6 +172,7 @@ extern const CrResource *cr_table_resource(const CrOptions *opts);
 extern void cr_define_gucs(void);
 extern bool cr_enable_pushdown;
 extern bool cr_prune_pages;
+extern bool cr_batch_joins;
 
 /* in catalog.c */
 extern const CrResource *cr_find_resource(const char *name);
@@ -233,6 +234,13 @@ extern ForeignScan *cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 										Oid foreigntableid, ForeignPath *best_path,
 										List *tlist, List *scan_clauses,
 										Plan *outer_plan);
+extern bool cr_batch_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber *keyattno,
+						 double *rows_per_key, Cost *cost_per_key, bool *serial);
+
+/* in batchjoin.c */
+extern void cr_batch_join_init(void);
+extern bool cr_is_batched_inner(ForeignPath *path);
+extern Param *cr_make_batch_param(PlannerInfo *root);
 
 /* in scan.c */
 extern void cr_begin_foreign_scan(ForeignScanState *node, int eflags);
