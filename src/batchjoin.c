@@ -8,12 +8,18 @@
  * Without it, "my_calls m JOIN cr.streams s ON s.call_record_id = m.id" is
  * a nested loop over a parameterized scan: one request chain per outer
  * row, one after another.  The batched join reads a batch of outer rows
- * (kept in a tuplestore), collects their distinct non-null keys, sets
- * them as the value of a text[] executor Param that the inner foreign
- * scan has in its fdw_exprs with role CR_QUAL_KEY_ARRAY (exactly what
- * "= ANY (ARRAY(SELECT ...))" gives it), reads all inner rows into a hash
- * table keyed by the key text, and then joins each outer row, in the
- * outer order, to the inner rows of its key.
+ * (kept in a tuplestore), collects their distinct non-null keys, hands
+ * them to the inner foreign scan as one text[] value of role
+ * CR_QUAL_KEY_ARRAY (what "= ANY (ARRAY(SELECT ...))" gives it, so
+ * scan.c fetches each id once, max_concurrency at a time), reads all
+ * inner rows into a hash table keyed by the key text, and then joins each
+ * outer row, in the outer order, to the inner rows of its key.
+ *
+ * The keys travel through cr_scan_set_batch_keys and a rescan of the
+ * inner scan, not through an executor Param: finalize_plan accepts in a
+ * plan only the Params some node is known to set (outer query levels,
+ * initPlans, a nested loop's), and a custom node's Param would be taken
+ * for one of the enclosing query level's and fail there.
  *
  * The rules this file keeps:
  *
@@ -67,7 +73,6 @@
 #include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
-#include "optimizer/paramassign.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
@@ -96,7 +101,6 @@
 enum CrBatchPrivateIndex
 {
 	CrBatchPrivateJoinType,		/* Integer: JOIN_INNER or JOIN_LEFT */
-	CrBatchPrivateParamId,		/* Integer: the inner scan's text[] Param */
 	CrBatchPrivateInnerKey,		/* Integer: the key's column in inner rows */
 	CrBatchPrivateSources		/* Integer list: per scan column, the outer
 								 * row's column (> 0) or the inner row's (< 0) */
@@ -113,17 +117,17 @@ typedef struct CrBatchJoinState
 {
 	CustomScanState css;
 	JoinType	jointype;
-	int			paramid;
 	AttrNumber	inner_key;
 	int			nsources;
 	int		   *sources;
 	PlanState  *outer;
 	PlanState  *inner;
+	ForeignScanState *inner_scan;	/* inner, or below its gating Result */
 	ExprState  *outer_key;		/* on the scan row with the outer side set */
 	ExprState  *joinqual;		/* decides a match (LEFT: which rows join) */
 
 	/* the batch */
-	MemoryContext batch_cxt;	/* keys, inner rows, the Param's array */
+	MemoryContext batch_cxt;	/* keys, inner rows, the keys' array */
 	Tuplestorestate *outer_rows;
 	HTAB	   *keys;
 	List	   *key_order;		/* keys in first-seen order, for the array */
@@ -184,8 +188,9 @@ static const CustomExecMethods cr_batch_exec_methods = {
 
 /*
  * Whether a ForeignPath is the inner side of a batched join: plan.c then
- * gives its scan the batch Param instead of an outer row's value.  The
- * mark is a String, which no expression of a parameterized path can be.
+ * gives its scan a placeholder for the batch's keys instead of an outer
+ * row's value.  The mark is a String, which no expression of a
+ * parameterized path can be.
  */
 bool
 cr_is_batched_inner(ForeignPath *path)
@@ -194,28 +199,6 @@ cr_is_batched_inner(ForeignPath *path)
 
 	return first && IsA(first, String) &&
 		strcmp(strVal(first), CR_BATCHED_INNER_MARK) == 0;
-}
-
-/*
- * The Param through which a batched join hands its keys to the inner
- * scan.  Allocated when that scan is planned (so a path that loses costs
- * no slot); the join finds it again at the end of the scan's fdw_exprs.
- *
- * finalize_plan accepts in a plan only the Params that an enclosing node
- * is known to set (outer query levels, initPlans, a nested loop's); it
- * knows nothing of a custom node's.  So the Param is declared among the
- * query level's outer params: these are computed before plans are
- * created, and only serve that check and the extParam/allParam sets,
- * where an extra member that no other node ever marks as changed has no
- * effect.
- */
-Param *
-cr_make_batch_param(PlannerInfo *root)
-{
-	Param	   *p = generate_new_exec_param(root, TEXTARRAYOID, -1, DEFAULT_COLLATION_OID);
-
-	root->outer_params = bms_add_member(root->outer_params, p->paramid);
-	return p;
 }
 
 /*
@@ -281,13 +264,20 @@ cost_batch_path(PlannerInfo *root, CustomPath *cpath, Path *outer_path,
 {
 	double		outer_rows = Max(outer_path->rows, 1.0);
 	double		batches = ceil(outer_rows / CR_BATCH_ROWS);
-	double		keys = estimate_num_groups(root, list_make1(outer_key), outer_rows, NULL, NULL);
-	double		rounds = batches * ceil(Max(keys / batches, 1.0) / concurrency);
-	double		inner_rows = keys * rows_per_key;
+	EstimationInfo est;
+	double		keys = estimate_num_groups(root, list_make1(outer_key), outer_rows, NULL, &est);
+	double		rounds;
+	double		inner_rows;
 	QualCost	quals;
-	Cost		fetch = rounds * cost_per_key;
+	Cost		fetch;
 	Cost		cpu;
 
+	/* as Memoize does: without statistics, take every outer key as distinct */
+	if (est.flags & SELFLAG_USED_DEFAULT)
+		keys = outer_rows;
+	rounds = batches * ceil(Max(keys / batches, 1.0) / concurrency);
+	inner_rows = keys * rows_per_key;
+	fetch = rounds * cost_per_key;
 	cost_qual_eval(&quals, extract_actual_clauses(restrictlist, false), root);
 	/* store and hash both sides, then check the clauses per candidate pair */
 	cpu = (outer_rows + inner_rows) * cpu_tuple_cost +
@@ -446,15 +436,6 @@ scan_tlist(List *exprs, Plan *outer_plan, Plan *inner_plan, Relids outer_relids,
 	return tlist;
 }
 
-/* The inner ForeignScan below a possible gating Result. */
-static ForeignScan *
-inner_scan(Plan *plan)
-{
-	while (IsA(plan, Result) && outerPlan(plan))
-		plan = outerPlan(plan);
-	return castNode(ForeignScan, plan);
-}
-
 /*
  * PlanCustomPath: a CustomScan over the two child plans.  custom_exprs
  * holds the outer key, then the join clauses that decide a match (all of
@@ -471,8 +452,6 @@ cr_batch_plan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	Expr	   *outer_key = lthird(best_path->custom_private);
 	Plan	   *outer_plan = linitial(custom_plans);
 	Plan	   *inner_plan = lsecond(custom_plans);
-	ForeignScan *fscan = inner_scan(inner_plan);
-	Param	   *param = llast(fscan->fdw_exprs);
 	RelOptInfo *innerrel = ((Path *) lsecond(best_path->custom_paths))->parent;
 	Var		   *key_var;
 	List	   *joinquals,
@@ -483,7 +462,6 @@ cr_batch_plan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	Cost		cost_per_key;
 	bool		serial;
 
-	Assert(IsA(param, Param) && param->paramtype == TEXTARRAYOID);
 	if (jointype == JOIN_INNER)
 	{
 		joinquals = extract_actual_clauses(restrictlist, false);
@@ -506,10 +484,10 @@ cr_batch_plan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 										  outer_plan, inner_plan,
 										  ((Path *) linitial(best_path->custom_paths))->parent->relids,
 										  &sources);
-	cscan->custom_private = list_make4(makeInteger(jointype), makeInteger(param->paramid),
+	cscan->custom_private = list_make3(makeInteger(jointype),
 									   makeInteger(tlist_position(inner_plan->targetlist, key_var)),
 									   sources);
-	if (intVal(lthird(cscan->custom_private)) == 0)
+	if (intVal(lsecond(cscan->custom_private)) == 0)
 		elog(ERROR, "batched join: the inner key is not among the inner scan's columns");
 	cscan->custom_relids = rel->relids;
 	cscan->methods = &cr_batch_scan_methods;
@@ -567,7 +545,6 @@ cr_batch_begin(CustomScanState *node, EState *estate, int eflags)
 	int			i = 0;
 
 	bj->jointype = intVal(list_nth(cscan->custom_private, CrBatchPrivateJoinType));
-	bj->paramid = intVal(list_nth(cscan->custom_private, CrBatchPrivateParamId));
 	bj->inner_key = intVal(list_nth(cscan->custom_private, CrBatchPrivateInnerKey));
 	bj->nsources = list_length(sources);
 	bj->sources = palloc(sizeof(int) * Max(bj->nsources, 1));
@@ -577,6 +554,10 @@ cr_batch_begin(CustomScanState *node, EState *estate, int eflags)
 	bj->outer = ExecInitNode(linitial(cscan->custom_plans), estate, child_flags);
 	bj->inner = ExecInitNode(lsecond(cscan->custom_plans), estate, child_flags);
 	node->custom_ps = list_make2(bj->outer, bj->inner);
+	bj->inner_scan = (ForeignScanState *) bj->inner;
+	while (IsA(bj->inner_scan, ResultState))
+		bj->inner_scan = (ForeignScanState *) outerPlanState(bj->inner_scan);
+	Assert(IsA(bj->inner_scan, ForeignScanState));
 
 	bj->outer_key = ExecInitExpr(linitial(cscan->custom_exprs), &node->ss.ps);
 	bj->joinqual = ExecInitQual(list_copy_tail(cscan->custom_exprs, 1), &node->ss.ps);
@@ -702,14 +683,13 @@ read_outer_batch(CrBatchJoinState *bj)
 }
 
 /*
- * Hand the batch's distinct keys to the inner scan as its Param, and file
- * the rows it returns under their keys.  A rescan of the inner scan
- * (chgParam) makes it evaluate the Param again.
+ * Hand the batch's distinct keys to the inner scan, and file the rows it
+ * returns under their keys.  From the second batch on, the inner scan is
+ * rescanned so that it builds its requests from the new keys.
  */
 static void
 fetch_inner_batch(CrBatchJoinState *bj)
 {
-	ParamExecData *prm = &bj->css.ss.ps.state->es_param_exec_vals[bj->paramid];
 	MemoryContext old = MemoryContextSwitchTo(bj->batch_cxt);
 	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(bj->key_order), 1));
 	ListCell   *lc;
@@ -717,14 +697,14 @@ fetch_inner_batch(CrBatchJoinState *bj)
 
 	foreach(lc, bj->key_order)
 		elems[n++] = PointerGetDatum(lfirst(lc));
-	prm->execPlan = NULL;
-	prm->value = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
-	prm->isnull = false;
+	cr_scan_set_batch_keys(bj->inner_scan,
+						   PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+														   TYPALIGN_INT)));
 	MemoryContextSwitchTo(old);
 	bj->keys_sent += n;
 
 	if (bj->inner_used)
-		bj->inner->chgParam = bms_add_member(bj->inner->chgParam, bj->paramid);
+		ExecReScan(bj->inner);
 	bj->inner_used = true;
 	for (;;)
 	{
@@ -875,8 +855,7 @@ cr_batch_end(CustomScanState *node)
 
 /*
  * EXPLAIN: what the node is, the clauses that decide a match, and that
- * the inner scan gets the outer keys as one array per batch (its own
- * EXPLAIN shows that Param as the call record id).
+ * the inner scan gets the outer keys as one array per batch.
  */
 static void
 cr_batch_explain(CustomScanState *node, List *ancestors, ExplainState *es)
@@ -886,7 +865,6 @@ cr_batch_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 	List	   *context = set_deparse_context_plan(es->deparse_cxt, &cscan->scan.plan, ancestors);
 	List	   *joinquals = list_copy_tail(cscan->custom_exprs, 1);
 	int			jointype = intVal(list_nth(cscan->custom_private, CrBatchPrivateJoinType));
-	int			paramid = intVal(list_nth(cscan->custom_private, CrBatchPrivateParamId));
 
 	ExplainPropertyText("Join Type", jointype == JOIN_LEFT ? "Left" : "Inner", es);
 	if (joinquals)
@@ -894,9 +872,9 @@ cr_batch_explain(CustomScanState *node, List *ancestors, ExplainState *es)
 							deparse_expression((Node *) make_ands_explicit(joinquals),
 											   context, true, false), es);
 	ExplainPropertyText("Outer keys",
-						psprintf("distinct values of %s, to the inner scan as $%d, one array per %d outer rows",
+						psprintf("distinct values of %s, handed to the inner scan as one array per %d outer rows",
 								 deparse_expression(linitial(cscan->custom_exprs), context, true, false),
-								 paramid, CR_BATCH_ROWS), es);
+								 CR_BATCH_ROWS), es);
 	if (es->analyze)
 	{
 		ExplainPropertyInteger("Batches", NULL, bj->batches, es);

@@ -240,7 +240,6 @@ extern bool cr_batch_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber *key
 /* in batchjoin.c */
 extern void cr_batch_join_init(void);
 extern bool cr_is_batched_inner(ForeignPath *path);
-extern Param *cr_make_batch_param(PlannerInfo *root);
 
 /* in scan.c */
 extern void cr_begin_foreign_scan(ForeignScanState *node, int eflags);
@@ -248,6 +247,7 @@ extern TupleTableSlot *cr_iterate_foreign_scan(ForeignScanState *node);
 extern void cr_rescan_foreign_scan(ForeignScanState *node);
 extern void cr_end_foreign_scan(ForeignScanState *node);
 extern void cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es);
+extern void cr_scan_set_batch_keys(ForeignScanState *node, Datum keys);
 
 /*
  * Indexes into ForeignScan.fdw_private, written by plan.c, read by scan.c.

@@ -692,12 +692,13 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 
 	/*
-	 * The inner scan of a batched join (batchjoin.c): the outer keys arrive
-	 * as one text[] Param, set by the join before each batch.
+	 * The inner scan of a batched join (batchjoin.c): the join hands it the
+	 * outer keys, one array per batch, in place of this NULL placeholder.
 	 */
 	if (cr_is_batched_inner(best_path))
 	{
-		exprs = lappend(exprs, cr_make_batch_param(root));
+		outer_value = list_length(exprs);
+		exprs = lappend(exprs, makeNullConst(TEXTARRAYOID, -1, InvalidOid));
 		roles = lappend_int(roles, CR_QUAL_KEY_ARRAY);
 	}
 	/* a parameterized path: the outer value becomes a Param at execution */

@@ -99,6 +99,8 @@ typedef struct CrScanState
 	bool		expand_segments;	/* sessions asked with their segments */
 	bool		share_responses;	/* keep pages for other scans */
 	bool		limited;		/* a LIMIT may stop the scan early */
+	Datum		batch_keys;		/* a batched join's keys (text[]), set by it */
+	bool		batched;		/* they stand in for the outer_value below */
 	Node	   *outer_value;	/* the fdw_expr a parameterized path gets
 								 * from its outer row, or NULL */
 
@@ -603,8 +605,9 @@ build_chains(CrScanState *st, ExprContext *econtext)
 	forboth(lv, st->value_states, lr, st->roles)
 	{
 		CrQualRole	role = lfirst_int(lr);
-		bool		isnull;
-		Datum		d = ExecEvalExpr((ExprState *) lfirst(lv), econtext, &isnull);
+		bool		isnull = false;
+		Datum		d = st->batched && role == CR_QUAL_KEY_ARRAY ? st->batch_keys :
+			ExecEvalExpr((ExprState *) lfirst(lv), econtext, &isnull);
 
 		if (role == CR_QUAL_KEY || role == CR_QUAL_KEY_ARRAY)
 		{
@@ -1557,6 +1560,20 @@ cr_rescan_foreign_scan(ForeignScanState *node)
 	st->list_next = NULL;
 }
 
+/*
+ * The inner scan of a batched join (batchjoin.c): the ids of the next
+ * batch, in the caller's memory until the scan has read its first row.
+ * The caller rescans the scan to fetch them.
+ */
+void
+cr_scan_set_batch_keys(ForeignScanState *node, Datum keys)
+{
+	CrScanState *st = node->fdw_state;
+
+	st->batch_keys = keys;
+	st->batched = true;
+}
+
 void
 cr_end_foreign_scan(ForeignScanState *node)
 {
@@ -1612,6 +1629,14 @@ explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState 
 								psprintf("GET %s", cr_record_path(st->opts, st->res,
 																  cr_url_escape(strVal(lfirst(lc))),
 																  st->select, st->expand_segments)), es);
+		return;
+	}
+	if (role == CR_QUAL_KEY_ARRAY && expr == st->outer_value)
+	{
+		ExplainPropertyText("Graph request",
+							psprintf("GET %s, for each id of a batch of outer rows",
+									 cr_record_path(st->opts, st->res, "{id}",
+													st->select, st->expand_segments)), es);
 		return;
 	}
 	if (role == CR_QUAL_KEY_ARRAY)
