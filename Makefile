@@ -3,6 +3,7 @@ MODULE_big = callrecords_fdw
 OBJS = \
 	callrecords_fdw.o \
 	src/arena.o \
+	src/batchjoin.o \
 	src/catalog.o \
 	src/chains.o \
 	src/convert.o \
@@ -28,7 +29,7 @@ SHLIB_LINK = -lcurl -ljansson
 
 # The regression suite needs the bundled Graph emulator running and
 # CR_EMULATOR_URL pointing at it; scripts/test.sh does both.
-REGRESS = setup options catalog streams sessions tables conversion pushdown shapes retries faults quality archive security errors
+REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin shapes retries faults quality archive security errors
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

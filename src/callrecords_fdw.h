@@ -172,6 +172,7 @@ extern const CrResource *cr_table_resource(const CrOptions *opts);
 extern void cr_define_gucs(void);
 extern bool cr_enable_pushdown;
 extern bool cr_prune_pages;
+extern bool cr_batch_joins;
 
 /* in catalog.c */
 extern const CrResource *cr_find_resource(const char *name);
@@ -262,6 +263,12 @@ extern ForeignScan *cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 										Oid foreigntableid, ForeignPath *best_path,
 										List *tlist, List *scan_clauses,
 										Plan *outer_plan);
+extern bool cr_batch_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber *keyattno,
+						 double *rows_per_key, Cost *cost_per_key, bool *serial);
+
+/* in batchjoin.c */
+extern void cr_batch_join_init(void);
+extern bool cr_is_batched_inner(ForeignPath *path);
 
 /* in scan.c */
 extern void cr_begin_foreign_scan(ForeignScanState *node, int eflags);
@@ -271,6 +278,7 @@ extern void cr_end_foreign_scan(ForeignScanState *node);
 
 /* in explain.c */
 extern void cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es);
+extern void cr_scan_set_batch_keys(ForeignScanState *node, Datum keys);
 
 /*
  * Indexes into ForeignScan.fdw_private, written by plan.c, read by scan.c.

@@ -507,6 +507,9 @@ bool		cr_enable_pushdown = true;
 /* callrecords_fdw.prune_pages: off parses pages whole (to compare, or to rule pruning out). */
 bool		cr_prune_pages = true;
 
+/* callrecords_fdw.batch_joins: off plans joins on the key as parameterized nested loops (batchjoin.c). */
+bool		cr_batch_joins = true;
+
 /*
  * The wrapper's settings.  enable_pushdown is a field workaround and a
  * test aid: with it off every condition is evaluated locally, which must
@@ -527,6 +530,14 @@ cr_define_gucs(void)
 							 "Drop the parts of a Graph page no column reads before parsing it.",
 							 "When off, every page is parsed whole: the same rows, more time.",
 							 &cr_prune_pages,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("callrecords_fdw.batch_joins",
+							 "Join local rows to a table fetched per call record with one batch of ids.",
+							 "When off, such a join is a nested loop that fetches one call record per outer row, one after another.",
+							 &cr_batch_joins,
 							 true,
 							 PGC_USERSET,
 							 0,
