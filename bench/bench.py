@@ -19,6 +19,9 @@ Cases (issue 5):
      the batched join (the outer ids fetched concurrently) vs the same
      join with callrecords_fdw.batch_joins off (a nested loop, one request
      chain per outer row, one after another).
+  6. peak backend memory (VmHWM) of a correlated subquery that rescans one
+     foreign scan (a changed key each time: chains built anew) 1,000 vs
+     10,000 times.
 
 BENCH_CASES (e.g. "5") runs only the listed cases; default all.
 """
@@ -35,7 +38,7 @@ import urllib.parse
 
 EMU = os.environ["CR_EMULATOR_URL"]
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-CASES = os.environ.get("BENCH_CASES", "12345")
+CASES = os.environ.get("BENCH_CASES", "123456")
 HOST = urllib.parse.urlparse(EMU)
 BIG = "cafe0000-0000-4000-8000-000000000003"      # 6,000 sessions, 100 pages
 SMALL = "be4c0000-0000-4000-8000-000000000600"    # its first 600 sessions, 10 pages
@@ -211,6 +214,36 @@ def join_case():
             "%d requests / lower bound 12" % max(reqs))
 
 
+def rescan_case():
+    """Case 6: memory of 1,000 vs 10,000 rescans of one foreign scan whose
+    key changes every time (a correlated subquery: no Memoize, no replay),
+    so each rescan builds its request chains anew."""
+    control("POST", "/_emulator/reset")
+    a, b = "cafe0000-0000-4000-8000-000000000001", "cafe0000-0000-4000-8000-000000000013"
+    psql("ALTER SERVER bench OPTIONS (SET max_requests '100000')")
+    psql("DROP TABLE IF EXISTS bench_rescans")
+    # alternate two ids, so every outer row changes the key
+    psql("CREATE TABLE bench_rescans AS SELECT n, CASE WHEN n %% 2 = 0 THEN '%s' ELSE '%s' END AS id "
+         "FROM generate_series(1, 10000) n" % (a, b))
+    q = ("SELECT sum((SELECT count(*) FROM bench.streams s WHERE s.call_record_id = l.id)) "
+         "FROM bench_rescans l WHERE n <= %d")
+    one = "SELECT count(*) FROM bench.streams WHERE call_record_id = '%s'"
+    expect = 500 * (int(psql(one % a)) + int(psql(one % b)))
+    assert psql(q % 1000) == str(expect), "case 6 row count: %s, not %d" % (psql(q % 1000), expect)
+    m1, m10 = [], []
+    for _ in range(max(1, RUNS // 2)):
+        m1.append(peak_memory_kb(q % 1000))
+        m10.append(peak_memory_kb(q % 10000))
+    control("POST", "/_emulator/reset")
+    psql(q % 1000)
+    reqs = request_count()
+    psql("ALTER SERVER bench OPTIONS (SET max_requests '10000')")
+    return ("6. peak backend memory (VmHWM) of rescans of one foreign scan, the key changing each time",
+            "1,000 rescans %.0f kB" % median(m1), "10,000 rescans %.0f kB" % median(m10),
+            "%.2fx (target <= 1.1x: flat)" % (median(m10) / median(m1)),
+            "%d requests for 1,000 rescans" % reqs)
+
+
 def main():
     psql("CREATE EXTENSION IF NOT EXISTS callrecords_fdw")
     psql("DROP SERVER IF EXISTS bench CASCADE")
@@ -230,7 +263,9 @@ def main():
     rows = []
     if "5" in CASES:
         rows.append(join_case())
-    if "1" not in CASES:
+    if "6" in CASES:
+        rows.append(rescan_case())
+    if not set("123") & set(CASES):
         return report(rows)
 
     # ---- case 1: 64 records x 5 sessions at 100 ms a request

@@ -474,13 +474,21 @@ cr_batch_plan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		elog(ERROR, "batched join: the inner relation takes no batch of keys");
 	key_var = makeVar(innerrel->relid, keyattno, TEXTOID, -1, DEFAULT_COLLATION_OID, 0);
 
+	/*
+	 * A parent that projects anyway passes no target list (CP_IGNORE_TLIST)
+	 * and may later give the scan a target list of its own choosing from
+	 * the join rel's columns: the scan tuple holds all of them.
+	 */
+	if (tlist == NIL)
+		tlist = add_to_flat_tlist(NIL, rel->reltarget->exprs);
 	cscan->scan.plan.targetlist = tlist;
 	cscan->scan.plan.qual = otherquals;
 	cscan->scan.scanrelid = 0;
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = custom_plans;
 	cscan->custom_exprs = lcons(outer_key, joinquals);
-	cscan->custom_scan_tlist = scan_tlist(list_make3(tlist, otherquals, cscan->custom_exprs),
+	cscan->custom_scan_tlist = scan_tlist(list_make4(tlist, rel->reltarget->exprs,
+													 otherquals, cscan->custom_exprs),
 										  outer_plan, inner_plan,
 										  ((Path *) linitial(best_path->custom_paths))->parent->relids,
 										  &sources);
