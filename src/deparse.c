@@ -10,8 +10,10 @@
  * a host nor a token ever appears in them.
  *
  * Query strings keep "$", "(", ")", "=" and "," literal and encode spaces
- * as %20: Graph's OData parser rejects "+" for a space, and next links are
- * never rewritten (fact sheet §6).
+ * as %20: Graph's OData parser rejects "+" for a space.  Next links are
+ * followed as Graph wrote them, never rebuilt here: their form differs
+ * between endpoints and API versions (skip tokens, $skip, other parameter
+ * names).
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *

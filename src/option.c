@@ -163,7 +163,9 @@ is_loopback_host(const char *host)
 
 /*
  * The hosts Microsoft documents for Graph and for its token endpoints, in
- * the global and national clouds (fact sheet §3.3).
+ * the global cloud and the national clouds (US Government L4 and L5 (DoD),
+ * China operated by 21Vianet), as its national cloud deployment pages list
+ * them.
  */
 static const char *const cr_microsoft_hosts[] = {
 	"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us",
