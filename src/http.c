@@ -309,21 +309,6 @@ cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *heade
 	finish_transfer(curl, rc, &buf, resp, errbuf, url);
 }
 
-/* Escape a string for a URL or form body, as a palloc'd copy. */
-char *
-cr_url_escape(const char *s)
-{
-	char	   *e = curl_easy_escape(NULL, s, 0);
-	char	   *result;
-
-	if (e == NULL)
-		elog(ERROR, "out of memory");
-	result = pstrdup(e);
-	curl_free(e);
-	return result;
-}
-
-
 /*
  * Whether an answer is worth asking again: throttling (429), server
  * trouble (500, 502, 503, 504) and transport failures such as timeouts or
@@ -825,48 +810,4 @@ cr_http_init(void)
 				 errmsg("could not initialize libcurl")));
 	cr_token_init();
 	cr_cache_init();
-}
-
-/* Scheme, lower-cased host and port of a URL, or false if it has none. */
-static bool
-url_origin(const char *url, char *buf, size_t bufsize)
-{
-	CURLU	   *u = curl_url();
-	char	   *scheme = NULL,
-			   *host = NULL,
-			   *port = NULL;
-	bool		ok = false;
-
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-		curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
-	{
-		char	   *p;
-
-		snprintf(buf, bufsize, "%s://%s:%s", scheme, host, port);
-		for (p = buf; *p; p++)
-			*p = pg_tolower((unsigned char) *p);
-		ok = true;
-	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return ok;
-}
-
-/*
- * Whether url may be requested with the token meant for base: same
- * scheme, host and port.  Next links come from the response body, so a
- * hostile or broken answer must not be able to send the token elsewhere.
- */
-bool
-cr_same_origin(const char *base, const char *url)
-{
-	char		a[512],
-				b[512];
-
-	return url_origin(base, a, sizeof(a)) && url_origin(url, b, sizeof(b)) &&
-		strcmp(a, b) == 0;
 }
