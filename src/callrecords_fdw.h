@@ -108,6 +108,14 @@ typedef struct CrResource
 	const char *description;
 } CrResource;
 
+/*
+ * max_response_bytes: its default and greatest value.  A page costs a
+ * small multiple of its size while it is read (bench case 7), so the
+ * greatest value stays within what one backend can hold.
+ */
+#define CR_DEFAULT_MAX_RESPONSE_BYTES	(256 * 1024 * 1024)
+#define CR_MAX_RESPONSE_BYTES_CAP		(1024 * 1024 * 1024)
+
 /* Options of one foreign table's server, user mapping and table. */
 typedef struct CrOptions
 {
@@ -132,6 +140,8 @@ typedef struct CrOptions
 	char	   *proxy;			/* proxy URL, or NULL: none */
 	char	   *client_id;
 	char	   *client_secret;
+	char	   *proxy_user;		/* proxy credentials (user mapping), or NULL */
+	char	   *proxy_password;
 	char	   *resource;
 } CrOptions;
 

@@ -31,6 +31,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -256,12 +257,50 @@ cr_make_chain(char *path, CrFirstPage first, char *record_id)
 	return c;
 }
 
-/* Add the ids a key value names (one text, or an array of them). */
+/*
+ * Whether two call record ids name the same record, as an ordering (0:
+ * the same).  The one comparison of ids: de-duplication goes through it.
+ */
+int
+cr_id_cmp(const char *a, const char *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * Whether an id can name a call record at all.  "", "." and ".." would
+ * become URL dot segments (curl resolves them, and the request reads the
+ * list or another endpoint), so they name nothing: no request, no rows.
+ */
+bool
+cr_id_names_record(const char *id)
+{
+	return !(id[0] == '\0' || strcmp(id, ".") == 0 || strcmp(id, "..") == 0);
+}
+
+/* Append an id if it can name a call record. */
+static List *
+add_id(List *ids, char *id)
+{
+	if (!cr_id_names_record(id))
+	{
+		pfree(id);
+		return ids;
+	}
+	return lappend(ids, makeString(id));
+}
+
+/*
+ * Add the ids a key value names (one text, or an array of them), in
+ * order, repeats included (cr_unique_ids() drops them once all values
+ * are in), ids that name no record left out.  An array of a million ids
+ * takes a while, so a cancel is honoured between elements.
+ */
 List *
 cr_add_ids(List *ids, CrQualRole role, Datum d)
 {
 	if (role == CR_QUAL_KEY)
-		return list_append_unique(ids, makeString(TextDatumGetCString(d)));
+		return add_id(ids, TextDatumGetCString(d));
 	else
 	{
 		ArrayType  *arr = DatumGetArrayTypeP(d);
@@ -272,10 +311,79 @@ cr_add_ids(List *ids, CrQualRole role, Datum d)
 
 		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 		for (i = 0; i < n; i++)
+		{
+			if ((i & 1023) == 0)
+				CHECK_FOR_INTERRUPTS();
 			if (!nulls[i])
-				ids = list_append_unique(ids, makeString(TextDatumGetCString(elems[i])));
+				ids = add_id(ids, TextDatumGetCString(elems[i]));
+		}
+		pfree(elems);
+		pfree(nulls);
 		return ids;
 	}
+}
+
+/* An id and where it was first seen, for sorting. */
+typedef struct CrIdPos
+{
+	const char *id;
+	int			pos;
+} CrIdPos;
+
+/* qsort order: by id (cr_id_cmp), then by position. */
+static int
+id_pos_cmp(const void *a, const void *b)
+{
+	const CrIdPos *x = a;
+	const CrIdPos *y = b;
+	int			c = cr_id_cmp(x->id, y->id);
+
+	if (c != 0)
+		return c;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * The ids without repeats, each where it was first seen (the order of the
+ * requests and of EXPLAIN's lines).  Sorting keeps it O(n log n): 100,000
+ * ids compared pairwise took half a minute, deaf to a cancel.
+ */
+List *
+cr_unique_ids(List *ids)
+{
+	int			n = list_length(ids);
+	CrIdPos    *items;
+	bool	   *keep;
+	List	   *result = NIL;
+	ListCell   *lc;
+	int			i;
+
+	if (n < 2)
+		return ids;
+	items = palloc_extended(sizeof(CrIdPos) * n, MCXT_ALLOC_HUGE);
+	keep = palloc_extended(sizeof(bool) * n, MCXT_ALLOC_HUGE);
+	foreach(lc, ids)
+	{
+		i = foreach_current_index(lc);
+		items[i].id = strVal(lfirst(lc));
+		items[i].pos = i;
+	}
+	CHECK_FOR_INTERRUPTS();
+	qsort(items, n, sizeof(CrIdPos), id_pos_cmp);
+	CHECK_FOR_INTERRUPTS();
+	for (i = 0; i < n; i++)
+		keep[items[i].pos] = (i == 0 || cr_id_cmp(items[i - 1].id, items[i].id) != 0);
+	foreach(lc, ids)
+	{
+		if ((foreach_current_index(lc) & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (keep[foreach_current_index(lc)])
+			result = lappend(result, lfirst(lc));
+	}
+	pfree(items);
+	pfree(keep);
+	list_free(ids);
+	return result;
 }
 
 /*
@@ -413,10 +521,12 @@ cr_pushed_chains(CrScanState *st, const CrPushedValues *pv, List **list_paths)
 	}
 	if (pv->has_key)
 	{
-		foreach(lc, pv->ids)
+		foreach(lc, cr_unique_ids(list_copy(pv->ids)))
 		{
 			char	   *id = strVal(lfirst(lc));
 
+			if ((foreach_current_index(lc) & 1023) == 0)
+				CHECK_FOR_INTERRUPTS();
 			chains = lappend(chains,
 							 cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id),
 														  st->select, st->expand_segments),

@@ -176,7 +176,7 @@ json_text(json_t *v)
 	char	   *result;
 
 	if (s == NULL)
-		elog(ERROR, "out of memory");
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	result = pstrdup(s);
 	free(s);
 	return result;

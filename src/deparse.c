@@ -183,7 +183,7 @@ cr_url_escape(const char *s)
 	char	   *result;
 
 	if (e == NULL)
-		elog(ERROR, "out of memory");
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	result = pstrdup(e);
 	curl_free(e);
 	return result;

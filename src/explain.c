@@ -22,6 +22,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "utils/fmgroids.h"
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
@@ -56,38 +57,46 @@ explain_value(CrScanState *st, Node *expr, CrQualRole role)
 
 /*
  * The ids of a key value known at plan time: a constant, an array
- * constant, or ARRAY[...] of constants (an OR of id equalities).  NIL when
- * some id is known only at execution.
+ * constant, or ARRAY[...] of constants (an OR of id equalities), without
+ * repeats and without those that name no record.  False when some id is
+ * known only at execution.
  */
-static List *
-constant_ids(Node *expr, CrQualRole role)
+static bool
+constant_ids(Node *expr, CrQualRole role, List **ids)
 {
-	List	   *ids = NIL;
 	ListCell   *lc;
 
+	*ids = NIL;
 	if (IsA(expr, Const) && !((Const *) expr)->constisnull)
-		return cr_add_ids(NIL, role, ((Const *) expr)->constvalue);
+	{
+		*ids = cr_unique_ids(cr_add_ids(NIL, role, ((Const *) expr)->constvalue));
+		return true;
+	}
 	if (!IsA(expr, ArrayExpr))
-		return NIL;
+		return false;
 	foreach(lc, ((ArrayExpr *) expr)->elements)
 	{
 		Node	   *e = lfirst(lc);
 
+		if ((foreach_current_index(lc) & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
 		while (IsA(e, RelabelType))
 			e = (Node *) ((RelabelType *) e)->arg;
 		if (!IsA(e, Const))
-			return NIL;
+			return false;
 		if (!((Const *) e)->constisnull)
-			ids = cr_add_ids(ids, CR_QUAL_KEY, ((Const *) e)->constvalue);
+			*ids = cr_add_ids(*ids, CR_QUAL_KEY, ((Const *) e)->constvalue);
 	}
-	return ids;
+	*ids = cr_unique_ids(*ids);
+	return true;
 }
 
 /* The requests of a scan over call records named by key values. */
 static void
 explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState *es)
 {
-	List	   *ids = expr == st->outer_value ? NIL : constant_ids(expr, role);
+	List	   *ids = NIL;
+	bool		known = expr != st->outer_value && constant_ids(expr, role, &ids);
 	ListCell   *lc;
 
 	foreach(lc, ids)
@@ -95,7 +104,9 @@ explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState 
 							psprintf("GET %s", cr_record_path(st->opts, st->res,
 															  cr_url_escape(strVal(lfirst(lc))),
 															  st->select, st->expand_segments)), es);
-	if (ids != NIL)
+	if (known && ids == NIL)
+		ExplainPropertyText("Graph request", "none: no id names a call record", es);
+	if (known)
 		return;
 	if (role == CR_QUAL_KEY_ARRAY && expr == st->outer_value)
 	{

@@ -391,7 +391,7 @@ start_chain(CrScanState *st, CrChain *c)
 					one = NULL;
 				cr_arena_leave(&saved);
 				if (one == NULL)
-					elog(ERROR, "out of memory");
+					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 				st->page = one;
 				cr_set_rows(st, one);
 				set_next_link(st, NULL);
@@ -440,7 +440,8 @@ next_list_page(CrScanState *st)
 	{
 		const char *id = json_string_value(json_object_get(rec, "id"));
 
-		if (id)
+		/* an id that would be a URL dot segment names no record */
+		if (id && cr_id_names_record(id))
 			st->list_ids = lappend(st->list_ids, pstrdup(id));
 	}
 	MemoryContextSwitchTo(old);

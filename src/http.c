@@ -227,6 +227,10 @@ setup_transfer(CURL *curl, const CrOptions *opts, const char *url,
 		curl_easy_setopt(curl, CURLOPT_CAINFO, opts->ca_file);
 	/* only the proxy the server names: never one from the environment */
 	curl_easy_setopt(curl, CURLOPT_PROXY, opts->proxy ? opts->proxy : "");
+	if (opts->proxy && opts->proxy_user)
+		curl_easy_setopt(curl, CURLOPT_PROXYUSERNAME, opts->proxy_user);
+	if (opts->proxy && opts->proxy_password)
+		curl_easy_setopt(curl, CURLOPT_PROXYPASSWORD, opts->proxy_password);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "callrecords_fdw/1.0");
 	buf->easy = curl;
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);

@@ -38,29 +38,34 @@
 
 /*
  * The whole-number server options: the CrOptions field each one sets, its
- * least valid value and its default.  Validation, defaults and parsing
- * all read this one table.
+ * least and greatest valid value and its default.  Validation, defaults
+ * and parsing all read this one table.  The greatest values keep every
+ * product the code forms (seconds to microseconds, a limit times a
+ * window, a buffer of max_response_bytes) far from overflow and from
+ * PostgreSQL's 1 GB allocation limit.
  */
 typedef struct CrIntOption
 {
 	const char *name;
 	size_t		offset;
 	int			min;
+	int			max;
 	int			dflt;
 } CrIntOption;
 
 static const CrIntOption cr_int_options[] = {
-	{"max_requests", offsetof(CrOptions, max_requests), 1, 1000},
-	{"max_retries", offsetof(CrOptions, max_retries), 0, 5},
-	{"max_concurrency", offsetof(CrOptions, max_concurrency), 1, 10},
-	{"max_retry_wait", offsetof(CrOptions, max_retry_wait), 0, 120},	/* seconds */
-	{"connect_timeout", offsetof(CrOptions, connect_timeout), 1, 10},	/* seconds */
-	{"request_timeout", offsetof(CrOptions, request_timeout), 1, 300},	/* seconds */
-	{"max_response_bytes", offsetof(CrOptions, max_response_bytes), 1, 256 * 1024 * 1024},
+	{"max_requests", offsetof(CrOptions, max_requests), 1, 1000000, 1000},
+	{"max_retries", offsetof(CrOptions, max_retries), 0, 100, 5},
+	{"max_concurrency", offsetof(CrOptions, max_concurrency), 1, 100, 10},
+	{"max_retry_wait", offsetof(CrOptions, max_retry_wait), 0, 86400, 120},	/* seconds */
+	{"connect_timeout", offsetof(CrOptions, connect_timeout), 1, 3600, 10},	/* seconds */
+	{"request_timeout", offsetof(CrOptions, request_timeout), 1, 86400, 300},	/* seconds */
+	{"max_response_bytes", offsetof(CrOptions, max_response_bytes), 1,
+	CR_MAX_RESPONSE_BYTES_CAP, CR_DEFAULT_MAX_RESPONSE_BYTES},
 	/* Graph's documented call record limits (throttling-limits, 2025-01) */
-	{"rate_window", offsetof(CrOptions, rate_window), 1, 20},	/* seconds */
-	{"record_rate_limit", offsetof(CrOptions, record_rate_limit), 0, 40},
-	{"tenant_rate_limit", offsetof(CrOptions, tenant_rate_limit), 0, 1500},
+	{"rate_window", offsetof(CrOptions, rate_window), 1, 3600, 20},	/* seconds */
+	{"record_rate_limit", offsetof(CrOptions, record_rate_limit), 0, 1000000, 40},
+	{"tenant_rate_limit", offsetof(CrOptions, tenant_rate_limit), 0, 1000000, 1500},
 };
 
 static const CrIntOption *
@@ -103,6 +108,8 @@ static const CrOptionDef cr_option_defs[] = {
 	{"proxy", ForeignServerRelationId, false},
 	{"client_id", UserMappingRelationId, true},
 	{"client_secret", UserMappingRelationId, true},
+	{"proxy_user", UserMappingRelationId, false},
+	{"proxy_password", UserMappingRelationId, false},
 	{"resource", ForeignTableRelationId, true},
 	{"path", AttributeRelationId, false},
 	{NULL, InvalidOid, false}
@@ -203,7 +210,7 @@ check_base_url(const char *name, const char *value)
 	bool		restricted = false;
 
 	if (u == NULL)
-		elog(ERROR, "out of memory");
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	if (curl_url_set(u, CURLUPART_URL, value, 0) != CURLUE_OK)
 		problem = "It is not an absolute URL.";
 	else
@@ -257,24 +264,85 @@ check_base_url(const char *name, const char *value)
 						 : DEFAULT_LOGIN_URL)));
 }
 
-/* A tenant is a GUID or a verified domain name: no slashes, no spaces. */
+/* Whether s is a GUID: 8-4-4-4-12 hexadecimal digits. */
+static bool
+is_guid(const char *s)
+{
+	int			i;
+
+	if (strlen(s) != 36)
+		return false;
+	for (i = 0; i < 36; i++)
+	{
+		bool		dash = (i == 8 || i == 13 || i == 18 || i == 23);
+
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char) s[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Whether s is a domain name: labels of letters, digits and hyphens (no
+ * hyphen at either end, at most 63 characters) joined by single dots, at
+ * most 253 characters.  "." and ".." are not, so the tenant never becomes
+ * a dot segment of the token URL.
+ */
+static bool
+is_domain_name(const char *s)
+{
+	size_t		label = 0;
+	const char *p;
+
+	if (*s == '\0' || strlen(s) > 253)
+		return false;
+	for (p = s; *p; p++)
+	{
+		if (*p == '.')
+		{
+			if (label == 0 || p[-1] == '-')
+				return false;
+			label = 0;
+		}
+		else if (isalnum((unsigned char) *p) || *p == '_' ||
+				 (*p == '-' && label > 0))
+		{
+			if (++label > 63)
+				return false;
+		}
+		else
+			return false;
+	}
+	return label > 0 && p[-1] != '-';
+}
+
+/* A tenant is a GUID or a verified domain name. */
 static void
 check_tenant_id(const char *value)
 {
-	const char *p;
-
-	if (*value == '\0')
-		goto bad;
-	for (p = value; *p; p++)
-		if (!isalnum((unsigned char) *p) && *p != '-' && *p != '.' && *p != '_')
-			goto bad;
-	return;
-
-bad:
+	if (is_guid(value) || is_domain_name(value))
+		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 			 errmsg("invalid value for option \"tenant_id\": \"%s\"", value),
 			 errhint("Give the directory (tenant) id GUID or a verified domain name, e.g. \"contoso.onmicrosoft.com\".")));
+}
+
+/*
+ * Whether a URL carries user info ("user:password@") before its host.
+ * The value itself is never echoed when it does.
+ */
+static bool
+has_user_info(const char *url)
+{
+	const char *p = strstr(url, "://");
+	size_t		authority;
+
+	if (p == NULL)
+		return false;
+	p += 3;
+	authority = strcspn(p, "/?#");
+	return memchr(p, '@', authority) != NULL;
 }
 
 /*
@@ -301,11 +369,17 @@ check_network_option(const char *name, const char *value)
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid value for option \"proxy\": \"%s\"", value),
 				 errhint("Give a proxy URL such as \"http://proxy.example.com:3128\" (http, https, socks5 or socks5h).")));
+	if (strcmp(name, "proxy") == 0 && has_user_info(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"proxy\": it contains a user name or password"),
+				 errdetail("Server options are readable by every role that can see the server."),
+				 errhint("Give the proxy's credentials as the user mapping options proxy_user and proxy_password.")));
 }
 
-/* A whole number of at least min (requests, retries or seconds). */
+/* A whole number from min to max (requests, retries, seconds or bytes). */
 static void
-check_int_option(const char *name, const char *value, int min)
+check_int_option(const char *name, const char *value, int min, int max)
 {
 	int			n;
 
@@ -314,6 +388,11 @@ check_int_option(const char *name, const char *value, int min)
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
 				 errhint("Give a whole number of at least %d.", min)));
+	if (n > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errhint("Give a whole number of at most %d.", max)));
 }
 
 static void
@@ -322,7 +401,7 @@ check_option_value(const char *name, const char *value)
 	const CrIntOption *io = find_int_option(name);
 
 	if (io != NULL)
-		check_int_option(name, value, io->min);
+		check_int_option(name, value, io->min, io->max);
 	else if (strcmp(name, "graph_url") == 0 || strcmp(name, "login_url") == 0)
 		check_base_url(name, value);
 	else if (strcmp(name, "tenant_id") == 0)
@@ -449,6 +528,10 @@ apply_options(CrOptions *opts, List *options)
 			opts->client_id = val;
 		else if (strcmp(def->defname, "client_secret") == 0)
 			opts->client_secret = val;
+		else if (strcmp(def->defname, "proxy_user") == 0)
+			opts->proxy_user = val;
+		else if (strcmp(def->defname, "proxy_password") == 0)
+			opts->proxy_password = val;
 		else if (strcmp(def->defname, "resource") == 0)
 			opts->resource = val;
 	}

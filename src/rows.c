@@ -123,7 +123,7 @@ cr_without_children(json_t *obj, CrLevel level, bool deep)
 	void	   *tmp;
 
 	if (copy == NULL)
-		elog(ERROR, "out of memory");
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	json_object_foreach_safe(copy, tmp, key, value)
 	{
 		if (is_response_key(key, level))
@@ -131,7 +131,7 @@ cr_without_children(json_t *obj, CrLevel level, bool deep)
 		else if (deep && json_object_set_new(copy, key, json_deep_copy(value)) != 0)
 		{
 			json_decref(copy);
-			elog(ERROR, "out of memory");
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 		}
 	}
 	return copy;

@@ -71,7 +71,8 @@ typedef struct CrTimeBounds
 typedef struct CrPushedValues
 {
 	bool		has_key;		/* a key condition: fetch by id */
-	List	   *ids;			/* its distinct ids (String nodes) */
+	List	   *ids;			/* its ids (String nodes), repeats too:
+								 * cr_unique_ids() drops them */
 	List	   *filters;		/* participant terms of the call record list */
 	bool		has_time;		/* some value bounds the time column */
 	int			narms;			/* arms of the pushed OR of ranges, or 0 */
@@ -209,6 +210,9 @@ extern TimestampTz cr_widened(CrQualRole role, TimestampTz t);
 extern void cr_add_time_bound(CrTimeBounds *b, CrQualRole role, TimestampTz t);
 extern CrChain *cr_make_chain(char *path, CrFirstPage first, char *record_id);
 extern List *cr_add_ids(List *ids, CrQualRole role, Datum d);
+extern List *cr_unique_ids(List *ids);
+extern int	cr_id_cmp(const char *a, const char *b);
+extern bool cr_id_names_record(const char *id);
 extern List *cr_function_chains(CrScanState *st, const CrTimeBounds *b);
 extern void cr_pushed_init(CrPushedValues *pv, List *roles);
 extern void cr_pushed_add(CrPushedValues *pv, int role, Datum d, bool isnull);
