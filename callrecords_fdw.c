@@ -41,8 +41,9 @@ PG_FUNCTION_INFO_V1(callrecords_fdw_handler);
 PG_FUNCTION_INFO_V1(callrecords_fdw_validator);
 
 /*
- * Settings, libcurl, the cache invalidation callbacks and the batched
- * join's planner hook, once per backend.
+ * Settings, libcurl, the cache invalidation callbacks, the batched
+ * join's planner hook and the executor hooks that count statements, once
+ * per backend.
  */
 void
 _PG_init(void)
@@ -51,6 +52,7 @@ _PG_init(void)
 	cr_http_init();
 	cr_install_estimate_hooks();
 	cr_batch_join_init();
+	cr_ratelimit_init();
 }
 
 Datum

@@ -77,3 +77,12 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER proxied
   OPTIONS (client_id 'x', client_secret 'y', proxy_user 'alice', proxy_password 's3cret');
 SELECT srvoptions FROM pg_foreign_server WHERE srvname = 'proxied';
 DROP SERVER proxied CASCADE;
+
+-- 6. the request budget is per statement, also for the statements of one
+-- query string (\; sends them in one simple-protocol message): each of
+-- these needs 3 of the 4 requests allowed
+ALTER SERVER graph OPTIONS (ADD max_requests '4');
+SELECT emulator_reset();
+SELECT count(*) FROM cr.call_records WHERE id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000002', 'cafe0000-0000-4000-8000-000000000003') \; SELECT count(*) FROM cr.call_records WHERE id IN ('cafe0000-0000-4000-8000-000000000004', 'cafe0000-0000-4000-8000-000000000005', 'cafe0000-0000-4000-8000-000000000006');
+SELECT count(*) AS gets FROM emulator_log() l WHERE l LIKE 'GET %';
+ALTER SERVER graph OPTIONS (DROP max_requests);

@@ -237,6 +237,7 @@ extern bool cr_graph_cached(const CrOptions *opts, const char *url, int maxpages
 
 /* in ratelimit.c */
 extern uint64 cr_statement_number(void);
+extern void cr_ratelimit_init(void);
 extern double cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve);
 
 /* in convert.c */

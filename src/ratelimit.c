@@ -8,7 +8,9 @@
  * scope it reads passed by the caller, which built the URL from it: one
  * call record (its next links included), the call record list, or a log
  * function.  A statement, for the budget here and for the response cache
- * of http.c, is what cr_statement_number() says it is.
+ * (cache.c), is what cr_statement_number() says it is: each statement of
+ * a multi-statement query string is one, found by the executor hooks
+ * here.
  *
  * Graph limits call record requests per application and tenant (1,500
  * per 20 s), per call record (40 per 20 s, a nextLink chain of one big
@@ -36,6 +38,7 @@
 
 #include "foreign/foreign.h"
 #include "access/xact.h"
+#include "executor/executor.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -177,24 +180,116 @@ sweep(TimestampTz now, int window_s)
 }
 
 /*
+ * Statements as the executor sees them.  A query string of several
+ * statements ("SELECT ...; SELECT ...") shares one statement start time,
+ * so that alone would let them share one budget; each top-level
+ * ExecutorStart (one not inside another statement's run, as SQL a
+ * function runs is) starts a new statement too.
+ */
+static uint64 executor_statements = 0;
+static int	executor_nesting = 0;
+static ExecutorStart_hook_type prev_executor_start = NULL;
+static ExecutorRun_hook_type prev_executor_run = NULL;
+static ExecutorFinish_hook_type prev_executor_finish = NULL;
+
+/* A top-level statement starts: count it. */
+static void
+cr_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	if (executor_nesting == 0)
+		executor_statements++;
+	if (prev_executor_start)
+		prev_executor_start(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/* What runs inside a statement's run is part of that statement. */
+#if PG_VERSION_NUM >= 180000
+static void
+cr_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count)
+#else
+static void
+cr_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
+				bool execute_once)
+#endif
+{
+	executor_nesting++;
+	PG_TRY();
+	{
+#if PG_VERSION_NUM >= 180000
+		if (prev_executor_run)
+			prev_executor_run(queryDesc, direction, count);
+		else
+			standard_ExecutorRun(queryDesc, direction, count);
+#else
+		if (prev_executor_run)
+			prev_executor_run(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+#endif
+	}
+	PG_FINALLY();
+	{
+		executor_nesting--;
+	}
+	PG_END_TRY();
+}
+
+/* Likewise what its AFTER triggers run. */
+static void
+cr_executor_finish(QueryDesc *queryDesc)
+{
+	executor_nesting++;
+	PG_TRY();
+	{
+		if (prev_executor_finish)
+			prev_executor_finish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		executor_nesting--;
+	}
+	PG_END_TRY();
+}
+
+/* Install the executor hooks that count statements; once per backend. */
+void
+cr_ratelimit_init(void)
+{
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = cr_executor_start;
+	prev_executor_run = ExecutorRun_hook;
+	ExecutorRun_hook = cr_executor_run;
+	prev_executor_finish = ExecutorFinish_hook;
+	ExecutorFinish_hook = cr_executor_finish;
+}
+
+/*
  * The number of the statement running now, which changes when the next
  * one starts.  The one definition of "a statement" that the request
- * budget and the response cache share: a new statement start time, or a
- * new transaction.
+ * budget and the response cache share: a new top-level ExecutorStart, a
+ * new statement start time (each FETCH of a cursor), or a new
+ * transaction.
  */
 uint64
 cr_statement_number(void)
 {
 	static uint64 number = 0;
+	static uint64 executor_seen = 0;
 	static TimestampTz statement_start = 0;
 	static TimestampTz xact_start = 0;
 
 	if (GetCurrentStatementStartTimestamp() != statement_start ||
-		GetCurrentTransactionStartTimestamp() != xact_start)
+		GetCurrentTransactionStartTimestamp() != xact_start ||
+		executor_statements != executor_seen)
 	{
 		number++;
 		statement_start = GetCurrentStatementStartTimestamp();
 		xact_start = GetCurrentTransactionStartTimestamp();
+		executor_seen = executor_statements;
 	}
 	return number;
 }
