@@ -182,6 +182,39 @@ def _fb_html(rule, status, ctx, normal, is_token):
                    else "Error"), "text/html")
 
 
+def _token_answer(normal, status, **changes):
+    """The normal token answer with some of its members changed."""
+    r = normal()
+    try:
+        doc = json.loads(r.body)
+    except ValueError:
+        return r
+    if r.status == 200:
+        doc.update(changes)
+    return Resp(status, dumps(doc), r.ctype, r.headers)
+
+
+def _fb_token_crlf(rule, status, ctx, normal, is_token):
+    """A hostile token endpoint: the access token carries a CR/LF and a header line."""
+    return _token_answer(normal, status, access_token="eyJhbGciOi.x.y\r\nX-Injected: yes")
+
+
+def _fb_token_huge_expiry(rule, status, ctx, normal, is_token):
+    """A hostile token endpoint: expires_in near the int64 maximum."""
+    return _token_answer(normal, status, expires_in=9223372036854775807, ext_expires_in=9223372036854775807)
+
+
+def _fb_echo_secret(rule, status, ctx, normal, is_token):
+    """A hostile token endpoint: an Entra error that quotes the posted form, secret included."""
+    posted = {}
+    for part in (getattr(ctx, "request_body", b"") or b"").decode("utf-8", "replace").split("&"):
+        k, _, v = part.partition("=")
+        posted[unquote(k.replace("+", " "))] = unquote(v.replace("+", " "))
+    echoed = posted.get("client_secret", "")
+    return entra_error(ctx, status if status >= 400 else 401, rule.get("code") or "invalid_client", 7000215,
+                       "Invalid client secret provided: '%s' (escaped: %s)." % (echoed, quote(echoed, safe="")))
+
+
 # body kind -> (builder, default status).  Transport kinds ("disconnect") are
 # handled by the sender.  Add new kinds here.
 FAULT_BODIES = {
@@ -194,6 +227,9 @@ FAULT_BODIES = {
     "empty": (_fb_empty, 200),
     "html": (_fb_html, 502),
     "disconnect": (_fb_passthrough, 200),
+    "token-crlf": (_fb_token_crlf, 200),
+    "token-huge-expiry": (_fb_token_huge_expiry, 200),
+    "echo-secret": (_fb_echo_secret, 401),
 }
 FAULT_KEYS = {"match", "status", "times", "retry_after", "body", "delay_ms", "stall_ms", "next_link", "code",
               "message", "aadsts", "method", "every"}
@@ -974,6 +1010,7 @@ class Handler(BaseHTTPRequestHandler):
         method = self.command
         path, _, query = target.partition("?")
         ctx = Ctx(st, self)
+        ctx.request_body = body
         if path == "/_emulator" or path.startswith("/_emulator/"):
             resp = control(st, self, method, path, query, body)
             self._send(ctx, resp)

@@ -86,3 +86,39 @@ SELECT emulator_reset();
 SELECT count(*) FROM cr.call_records WHERE id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000002', 'cafe0000-0000-4000-8000-000000000003') \; SELECT count(*) FROM cr.call_records WHERE id IN ('cafe0000-0000-4000-8000-000000000004', 'cafe0000-0000-4000-8000-000000000005', 'cafe0000-0000-4000-8000-000000000006');
 SELECT count(*) AS gets FROM emulator_log() l WHERE l LIKE 'GET %';
 ALTER SERVER graph OPTIONS (DROP max_requests);
+
+-- 4. the token endpoint's answers are judged too (each part in a new
+-- backend, which holds no token yet)
+\c
+SELECT emulator_reset();
+-- a CR/LF in the token would be sent as header lines: refused
+SELECT emulator_fault('{"match": "oauth2", "body": "token-crlf"}');
+SELECT * FROM expect_error($$SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001'$$);
+SELECT count(*) FILTER (WHERE l LIKE 'GET %') AS gets FROM emulator_log() l;
+-- throttled, unavailable, dropped: retried as Graph requests are
+\c
+SELECT emulator_reset();
+SELECT emulator_fault('[{"match": "oauth2", "status": 429, "retry_after": 0},
+                        {"match": "oauth2", "status": 503, "retry_after": 0},
+                        {"match": "oauth2", "body": "disconnect"}]');
+SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT regexp_replace(l, ' /.*/oauth2/', ' /{tenant}/oauth2/') FROM emulator_log() l;
+-- a lifetime near the int64 maximum: clamped, the token is kept
+\c
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "oauth2", "body": "token-huge-expiry"}');
+SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000002';
+SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000003';
+SELECT count(*) FILTER (WHERE l LIKE 'POST %') AS token_requests,
+       count(*) FILTER (WHERE l LIKE 'GET %') AS gets FROM emulator_log() l;
+-- an endpoint that quotes the secret: its text is left out of the message
+\c
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "oauth2", "body": "echo-secret"}');
+SELECT code, message, detail, detail LIKE '%test-secret%' AS leaks
+  FROM expect_error($$SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001'$$);
+-- an ordinary Entra error keeps its text
+SELECT emulator_fault('{"match": "oauth2", "status": 400, "message": "Tenant not found."}');
+SELECT code, detail FROM expect_error($$SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001'$$);
+SELECT emulator_reset();

@@ -291,7 +291,7 @@ finish_transfer(CURL *curl, CURLcode rc, CrBodyBuffer *buf, CrResponse *resp,
 /*
  * Perform one blocking request on the backend's easy handle (the token
  * request).  Any HTTP status, or status 0 for a transport failure, is
- * returned in resp.
+ * returned in resp; token.c retries with the functions below.
  */
 void
 cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
@@ -318,8 +318,8 @@ cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *heade
  * trouble (500, 502, 503, 504) and transport failures such as timeouts or
  * a dropped connection.
  */
-static bool
-is_retryable(const CrResponse *resp)
+bool
+cr_is_retryable(const CrResponse *resp)
 {
 	switch (resp->status)
 	{
@@ -341,8 +341,8 @@ is_retryable(const CrResponse *resp)
  * else exponential backoff with jitter, so that many backends do not come
  * back at the same moment.
  */
-static double
-retry_delay_ms(const CrResponse *resp, int n)
+double
+cr_retry_delay_ms(const CrResponse *resp, int n)
 {
 	char	   *end;
 	long		secs = strtol(resp->retry_after, &end, 10);
@@ -358,8 +358,8 @@ retry_delay_ms(const CrResponse *resp, int n)
  * Sleep in a way that a cancel, statement_timeout or server shutdown ends
  * at once: on the process latch, servicing interrupts as they come.
  */
-static void
-wait_interruptibly(double ms)
+void
+cr_wait_interruptibly(double ms)
 {
 	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) ms);
 
@@ -710,15 +710,15 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp)
 			begin_within_limits(f);
 			continue;
 		}
-		if (!is_retryable(&f->resp) || f->retries >= f->opts->max_retries)
+		if (!cr_is_retryable(&f->resp) || f->retries >= f->opts->max_retries)
 			break;
-		delay = retry_delay_ms(&f->resp, f->retries);
+		delay = cr_retry_delay_ms(&f->resp, f->retries);
 		if (f->waited_ms + delay > f->opts->max_retry_wait * 1000.0)
 		{
 			f->resp.refused_wait_ms = delay;
 			break;
 		}
-		wait_interruptibly(delay);
+		cr_wait_interruptibly(delay);
 		f->waited_ms += delay;
 		f->retries++;
 		if (f->stats)

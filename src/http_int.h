@@ -21,6 +21,9 @@
 /* in http.c */
 extern void cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
 							const char *postfields, CrResponse *resp);
+extern bool cr_is_retryable(const CrResponse *resp);
+extern double cr_retry_delay_ms(const CrResponse *resp, int n);
+extern void cr_wait_interruptibly(double ms);
 extern void cr_report_transport_error(const CrResponse *resp, const char *method,
 									  const char *url);
 

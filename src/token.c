@@ -11,7 +11,10 @@
  *
  * Rules kept here: the request body holds the client secret and is wiped
  * as soon as it was sent; a token is wiped from memory when forgotten;
- * neither appears in any message.
+ * neither appears in any message, and no text of the endpoint that holds
+ * the secret is copied into one; a token with control characters is
+ * refused (it would inject header lines), a lifetime is clamped to a day;
+ * the request is retried as Graph requests are.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -86,7 +89,46 @@ invalidate_tokens(Datum arg, int cacheid, uint32 hashvalue)
 		forget_token(lfirst(lc));
 }
 
-/* The "error" and the first sentence of "error_description" of Entra. */
+/* A token lifetime beyond a day is taken as a day (Entra's are about an hour). */
+#define CR_MAX_TOKEN_LIFETIME_S		86400
+
+/*
+ * Whether text from the token endpoint holds the client secret, as sent
+ * or as escaped in the form body: an endpoint that echoes the request
+ * would otherwise put the secret into a message and the server log.
+ */
+static bool
+holds_secret(const CrOptions *opts, const char *text)
+{
+	const char *secret = opts->client_secret;
+
+	if (text == NULL || secret == NULL || *secret == '\0')
+		return false;
+	return strstr(text, secret) != NULL ||
+		strstr(text, cr_url_escape(secret)) != NULL;
+}
+
+/* Entra's error text with trace and correlation ids and the final stop cut. */
+static char *
+first_sentence(const char *desc)
+{
+	char	   *copy = pstrdup(desc);
+	char	   *cut;
+	size_t		len;
+
+	if ((cut = strstr(copy, "\r\n")) != NULL ||
+		(cut = strstr(copy, " Trace ID")) != NULL)
+		*cut = '\0';
+	len = strlen(copy);
+	while (len > 0 && (copy[len - 1] == '.' || copy[len - 1] == ' '))
+		copy[--len] = '\0';
+	return copy;
+}
+
+/*
+ * The "error" and the first sentence of "error_description" of Entra.  A
+ * text that holds the client secret is left out, never copied.
+ */
 static void
 report_token_error(const CrOptions *opts, const CrResponse *resp)
 {
@@ -94,38 +136,107 @@ report_token_error(const CrOptions *opts, const CrResponse *resp)
 	const char *s;
 	char	   *code = NULL;
 	char	   *desc_copy = NULL;
+	bool		withheld = false;
 
 	if (root && json_is_object(root))
 	{
 		if ((s = json_string_value(json_object_get(root, "error"))) != NULL)
-			code = pstrdup(s);
+		{
+			if (holds_secret(opts, s))
+				withheld = true;
+			else
+				code = pstrdup(s);
+		}
 		if ((s = json_string_value(json_object_get(root, "error_description"))) != NULL)
-			desc_copy = pstrdup(s);
+		{
+			if (holds_secret(opts, s))
+				withheld = true;
+			else
+				desc_copy = first_sentence(s);
+		}
 	}
 	if (root)
 		json_decref(root);
-	if (desc_copy)
-	{
-		char	   *cut;
-		size_t		len;
-
-		/* keep the AADSTS sentence, drop trace and correlation ids */
-		if ((cut = strstr(desc_copy, "\r\n")) != NULL ||
-			(cut = strstr(desc_copy, " Trace ID")) != NULL)
-			*cut = '\0';
-		len = strlen(desc_copy);
-		while (len > 0 && (desc_copy[len - 1] == '.' || desc_copy[len - 1] == ' '))
-			desc_copy[--len] = '\0';
-	}
+	explicit_bzero(resp->body, resp->body_len);
 
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 			 errmsg("could not obtain an access token for tenant \"%s\"",
 					opts->tenant_id),
-			 errdetail("The token endpoint answered HTTP %ld%s%s%s%s.", resp->status,
+			 errdetail("The token endpoint answered HTTP %ld%s%s%s%s%s.", resp->status,
 					   code ? ", error \"" : "", code ? code : "", code ? "\"" : "",
-					   desc_copy ? psprintf(": %s", desc_copy) : ""),
+					   desc_copy ? psprintf(": %s", desc_copy) : "",
+					   withheld ? " (text that quoted the client secret left out)" : ""),
 			 errhint("Check tenant_id of the server and client_id and client_secret of the user mapping; the app needs the CallRecords.Read.All application permission with admin consent.")));
+}
+
+/*
+ * POST the token request, retried as Graph requests are (http.c): on 429,
+ * 500, 502, 503, 504 and transport failures, up to max_retries times and
+ * max_retry_wait seconds of waiting.  The answer is left in resp.
+ */
+static void
+post_token_request(const CrOptions *opts, const char *url, const char *body,
+				   CrResponse *resp)
+{
+	struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
+	double		waited_ms = 0;
+	int			retries = 0;
+
+	if (headers == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	PG_TRY();
+	{
+		for (;;)
+		{
+			double		delay;
+
+			cr_http_perform(opts, url, headers, body, resp);
+			if (!cr_is_retryable(resp) || retries >= opts->max_retries)
+				break;
+			delay = cr_retry_delay_ms(resp, retries);
+			if (waited_ms + delay > opts->max_retry_wait * 1000.0)
+				break;
+			cr_wait_interruptibly(delay);
+			waited_ms += delay;
+			retries++;
+		}
+		resp->retries = retries;
+	}
+	PG_FINALLY();
+	{
+		curl_slist_free_all(headers);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Whether a token can go into an Authorization header: printable ASCII
+ * only.  A CR or LF would end the header and start others of the
+ * endpoint's choosing.
+ */
+static bool
+token_is_clean(const char *token)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *) token; *p; p++)
+		if (*p < 0x21 || *p > 0x7e)
+			return false;
+	return true;
+}
+
+/* Refuse a token answer that cannot be used. */
+static void
+report_unusable_token(const CrOptions *opts, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+			 errmsg("token endpoint of tenant \"%s\" gave no usable access token",
+					opts->tenant_id),
+			 errdetail("%s", why)));
 }
 
 /*
@@ -139,7 +250,6 @@ fetch_token(const CrOptions *opts, CrToken *t)
 							   opts->login_url, cr_url_escape(opts->tenant_id));
 	char	   *scope = psprintf("%s/.default", opts->graph_url);
 	char	   *body;
-	struct curl_slist *headers = NULL;
 	CrResponse	resp;
 	json_t	   *root;
 	const char *token;
@@ -150,16 +260,13 @@ fetch_token(const CrOptions *opts, CrToken *t)
 					cr_url_escape(opts->client_id),
 					cr_url_escape(opts->client_secret),
 					cr_url_escape(scope));
-	headers = curl_slist_append(headers, "Accept: application/json");
-
 	PG_TRY();
 	{
-		cr_http_perform(opts, url, headers, body, &resp);
+		post_token_request(opts, url, body, &resp);
 	}
 	PG_FINALLY();
 	{
 		explicit_bzero(body, strlen(body));
-		curl_slist_free_all(headers);
 	}
 	PG_END_TRY();
 	if (resp.status == 0)
@@ -168,27 +275,28 @@ fetch_token(const CrOptions *opts, CrToken *t)
 		report_token_error(opts, &resp);
 
 	root = json_loadb(resp.body, resp.body_len, 0, NULL);
+	explicit_bzero(resp.body, resp.body_len);
 	token = root ? json_string_value(json_object_get(root, "access_token")) : NULL;
 	expires_in = root ? json_integer_value(json_object_get(root, "expires_in")) : 0;
-	if (token == NULL || *token == '\0' || expires_in <= 0)
+	if (token == NULL || *token == '\0' || expires_in <= 0 || !token_is_clean(token))
 	{
+		bool		dirty = token != NULL && *token != '\0' && !token_is_clean(token);
+
 		if (root)
 			json_decref(root);
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-				 errmsg("token endpoint of tenant \"%s\" gave no usable access token",
-						opts->tenant_id),
-				 errdetail("The answer lacks \"access_token\" or a positive \"expires_in\".")));
+		report_unusable_token(opts, dirty ?
+							  "The access token holds characters that cannot be sent in a header." :
+							  "The answer lacks \"access_token\" or a positive \"expires_in\".");
 	}
 
 	forget_token(t);
 	t->access_token = MemoryContextStrdup(TopMemoryContext, token);
-	/* renew a tenth of the lifetime early, at most five minutes early */
+	/* a day at most; renew a tenth of the lifetime early, at most 5 min */
+	expires_in = Min(expires_in, CR_MAX_TOKEN_LIFETIME_S);
 	margin_s = Min((int64) expires_in / 10, 300);
 	t->refresh_at = GetCurrentTimestamp() +
 		((int64) expires_in - margin_s) * USECS_PER_SEC;
 	json_decref(root);
-	explicit_bzero(resp.body, resp.body_len);
 }
 
 /* A valid token for the user mapping, fetched only when needed. */
