@@ -215,6 +215,13 @@ def _fb_echo_secret(rule, status, ctx, normal, is_token):
                        "Invalid client secret provided: '%s' (escaped: %s)." % (echoed, quote(echoed, safe="")))
 
 
+def _fb_tiny_values(rule, status, ctx, normal, is_token):
+    """A hostile page: one session whose member "x" is an array of 2,000,000 1s (4 MB of text
+    that parses into twenty times as much)."""
+    return Resp(status, '{"id":"b16a0000-0000-4000-8000-000000000031","sessions":[{"id":"s1","x":['
+                + "1," * 1999999 + '1],"segments":[]}]}', GRAPH_CT)
+
+
 # body kind -> (builder, default status).  Transport kinds ("disconnect") are
 # handled by the sender.  Add new kinds here.
 FAULT_BODIES = {
@@ -230,6 +237,7 @@ FAULT_BODIES = {
     "token-crlf": (_fb_token_crlf, 200),
     "token-huge-expiry": (_fb_token_huge_expiry, 200),
     "echo-secret": (_fb_echo_secret, 401),
+    "tiny-values": (_fb_tiny_values, 200),
 }
 FAULT_KEYS = {"match", "status", "times", "retry_after", "body", "delay_ms", "stall_ms", "next_link", "code",
               "message", "aadsts", "method", "every"}

@@ -59,12 +59,12 @@ DROP SERVER ok_tenant1, ok_tenant2;
 -- 5. whole-number options have a greatest value too (not XX000 later)
 SELECT * FROM expect_error($$ALTER SERVER graph OPTIONS (ADD tenant_rate_limit '2000000000')$$);
 SELECT * FROM expect_error($$ALTER SERVER graph OPTIONS (ADD record_rate_limit '1000001')$$);
-SELECT * FROM expect_error($$ALTER SERVER graph OPTIONS (ADD max_response_bytes '1073741825')$$);
+SELECT * FROM expect_error($$ALTER SERVER graph OPTIONS (ADD max_response_bytes '268435457')$$);
 SELECT * FROM expect_error($$ALTER SERVER graph OPTIONS (ADD max_concurrency '101')$$);
 SELECT * FROM expect_error($$ALTER SERVER graph OPTIONS (ADD max_requests '1000001')$$);
 SELECT * FROM expect_error($$ALTER SERVER graph OPTIONS (ADD request_timeout '86401')$$);
 SELECT * FROM expect_error($$ALTER SERVER graph OPTIONS (ADD rate_window '3601')$$);
-ALTER SERVER graph OPTIONS (ADD tenant_rate_limit '1000000', ADD max_response_bytes '1073741824');
+ALTER SERVER graph OPTIONS (ADD tenant_rate_limit '1000000', ADD max_response_bytes '268435456');
 SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001';
 ALTER SERVER graph OPTIONS (DROP tenant_rate_limit, DROP max_response_bytes);
 -- a proxy URL with credentials is refused (server options are widely
@@ -121,4 +121,14 @@ SELECT code, message, detail, detail LIKE '%test-secret%' AS leaks
 -- an ordinary Entra error keeps its text
 SELECT emulator_fault('{"match": "oauth2", "status": 400, "message": "Tenant not found."}');
 SELECT code, detail FROM expect_error($$SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001'$$);
+SELECT emulator_reset();
+
+-- 2. a page of tiny values would take the backend to twenty times its
+-- size and more: its tree is bounded (ten times the page, and 16 MB), and
+-- the page refused; a page of Graph's shape is read
+SELECT emulator_fault('{"match": "b16a0000", "body": "tiny-values", "times": 2}');
+SELECT code, regexp_replace(message, '[0-9]+', 'N', 'g') AS message
+  FROM expect_error($$SELECT count(*), sum(length(raw::text)) FROM cr.sessions WHERE call_record_id = 'b16a0000-0000-4000-8000-000000000031'$$);
+-- pruned, the same page is small and read: 1 session
+SELECT count(*) FROM cr.sessions WHERE call_record_id = 'b16a0000-0000-4000-8000-000000000031';
 SELECT emulator_reset();

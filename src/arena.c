@@ -11,8 +11,9 @@
  * cr_arena_enter() and cr_arena_leave(), around jansson calls alone
  * (jansson's allocator is global to the process), so nothing else frees
  * into it and the allocator is always put back; the arena never ereports
- * (no memory is a NULL to jansson); its blocks are kept from page to page
- * and only the large chunks are given back.
+ * (no memory is a NULL to jansson, and so are a pending cancel and a tree
+ * past its bound, which the caller then raises); its blocks are kept from
+ * page to page and only the large chunks are given back.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -25,11 +26,21 @@
 
 #include "callrecords_fdw.h"
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 #include "scan_int.h"
 
 #define ARENA_BLOCK_SIZE (256 * 1024)
 #define ARENA_BIG_CHUNK (32 * 1024)
+
+/*
+ * A page's tree may take this many times the page's size, plus the floor.
+ * A whole page of Graph's shape (sessions, segments, media, streams)
+ * needs about eight times its size; a page of tiny values (arrays of
+ * thousands of 1s) needs twenty and more, and is refused.
+ */
+#define ARENA_PAGE_FACTOR 10
+#define ARENA_FLOOR ((size_t) 16 * 1024 * 1024)
 
 static CrJsonArena *active_arena = NULL;	/* while a page is parsed */
 
@@ -40,7 +51,19 @@ arena_alloc(size_t size)
 	CrJsonArena *a = active_arena;
 	char	   *p;
 
+	/* a cancel ends the parse: jansson sees no memory, the caller CFIs */
+	if (QueryCancelPending || ProcDiePending)
+	{
+		a->interrupted = true;
+		return NULL;
+	}
 	size = MAXALIGN(size);
+	if (a->used + size > a->limit)
+	{
+		a->refused = true;
+		return NULL;
+	}
+	a->used += size;
 	if (size > ARENA_BIG_CHUNK)
 		return MemoryContextAllocExtended(a->big_cxt, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 	if (a->cur == NULL || (size_t) (a->end - a->next) < size)
@@ -85,6 +108,20 @@ cr_arena_reset(CrJsonArena *a)
 	MemoryContextReset(a->big_cxt);
 	a->cur = NULL;
 	a->next = a->end = NULL;
+	a->used = 0;
+	a->limit = ARENA_FLOOR;
+	a->refused = a->interrupted = false;
+}
+
+/*
+ * Bound the tree of a page of page_len bytes about to be parsed, so a
+ * hostile page of tiny values cannot take the backend to many times its
+ * size: past the bound jansson gets no memory and the page is refused.
+ */
+void
+cr_arena_limit(CrJsonArena *a, size_t page_len)
+{
+	a->limit = Max(a->limit, ARENA_FLOOR + (Size) page_len * ARENA_PAGE_FACTOR);
 }
 
 /*

@@ -32,6 +32,7 @@
 #include "callrecords_fdw.h"
 
 #include "access/xact.h"
+#include "miscadmin.h"
 #include "utils/memutils.h"
 #include "scan_int.h"
 
@@ -197,6 +198,24 @@ prune_page(CrScanState *st, CrPageShape shape, const CrResponse *resp, size_t *l
 }
 
 /*
+ * Raise why the arena refused a page's tree: a cancel (serviced here), or
+ * a tree past its bound (cr_arena_limit), which a page of Graph's shape
+ * never reaches.
+ */
+static void
+check_arena_refusal(CrJsonArena *arena, size_t body_len)
+{
+	if (arena->interrupted)
+		CHECK_FOR_INTERRUPTS();
+	if (arena->refused)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_REPLY_HANDLE),
+				 errmsg("Graph response of %zu bytes needs more than %zu bytes to parse",
+						body_len, arena->limit),
+				 errdetail("A page of Graph's shape needs a few times its size; this one is refused.")));
+}
+
+/*
  * GET a Graph URL (a path joined to graph_url, or a next link) and parse
  * its JSON object; the caller owns the tree, which is in arena when one
  * is given (pruned first by shape).  A request started ahead for the URL
@@ -239,11 +258,14 @@ fetch_json(CrScanState *st, const char *url, CrRequestScope scope, bool allow_40
 		char	   *pruned = prune_page(st, shape, &resp, &pruned_len);
 
 		/* a failure is reported with its position in the text Graph sent */
+		cr_arena_limit(arena, resp.body_len);
 		cr_arena_enter(arena, &saved);
 		root = pruned ? json_loadb(pruned, pruned_len, 0, &jerr) : NULL;
-		if (root == NULL)
+		if (root == NULL && !arena->refused && !arena->interrupted)
 			root = json_loadb(resp.body, resp.body_len, 0, &jerr);
 		cr_arena_leave(&saved);
+		if (root == NULL)
+			check_arena_refusal(arena, resp.body_len);
 		st->stats.parsed_bytes += pruned ? pruned_len : resp.body_len;
 		if (pruned)
 			pfree(pruned);

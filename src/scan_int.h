@@ -112,6 +112,10 @@ typedef struct CrJsonArena
 	CrArenaBlock *cur;			/* block being filled, NULL before the first */
 	char	   *next;			/* free space in it */
 	char	   *end;
+	size_t		used;			/* bytes handed out for the current page */
+	size_t		limit;			/* at most this many (cr_arena_limit) */
+	bool		refused;		/* an allocation hit the limit */
+	bool		interrupted;	/* one was refused for a pending cancel */
 } CrJsonArena;
 
 /* jansson's allocator as it was before cr_arena_enter(). */
@@ -237,6 +241,7 @@ extern void cr_store_row(CrScanState *st, TupleTableSlot *slot);
 
 /* in arena.c */
 extern void cr_arena_reset(CrJsonArena *a);
+extern void cr_arena_limit(CrJsonArena *a, size_t page_len);
 extern void cr_arena_enter(CrJsonArena *a, CrAllocFuncs *saved);
 extern void cr_arena_leave(const CrAllocFuncs *saved);
 
