@@ -23,6 +23,14 @@ Cases (issue 5):
      foreign scan (a changed key each time: chains built anew) 1,000 vs
      10,000 times.
 
+  7. peak backend memory (VmHWM) reading one 30 MB page (60 sessions of
+     640 segments) with every stream's raw column, vs the page's size.
+  8. 8 and 32 concurrent sessions, each reading different call records,
+     against the emulator's enforcement of Graph's limits scaled down
+     (window 2 s, 20 requests per app and tenant): rows as when run alone,
+     and 429s counted; 0 when the limiter is shared (the library in
+     shared_preload_libraries), more when each backend paces alone.
+
 BENCH_CASES (e.g. "5") runs only the listed cases; default all.
 """
 import http.client
@@ -38,7 +46,7 @@ import urllib.parse
 
 EMU = os.environ["CR_EMULATOR_URL"]
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-CASES = os.environ.get("BENCH_CASES", "123456")
+CASES = os.environ.get("BENCH_CASES", "12345678")
 HOST = urllib.parse.urlparse(EMU)
 BIG = "cafe0000-0000-4000-8000-000000000003"      # 6,000 sessions, 100 pages
 SMALL = "be4c0000-0000-4000-8000-000000000600"    # its first 600 sessions, 10 pages
@@ -244,6 +252,61 @@ def rescan_case():
             "%d requests for 1,000 rescans" % reqs)
 
 
+def big_page_case():
+    """Case 7: VmHWM of a backend reading one 30 MB page, vs the page."""
+    control("POST", "/_emulator/reset")
+    rid = "b16a0000-0000-4000-8000-000000000030"
+    start = "2026-11-01T10:00:00Z"
+    sessions = [{"id": "s%d" % s, "modalities": ["audio"], "startDateTime": start, "endDateTime": start,
+                 "segments": [{"id": "g%d-%d" % (s, g), "startDateTime": start, "endDateTime": start,
+                               "caller": {"userAgent": {"platform": "windows", "productFamily": "teams"}},
+                               "media": [{"label": "main-audio", "callerNetwork": {"ipAddress": "10.0.0.1"},
+                                          "streams": [{"streamId": str(2 * g + d), "streamDirection": dr,
+                                                       "averageJitter": "PT0.012S", "packetUtilization": 1234}
+                                                      for d, dr in enumerate(("callerToCallee", "calleeToCaller"))]}]}
+                              for g in range(640)]} for s in range(60)]
+    control("PUT", "/_emulator/records/" + rid, json.dumps({"id": rid, "startDateTime": start, "sessions": sessions}))
+    page = len(control("GET", "/_emulator/raw/" + rid))
+    psql("ALTER SERVER bench OPTIONS (ADD max_response_bytes '67108864')")
+    base = median([peak_memory_kb("SELECT 1") for _ in range(3)])
+    q = "SELECT count(*), sum(length(raw::text)) FROM bench.streams WHERE call_record_id = '%s'" % rid
+    peak = median([peak_memory_kb(q) for _ in range(max(1, RUNS // 2))])
+    psql("ALTER SERVER bench OPTIONS (DROP max_response_bytes)")
+    return ("7. peak backend memory (VmHWM) reading one %.1f MB page, every stream's raw column" % (page / 1e6),
+            "backend at rest %.0f kB, after the query %.0f kB" % (base, peak),
+            "%.1fx the page above rest (target <= 12x, the bound of max_response_bytes' worst case)"
+            % ((peak - base) * 1024.0 / page))
+
+
+def concurrent_case():
+    """Case 8: concurrent sessions against Graph's limits, scaled down."""
+    ids = ["cafe0000-0000-4000-8000-%012d" % i for i in range(1, 51)]
+    psql("ALTER SERVER bench OPTIONS (ADD rate_window '2', ADD tenant_rate_limit '20', SET record_rate_limit '40')")
+    shared = "callrecords_fdw" in psql("SHOW shared_preload_libraries")
+    q = "SELECT count(*) FROM bench.call_records WHERE id IN (%s)"
+    out = []
+    for n in (8, 32):
+        per = [ids[(i * 3) % 50:(i * 3) % 50 + 3] for i in range(n)]
+        control("POST", "/_emulator/reset")
+        alone = [psql(q % ",".join("'%s'" % x for x in p)) for p in per]
+        control("POST", "/_emulator/reset")
+        time.sleep(2.1)
+        control("POST", "/_emulator/config", json.dumps({"throttle": {"window_s": 2, "tenant_limit": 20}}))
+        start = time.monotonic()
+        procs = [subprocess.Popen(["psql", "-X", "-At", "-c", q % ",".join("'%s'" % x for x in p)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for p in per]
+        got = [p.communicate()[0].strip() for p in procs]
+        secs = time.monotonic() - start
+        stats = json.loads(control("GET", "/_emulator/stats"))
+        control("POST", "/_emulator/config", json.dumps({"throttle": None}))
+        out.append("%d sessions: rows %s as alone, %d throttled (429) responses, %.1f s"
+                   % (n, "the same" if got == alone else "DIFFERENT", stats["throttled"], secs))
+    psql("ALTER SERVER bench OPTIONS (DROP rate_window, DROP tenant_rate_limit, SET record_rate_limit '0')")
+    return ("8. concurrent sessions against Graph's limits (window 2 s, 20 requests per app and tenant); "
+            "limiter %s" % ("shared (shared_preload_libraries)" if shared else "per backend (not preloaded)"),
+            *out, "target: 0 throttled when shared")
+
+
 def main():
     psql("CREATE EXTENSION IF NOT EXISTS callrecords_fdw")
     psql("DROP SERVER IF EXISTS bench CASCADE")
@@ -265,6 +328,11 @@ def main():
         rows.append(join_case())
     if "6" in CASES:
         rows.append(rescan_case())
+    if "7" in CASES:
+        rows.append(big_page_case())
+    if "8" in CASES:
+        psql("IMPORT FOREIGN SCHEMA callrecords LIMIT TO (call_records) FROM SERVER bench INTO bench")
+        rows.append(concurrent_case())
     if not set("123") & set(CASES):
         return report(rows)
 

@@ -11,8 +11,10 @@ the control API.  Usage:
 
 import argparse
 import base64
+import collections
 import http
 import json
+import math
 import os
 import re
 import secrets
@@ -309,6 +311,38 @@ class State:
         self.port = None
         self.base = None
         self.stop = threading.Event()
+        self.throttle = None          # {"window_s", "tenant_limit", "record_limit"} or None: off
+        self.windows = {}             # scope -> deque of arrival times (time.monotonic)
+        self.throttled = 0
+
+    def admit(self, target):
+        """Graph's enforcement: per app and tenant, and per call record (or the list), at most
+        limit requests in any window_s seconds.  None to serve, else the seconds to wait."""
+        cfg = self.throttle
+        if cfg is None:
+            return None
+        path = target.partition("?")[0]
+        m = re.search(r"/communications/callRecords(?:/([^/(]+)(?:/|$)|/?$)", path)
+        scopes = [("", cfg.get("tenant_limit", 0))]
+        if m:
+            scopes.append(("record:" + m.group(1).lower() if m.group(1) else "list", cfg.get("record_limit", 0)))
+        now = time.monotonic()
+        window = cfg["window_s"]
+        with self.lock:
+            wait = 0.0
+            for key, limit in scopes:
+                q = self.windows.setdefault(key, collections.deque())
+                while q and q[0] <= now - window:
+                    q.popleft()
+                if limit and len(q) >= limit:
+                    wait = max(wait, q[0] + window - now)
+            if wait > 0:
+                self.throttled += 1
+                return wait
+            for key, limit in scopes:
+                if limit:
+                    self.windows[key].append(now)
+        return None
 
     def log_begin(self, method, target):
         entry = [method, target, None]
@@ -847,7 +881,8 @@ def control(state, handler, method, path, query, body):
         return Resp(200, "".join(l + "\n" for l in lines), TEXT_CT)
     if p == "/stats" and method == "GET":
         with st.lock:
-            return Resp(200, dumps({"max_in_flight": st.max_in_flight, "in_flight": st.in_flight}))
+            return Resp(200, dumps({"max_in_flight": st.max_in_flight, "in_flight": st.in_flight,
+                                    "throttled": st.throttled}))
     if p == "/reset" and method == "POST":
         with st.lock:
             st.log = []
@@ -855,6 +890,9 @@ def control(state, handler, method, path, query, body):
             st.faults = []
             st.latency_ms = st.args.latency_ms
             st.token_lifetime = st.args.token_lifetime
+            st.throttle = None
+            st.windows = {}
+            st.throttled = 0
         st.store.reset_custom()
         return Resp(200, "ok\n", TEXT_CT)
     if p == "/records" and method == "GET":
@@ -911,6 +949,12 @@ def control(state, handler, method, path, query, body):
                         continue
                     if k == "revoke_tokens" and isinstance(v, bool):
                         continue
+                    if k == "throttle" and (v is None or (
+                            isinstance(v, dict) and set(v) <= {"window_s", "tenant_limit", "record_limit"}
+                            and isinstance(v.get("window_s"), (int, float)) and v["window_s"] > 0
+                            and all(isinstance(v.get(x, 0), int) and v.get(x, 0) >= 0
+                                    for x in ("tenant_limit", "record_limit")))):
+                        continue
                     raise ValueError("unknown or invalid config key: %s" % k)
             except ValueError as e:
                 return Resp(400, "error: %s\n" % e, TEXT_CT)
@@ -921,6 +965,10 @@ def control(state, handler, method, path, query, body):
                     st.token_lifetime = cfg["token_lifetime"]
                 if cfg.get("revoke_tokens"):
                     st.tokens.clear()
+                if "throttle" in cfg:
+                    st.throttle = cfg["throttle"]
+                    st.windows = {}
+                    st.throttled = 0
             return Resp(200, "ok\n", TEXT_CT)
     if p == "/faults":
         if method == "GET":
@@ -1034,8 +1082,13 @@ class Handler(BaseHTTPRequestHandler):
             m = re.match(r"^/([^/]+)/oauth2/v2\.0/token/?$", path)
             is_token = m is not None
 
+            wait = None if is_token or rule is not None else st.admit(target)
+
             def normal():
                 try:
+                    if wait is not None:
+                        return graph_error(ctx, 429, *FAULT_ERRORS[429][:2], FAULT_ERRORS[429][2],
+                                           headers=[("Retry-After", str(max(1, int(math.ceil(wait)))))])
                     if is_token:
                         return token_endpoint(ctx, unquote(m.group(1)), method, body, self.headers)
                     return apply_prefs(ctx, graph_route(ctx, method, path, query, self.headers))

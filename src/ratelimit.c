@@ -17,9 +17,11 @@
  * meeting included) and for the call record list (40 per 20 s), and asks
  * clients to stay under those limits up front rather than run into 429s.
  * A request waits here until it fits every window that applies to it.
- * 429 handling (Retry-After, halved concurrency) stays as the second line:
- * the windows are per backend, while Graph counts every client of the
- * application.
+ * 429 handling (Retry-After, halved concurrency) stays as the second line.
+ * With the library in shared_preload_libraries, the windows of an
+ * application and tenant (Graph host, tenant, client id) are shared by
+ * every backend of the cluster; otherwise each backend keeps its own, and
+ * Graph, counting every client of the application, may still throttle.
  *
  * Each window is a ring of the send times of the last "limit" requests
  * of its scope: a request fits when the ring has room or its oldest entry
@@ -38,7 +40,12 @@
 
 #include "foreign/foreign.h"
 #include "access/xact.h"
+#include "common/hashfn.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -49,7 +56,7 @@
 
 typedef struct CrRateKey
 {
-	Oid			umid;			/* the application and tenant, as a user mapping */
+	uint64		app;			/* the application and tenant (app_key()) */
 	char		scope[SCOPE_LEN];	/* "" (all requests), "list", "record:<id>", "function:<name>" */
 } CrRateKey;
 
@@ -64,6 +71,102 @@ typedef struct CrRateWindow
 } CrRateWindow;
 
 static HTAB *cr_windows = NULL;
+
+/*
+ * The windows shared by the backends of the cluster, when the library is
+ * in shared_preload_libraries: Graph counts every client of an
+ * application, so eight backends pacing themselves alone may send eight
+ * times the rate.  A fixed table of windows with rings of at most
+ * CR_SHARED_RING entries, under one lock; a scope that finds no room (or
+ * a limit above the ring) falls back to the backend's own window.
+ */
+#define CR_SHARED_WINDOWS	256
+#define CR_SHARED_RING		2048
+
+typedef struct CrSharedWindow
+{
+	bool		used;
+	CrRateWindow w;				/* w.sent is set to ring on each use */
+	TimestampTz ring[CR_SHARED_RING];
+} CrSharedWindow;
+
+typedef struct CrSharedRates
+{
+	LWLock	   *lock;
+	CrSharedWindow windows[CR_SHARED_WINDOWS];
+} CrSharedRates;
+
+static CrSharedRates *cr_shared = NULL;
+static shmem_request_hook_type prev_shmem_request = NULL;
+static shmem_startup_hook_type prev_shmem_startup = NULL;
+
+/* Ask for the shared windows and their lock (preloaded only). */
+static void
+cr_shmem_request(void)
+{
+	if (prev_shmem_request)
+		prev_shmem_request();
+	RequestAddinShmemSpace(sizeof(CrSharedRates));
+	RequestNamedLWLockTranche("callrecords_fdw rates", 1);
+}
+
+/* Find or create the shared windows once the shared memory exists. */
+static void
+cr_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup)
+		prev_shmem_startup();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	cr_shared = ShmemInitStruct("callrecords_fdw rates", sizeof(CrSharedRates), &found);
+	if (!found)
+	{
+		memset(cr_shared, 0, sizeof(CrSharedRates));
+		cr_shared->lock = &(GetNamedLWLockTranche("callrecords_fdw rates"))->lock;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * The shared window of a key, created empty (taking a slot whose last
+ * request left its window long ago), or NULL: no room, or a limit too
+ * big for a shared ring.  The caller holds the lock.
+ */
+static CrRateWindow *
+shared_window(const CrRateKey *key, int limit, TimestampTz now, int window_s)
+{
+	CrSharedWindow *free_slot = NULL;
+	int			i;
+
+	if (limit > CR_SHARED_RING)
+		return NULL;
+	for (i = 0; i < CR_SHARED_WINDOWS; i++)
+	{
+		CrSharedWindow *sw = &cr_shared->windows[i];
+
+		if (sw->used && memcmp(&sw->w.key, key, sizeof(CrRateKey)) == 0)
+		{
+			sw->w.sent = sw->ring;
+			if (sw->w.limit != limit)
+				sw->w.count = sw->w.oldest = 0;
+			sw->w.limit = limit;
+			return &sw->w;
+		}
+		if (free_slot == NULL &&
+			(!sw->used || sw->w.last + (TimestampTz) window_s * USECS_PER_SEC < now))
+			free_slot = sw;
+	}
+	if (free_slot == NULL)
+		return NULL;
+	memset(&free_slot->w, 0, sizeof(CrRateWindow));
+	free_slot->used = true;
+	free_slot->w.key = *key;
+	free_slot->w.limit = limit;
+	free_slot->w.last = now;
+	free_slot->w.sent = free_slot->ring;
+	return &free_slot->w;
+}
 
 static HTAB *
 windows(void)
@@ -106,17 +209,39 @@ scope_key(const CrRequestScope *scope, char *key)
 	}
 }
 
-/* The window of a scope, created empty; its ring follows a changed limit. */
+/*
+ * The application and tenant as Graph counts them: the Graph host, the
+ * tenant and the client id, whichever user mapping or database names
+ * them.
+ */
+static uint64
+app_key(const CrOptions *opts)
+{
+	char	   *s = psprintf("%s|%s|%s", opts->graph_url, opts->tenant_id,
+							 opts->client_id ? opts->client_id : "");
+	uint64		h = hash_bytes_extended((const unsigned char *) s, strlen(s), 0);
+
+	pfree(s);
+	return h;
+}
+
+/*
+ * The window of a scope: the shared one when there is one (the caller
+ * then holds the lock), else the backend's, created empty; its ring
+ * follows a changed limit.
+ */
 static CrRateWindow *
-get_window(Oid umid, const char *scope, int limit)
+get_window(uint64 app, const char *scope, int limit, TimestampTz now, int window_s)
 {
 	CrRateKey	key;
 	CrRateWindow *w;
 	bool		found;
 
 	memset(&key, 0, sizeof(key));
-	key.umid = umid;
+	key.app = app;
 	strlcpy(key.scope, scope, SCOPE_LEN);
+	if (cr_shared && (w = shared_window(&key, limit, now, window_s)) != NULL)
+		return w;
 	w = hash_search(windows(), &key, HASH_ENTER, &found);
 	if (!found || w->limit != limit)
 	{
@@ -141,7 +266,8 @@ window_delay_ms(CrRateWindow *w, TimestampTz now, int window_s)
 
 	if (w->count < w->limit)
 		return 0;
-	free_at = w->sent[w->oldest] + (TimestampTz) window_s * USECS_PER_SEC;
+	/* a tenth of the window more: a request arrives after it is sent */
+	free_at = w->sent[w->oldest] + (TimestampTz) window_s * USECS_PER_SEC * 11 / 10;
 	return free_at > now ? (free_at - now) / 1000.0 : 0;
 }
 
@@ -255,10 +381,20 @@ cr_executor_finish(QueryDesc *queryDesc)
 	PG_END_TRY();
 }
 
-/* Install the executor hooks that count statements; once per backend. */
+/*
+ * Install the executor hooks that count statements, once per backend, and
+ * when preloaded, the hooks that set up the shared windows.
+ */
 void
 cr_ratelimit_init(void)
 {
+	if (process_shared_preload_libraries_in_progress)
+	{
+		prev_shmem_request = shmem_request_hook;
+		shmem_request_hook = cr_shmem_request;
+		prev_shmem_startup = shmem_startup_hook;
+		shmem_startup_hook = cr_shmem_startup;
+	}
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = cr_executor_start;
 	prev_executor_run = ExecutorRun_hook;
@@ -343,6 +479,7 @@ cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 	int			n = 0;
 	int			i;
 	double		delay = 0;
+	uint64		app;
 
 	if (budget_used() + reserve >= opts->max_requests)
 	{
@@ -351,17 +488,24 @@ cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 		report_budget_exceeded(opts);
 	}
 	sweep(now, opts->rate_window);
-	if (opts->tenant_rate_limit > 0)
-		applies[n++] = get_window(opts->umid, "", opts->tenant_rate_limit);
+	app = app_key(opts);
 	scope_key(scope, key);
+	/* the shared windows' lock is held from lookup to note: nothing throws */
+	if (cr_shared)
+		LWLockAcquire(cr_shared->lock, LW_EXCLUSIVE);
+	if (opts->tenant_rate_limit > 0)
+		applies[n++] = get_window(app, "", opts->tenant_rate_limit, now, opts->rate_window);
 	if (key[0] && opts->record_rate_limit > 0)
-		applies[n++] = get_window(opts->umid, key, opts->record_rate_limit);
+		applies[n++] = get_window(app, key, opts->record_rate_limit, now, opts->rate_window);
 	for (i = 0; i < n; i++)
 		delay = Max(delay, window_delay_ms(applies[i], now, opts->rate_window));
+	if (delay <= 0)
+		for (i = 0; i < n; i++)
+			window_note(applies[i], now);
+	if (cr_shared)
+		LWLockRelease(cr_shared->lock);
 	if (delay > 0)
 		return delay;
-	for (i = 0; i < n; i++)
-		window_note(applies[i], now);
 	budget_spent++;
 	return 0;
 }
