@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * batchjoin.c
- *		  The batched join: local rows joined to a table fetched per call
- *		  record, with the outer rows' ids handed to the foreign scan as one
- *		  array, so that they are fetched concurrently and each once.
+ *		  Planning the batched join: local rows joined to a table fetched
+ *		  per call record, with the outer rows' ids handed to the foreign
+ *		  scan as one array, so that they are fetched concurrently and each
+ *		  once.  batchexec.c runs the plan this file makes.
  *
  * Without it, "my_calls m JOIN cr.streams s ON s.call_record_id = m.id" is
  * a nested loop over a parameterized scan: one request chain per outer
@@ -37,8 +38,9 @@
  *	  a time (it shares responses with other scans of the statement) there
  *	  is nothing to gain, and the cost says so.
  *	- The scan tuple is described by custom_scan_tlist (scanrelid 0): one
- *	  column per Var the join's target list and clauses read, each taken
- *	  from the outer or the inner child's row; ExecScan evaluates the
+ *	  column per Var of the join rel and of its clauses, each taken from
+ *	  the outer or the inner child's row (a parent may give the join a
+ *	  target list of its own after planning it); ExecScan evaluates the
  *	  other conditions and projects.
  *	- No backward scan or mark/restore: the planner puts a Material above
  *	  it where a cursor needs one.  A rescan that changes no parameter
