@@ -172,3 +172,15 @@ SELECT emulator_reset();
 SELECT emulator_fault('{"match": "/v1.0/communications/callRecords?$select=id", "next_link": "/v1.0/communications/callRecords/cafe0000-0000-4000-8000-000000000001/sessions"}'::jsonb
   || jsonb_build_object('next_link', (SELECT url FROM emulator_conf) || '/v1.0/communications/callRecords/cafe0000-0000-4000-8000-000000000001/sessions'));
 SELECT * FROM expect_error($$SELECT count(*) FROM cr.call_records$$);
+
+-- 8. enum members after unknownFutureValue: asked for with every request
+SELECT emulator_reset();
+SELECT string_agg(line, '') FROM emulator('PUT', '/_emulator/records/f1de0000-0000-4000-8000-000000000008', $j$
+{"version": 1, "type": "peerToPeer", "startDateTime": "2026-11-05T11:00:00Z",
+ "sessions": [{"id": "5e55f1de-0000-4000-8000-000000000008",
+   "caller": {"userAgent": {"@odata.type": "#microsoft.graph.callRecords.clientUserAgent", "productFamily": "azureCommunicationServices"}},
+   "callee": {"userAgent": {"@odata.type": "#microsoft.graph.callRecords.clientUserAgent", "productFamily": "teams"}},
+   "segments": []}]}
+$j$);
+SELECT caller_user_agent_product_family, callee_user_agent_product_family, raw->'caller'->'userAgent'->>'productFamily' AS in_raw
+  FROM cr.sessions WHERE call_record_id = 'f1de0000-0000-4000-8000-000000000008';
