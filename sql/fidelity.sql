@@ -184,3 +184,19 @@ SELECT string_agg(line, '') FROM emulator('PUT', '/_emulator/records/f1de0000-00
 $j$);
 SELECT caller_user_agent_product_family, callee_user_agent_product_family, raw->'caller'->'userAgent'->>'productFamily' AS in_raw
   FROM cr.sessions WHERE call_record_id = 'f1de0000-0000-4000-8000-000000000008';
+
+-- 9. columns Graph stopped filling are imported only when asked for
+CREATE SCHEMA fid_default;
+IMPORT FOREIGN SCHEMA callrecords LIMIT TO (call_records, sessions, segments) FROM SERVER graph INTO fid_default;
+CREATE SCHEMA fid_deprecated;
+CREATE SCHEMA fid_err;
+IMPORT FOREIGN SCHEMA callrecords LIMIT TO (call_records, sessions, segments) FROM SERVER graph INTO fid_deprecated
+  OPTIONS (include_deprecated 'true');
+SELECT c.relname, n.nspname, string_agg(a.attname, ', ' ORDER BY a.attnum)
+         FILTER (WHERE a.attname IN ('organizer', 'participants', 'caller_identity', 'callee_identity',
+                                     'organizer_v2', 'caller_associated_identity', 'callee_associated_identity')) AS columns
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+ WHERE n.nspname IN ('fid_default', 'fid_deprecated') GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT * FROM expect_error($$IMPORT FOREIGN SCHEMA callrecords FROM SERVER graph INTO fid_err OPTIONS (include_deprecated 'maybe')$$);
+SELECT * FROM expect_error($$IMPORT FOREIGN SCHEMA callrecords FROM SERVER graph INTO fid_err OPTIONS (include_deprecate 'true')$$);
+DROP SCHEMA fid_default, fid_deprecated, fid_err CASCADE;
