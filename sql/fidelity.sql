@@ -200,3 +200,16 @@ SELECT c.relname, n.nspname, string_agg(a.attname, ', ' ORDER BY a.attnum)
 SELECT * FROM expect_error($$IMPORT FOREIGN SCHEMA callrecords FROM SERVER graph INTO fid_err OPTIONS (include_deprecated 'maybe')$$);
 SELECT * FROM expect_error($$IMPORT FOREIGN SCHEMA callrecords FROM SERVER graph INTO fid_err OPTIONS (include_deprecate 'true')$$);
 DROP SCHEMA fid_default, fid_deprecated, fid_err CASCADE;
+
+-- 5. a path into segments on a sessions table reads them, whatever else the query reads
+CREATE FOREIGN TABLE fid_sessions (call_record_id text, session_index int,
+    segments jsonb OPTIONS (path 'segments'), first_segment_media jsonb OPTIONS (path 'segments.media'))
+  SERVER graph OPTIONS (resource 'sessions');
+SELECT session_index, jsonb_array_length(segments) AS segments
+  FROM fid_sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000004' ORDER BY 1;
+SELECT s.session_index, jsonb_array_length(s.segments) AS segments, count(g.*) AS joined
+  FROM fid_sessions s JOIN cr.segments g USING (call_record_id, session_index)
+ WHERE s.call_record_id = 'cafe0000-0000-4000-8000-000000000004' AND g.call_record_id = 'cafe0000-0000-4000-8000-000000000004'
+ GROUP BY 1, 2 ORDER BY 1;
+EXPLAIN (COSTS OFF) SELECT session_index FROM fid_sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000004';
+EXPLAIN (COSTS OFF) SELECT segments FROM fid_sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000004';
