@@ -256,12 +256,28 @@ cr_make_chain(char *path, CrFirstPage first, char *record_id)
 	return c;
 }
 
+/*
+ * Add an id unless the list has it already.  Graph ids are GUIDs, whose
+ * letter case carries no meaning: ids that differ only in case are one
+ * call record, asked for once (Graph's answer spells it as Graph does).
+ */
+static List *
+add_id(List *ids, char *id)
+{
+	ListCell   *lc;
+
+	foreach(lc, ids)
+		if (pg_strcasecmp(strVal(lfirst(lc)), id) == 0)
+			return ids;
+	return lappend(ids, makeString(id));
+}
+
 /* Add the ids a key value names (one text, or an array of them). */
 List *
 cr_add_ids(List *ids, CrQualRole role, Datum d)
 {
 	if (role == CR_QUAL_KEY)
-		return list_append_unique(ids, makeString(TextDatumGetCString(d)));
+		return add_id(ids, TextDatumGetCString(d));
 	else
 	{
 		ArrayType  *arr = DatumGetArrayTypeP(d);
@@ -273,7 +289,7 @@ cr_add_ids(List *ids, CrQualRole role, Datum d)
 		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 		for (i = 0; i < n; i++)
 			if (!nulls[i])
-				ids = list_append_unique(ids, makeString(TextDatumGetCString(elems[i])));
+				ids = add_id(ids, TextDatumGetCString(elems[i]));
 		return ids;
 	}
 }

@@ -466,11 +466,19 @@ fetch_begin(CrFetch *f)
 	explicit_bzero(auth, strlen(auth));
 	pfree(auth);
 	f->headers = curl_slist_append(f->headers, "Accept: application/json");
-	if (f->maxpagesize > 0)
 	{
-		char		prefer[64];
+		char		prefer[96];
 
-		snprintf(prefer, sizeof(prefer), "Prefer: odata.maxpagesize=%d", f->maxpagesize);
+		/*
+		 * Members Graph added to an evolvable enum after unknownFutureValue
+		 * (productFamily's azureCommunicationServices) come only to a client
+		 * that asks for them; otherwise Graph writes unknownFutureValue.
+		 */
+		if (f->maxpagesize > 0)
+			snprintf(prefer, sizeof(prefer),
+					 "Prefer: include-unknown-enum-members, odata.maxpagesize=%d", f->maxpagesize);
+		else
+			strlcpy(prefer, "Prefer: include-unknown-enum-members", sizeof(prefer));
 		f->headers = curl_slist_append(f->headers, prefer);
 	}
 	f->easy = curl_easy_init();
