@@ -172,7 +172,8 @@ mismatch(CrColumnConv *conv, json_t *v)
 static char *
 json_text(json_t *v)
 {
-	char	   *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	/* 17 digits, as jansson before 2.15 always wrote, not the shortest */
+	char	   *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17));
 	char	   *result;
 
 	if (s == NULL)
