@@ -49,6 +49,8 @@ if [ "$(id -u)" -ne 0 ]; then
         $([ -n "$STAGES" ] && echo --stages "${STAGES// /,}")
 fi
 mkdir -p "$CACHE"
+# the host side: debootstrap, the emulator's python3, git for the sources
+PACKAGES="debootstrap python3 git" install_deps
 
 # What each chroot gets: the build, the test stages' tools and clients.
 BASE_PACKAGES="postgresql-common make gcc libcurl4-openssl-dev libjansson-dev python3 curl
@@ -88,7 +90,8 @@ mount_chroot() {   # /proc and a /dev/shm of its own
 
 in_chroot() {      # run a command in chroot $1 as root, with a clean environment
     local dir=$1; shift
-    chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"
+    chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+        ASAN_OPTIONS="$ASAN_OPTIONS_SERVER" "$@"
 }
 
 # Make (or reuse) the chroot of a suite with the given packages.
@@ -99,7 +102,6 @@ make_chroot() {
         return
     fi
     t=$(now)
-    command -v debootstrap > /dev/null || PACKAGES=debootstrap install_deps
     rm -rf "$dir" "$dir.tmp"
     echo "== $name: debootstrap $suite from $(mirror)"
     debootstrap --variant=minbase "$suite" "$dir.tmp" "$(mirror)" > "$CACHE/$name-debootstrap.log" 2>&1 ||
@@ -214,8 +216,8 @@ run() {
 
     build() {
         local out
-        out=$(in_chroot "$dir" env ASAN_OPTIONS="$ASAN_OPTIONS_SERVER" \
-                  make -C /build/src -s PG_CONFIG="$pg_config" clean all install 2>&1) || { echo "$out"; return 1; }
+        out=$(in_chroot "$dir" make -C /build/src -s PG_CONFIG="$pg_config" clean all install 2>&1) ||
+            { echo "$out"; return 1; }
         echo "$out"
         if echo "$out" | grep -q 'warning:'; then echo "build: FAILED: warnings"; return 1; fi
         echo "build: passed, no warnings ($(in_chroot "$dir" "$pg_config" --cc | head -c 40))"
