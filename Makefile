@@ -3,6 +3,9 @@ MODULE_big = callrecords_fdw
 OBJS = \
 	callrecords_fdw.o \
 	src/arena.o \
+	src/batchexec.o \
+	src/batchjoin.o \
+	src/cache.o \
 	src/catalog.o \
 	src/chains.o \
 	src/convert.o \
@@ -17,7 +20,8 @@ OBJS = \
 	src/pushdown.o \
 	src/ratelimit.o \
 	src/rows.o \
-	src/scan.o
+	src/scan.o \
+	src/token.o
 
 EXTENSION = callrecords_fdw
 DATA = callrecords_fdw--1.0.sql
@@ -28,7 +32,7 @@ SHLIB_LINK = -lcurl -ljansson
 
 # The regression suite needs the bundled Graph emulator running and
 # CR_EMULATOR_URL pointing at it; scripts/test.sh does both.
-REGRESS = setup options catalog streams sessions tables conversion pushdown shapes retries faults quality archive security errors
+REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin shapes retries faults quality archive security errors
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -39,3 +43,6 @@ include $(PGXS)
 SCAN_OBJS = src/arena.o src/chains.o src/explain.o src/fetch.o src/rows.o src/scan.o
 $(OBJS): src/callrecords_fdw.h src/cr_json.h
 $(SCAN_OBJS): src/scan_int.h
+src/http.o src/token.o src/cache.o: src/http_int.h
+src/plan.o src/pushdown.o src/estimate.o: src/plan_int.h
+src/batchjoin.o src/batchexec.o: src/batchjoin_int.h

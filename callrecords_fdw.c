@@ -5,14 +5,18 @@
  *		  the validator and the wiring of the FdwRoutine callbacks.
  *
  * The work is done in src/: option.c (options and their validation),
- * http.c (libcurl, OAuth2 token, Graph errors), ratelimit.c (Graph's
- * throttling windows), catalog.c (the tables and columns), convert.c (JSON
- * values to Datums), plan.c (pushdown and costs), deparse.c (Graph
- * request paths and filters), and the scan: scan.c (the executor
- * callbacks), chains.c (the requests a scan makes), fetch.c (fetching
- * pages, ahead and within the request budget), prune.c (dropping what no
- * column reads before parsing), arena.c (the memory a page's tree is
- * parsed into), rows.c (walking a page into rows) and explain.c (EXPLAIN).
+ * catalog.c (the tables and columns and their facts), http.c (libcurl,
+ * OAuth2 token, Graph errors), ratelimit.c (admitting requests: the
+ * statement's budget and Graph's throttling windows), deparse.c (Graph
+ * request paths and filters), convert.c (JSON values to Datums); the
+ * planner: plan.c (the callbacks and the plan), pushdown.c (which
+ * conditions narrow the requests), estimate.c (rows, requests and key
+ * statistics), batchjoin.c (joins that hand a batch of outer ids to the
+ * foreign scan); the scan: scan.c (the executor callbacks), chains.c (the
+ * requests a scan makes), fetch.c (fetching pages, ahead of need too),
+ * prune.c (dropping what no column reads before parsing), arena.c (the
+ * memory a page's tree is parsed into), rows.c (walking a page into rows)
+ * and explain.c (EXPLAIN).
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -36,13 +40,17 @@ void		_PG_init(void);
 PG_FUNCTION_INFO_V1(callrecords_fdw_handler);
 PG_FUNCTION_INFO_V1(callrecords_fdw_validator);
 
-/* Settings, libcurl and the cache invalidation callbacks, once per backend. */
+/*
+ * Settings, libcurl, the cache invalidation callbacks and the batched
+ * join's planner hook, once per backend.
+ */
 void
 _PG_init(void)
 {
 	cr_define_gucs();
 	cr_http_init();
 	cr_install_estimate_hooks();
+	cr_batch_join_init();
 }
 
 Datum

@@ -56,6 +56,20 @@ SET TimeZone = 'UTC';
 SELECT * FROM graph_requests();
 SELECT * FROM on_off($$SELECT id FROM cr.call_records
   WHERE start_date_time >= '2026-11-05 00:00'::timestamp AND start_date_time < date '2026-11-12'$$);
+-- run-time spellings: current_date - 1, and timestamp parameters of a
+-- prepared statement (JDBC LocalDateTime, Npgsql, psycopg2 naive datetimes)
+-- in a generic plan, evaluated when the scan starts
+SELECT emulator_reset();
+SELECT count(*) >= 0 AS ran FROM cr.call_records WHERE start_date_time >= current_date - 1 AND start_date_time < current_date;
+SELECT regexp_replace(l, '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z', '<t>', 'g') AS request FROM graph_requests() l;
+PREPARE day_calls_ts(timestamp, timestamp) AS
+  SELECT count(*) FROM cr.call_records WHERE start_date_time >= $1 AND start_date_time < $2;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (COSTS OFF) EXECUTE day_calls_ts('2026-11-05 00:00', '2026-11-06 00:00');
+SELECT emulator_reset();
+EXECUTE day_calls_ts('2026-11-05 00:00', '2026-11-06 00:00');
+SELECT * FROM graph_requests();
+RESET plan_cache_mode;
 
 -- a day written as a cast of the column, or as date_trunc of it
 SELECT emulator_reset();

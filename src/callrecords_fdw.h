@@ -172,6 +172,7 @@ extern const CrResource *cr_table_resource(const CrOptions *opts);
 extern void cr_define_gucs(void);
 extern bool cr_enable_pushdown;
 extern bool cr_prune_pages;
+extern bool cr_batch_joins;
 
 /* in catalog.c */
 extern const CrResource *cr_find_resource(const char *name);
@@ -208,7 +209,6 @@ typedef struct CrRequestScope
 
 /* in http.c */
 extern void cr_http_init(void);
-extern bool cr_graph_cached(const CrOptions *opts, const char *url, int maxpagesize);
 typedef struct CrFetch CrFetch;
 extern CrFetch *cr_fetch_start(const CrOptions *opts, const char *url,
 							   const CrRequestScope *scope, int reserve,
@@ -216,17 +216,18 @@ extern CrFetch *cr_fetch_start(const CrOptions *opts, const char *url,
 extern void cr_fetch_wait(CrFetch *f, CrResponse *resp);
 extern void cr_fetch_free(CrFetch *f);
 extern const char *cr_fetch_url(CrFetch *f);
+extern void cr_report_graph_error(const CrResponse *resp, const char *what);
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 /* tests/libfuzzer/harness.c: the answer to every Graph GET of a fuzz build */
 extern void cr_fuzz_answer(const char *url, MemoryContext cxt, CrResponse *resp);
 #endif
+
+/* in cache.c */
+extern bool cr_graph_cached(const CrOptions *opts, const char *url, int maxpagesize);
+
 /* in ratelimit.c */
 extern uint64 cr_statement_number(void);
 extern double cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve);
-
-extern void cr_report_graph_error(const CrResponse *resp, const char *what);
-extern char *cr_url_escape(const char *s);
-extern bool cr_same_origin(const char *base, const char *url);
 
 /* in convert.c */
 typedef struct CrColumnConv CrColumnConv;
@@ -248,11 +249,13 @@ extern bool cr_prune_page(const CrPruneSpec *spec, CrLevel root_level, bool coll
 						  const char *text, size_t len, StringInfo out);
 extern json_t *cr_json_at_path(json_t *obj, const char *path);
 
-/* in plan.c; the rough shape of the data, for estimates */
+/* the rough shape of the data, for estimates (estimate.c) */
 #define CR_EST_SESSIONS_PER_RECORD	8.0
 #define CR_EST_PARTICIPANTS_PER_RECORD 6.0
 #define CR_EST_CHILDREN_PER_PARENT	1.5
 extern double cr_rows_per_record(const CrResource *res);
+
+/* in plan.c */
 extern const CrResource *cr_relation_resource(Oid relid);
 extern void cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 									Oid foreigntableid);
@@ -262,12 +265,20 @@ extern ForeignScan *cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 										Oid foreigntableid, ForeignPath *best_path,
 										List *tlist, List *scan_clauses,
 										Plan *outer_plan);
+extern bool cr_batch_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber *keyattno,
+						 double *rows_per_key, Cost *cost_per_key, bool *serial);
+
+/* in batchjoin.c */
+extern void cr_batch_join_init(void);
+extern bool cr_is_batched_inner(ForeignPath *path);
 
 /* in scan.c */
 extern void cr_begin_foreign_scan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *cr_iterate_foreign_scan(ForeignScanState *node);
 extern void cr_rescan_foreign_scan(ForeignScanState *node);
 extern void cr_end_foreign_scan(ForeignScanState *node);
+
+extern void cr_scan_set_batch_keys(ForeignScanState *node, Datum keys);
 
 /* in explain.c */
 extern void cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es);
@@ -304,6 +315,7 @@ typedef struct CrScanPlan
 	bool		time_unpushed;	/* a local-only condition reads the time column */
 } CrScanPlan;
 
+/* in plan.c: the one writer and the one reader of fdw_private */
 extern List *cr_scan_plan_write(const CrScanPlan *plan);
 extern void cr_scan_plan_read(List *fdw_private, CrScanPlan *plan);
 
@@ -336,6 +348,8 @@ typedef enum CrQualRole
 extern void cr_install_estimate_hooks(void);
 
 /* in deparse.c */
+extern char *cr_url_escape(const char *s);
+extern bool cr_same_origin(const char *base, const char *url);
 extern char *cr_record_path(const CrOptions *opts, const CrResource *res,
 							const char *id_text, const char *select,
 							bool segments);

@@ -457,8 +457,9 @@ cr_build_chains(CrScanState *st, ExprContext *econtext)
 	cr_pushed_init(&pv, st->roles);
 	forboth(lv, st->value_states, lr, st->roles)
 	{
-		bool		isnull;
-		Datum		d = ExecEvalExpr((ExprState *) lfirst(lv), econtext, &isnull);
+		bool		isnull = false;
+		Datum		d = st->batched && CR_ROLE_BASE(lfirst_int(lr)) == CR_QUAL_KEY_ARRAY ?
+			st->batch_keys : ExecEvalExpr((ExprState *) lfirst(lv), econtext, &isnull);
 
 		cr_pushed_add(&pv, lfirst_int(lr), d, isnull);
 	}

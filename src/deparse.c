@@ -2,7 +2,7 @@
  *
  * deparse.c
  *		  Building Graph request paths: the only file that knows OData
- *		  syntax.
+ *		  syntax; and the URL checks next links pass (same origin).
  *
  * The same functions serve execution (with values) and EXPLAIN (with the
  * text of parameters and expressions in their place), so what EXPLAIN
@@ -10,8 +10,10 @@
  * a host nor a token ever appears in them.
  *
  * Query strings keep "$", "(", ")", "=" and "," literal and encode spaces
- * as %20: Graph's OData parser rejects "+" for a space, and next links are
- * never rewritten (fact sheet §6).
+ * as %20: Graph's OData parser rejects "+" for a space.  Next links are
+ * followed as Graph wrote them, never rebuilt here: their form differs
+ * between endpoints and API versions (skip tokens, $skip, other parameter
+ * names).
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -21,6 +23,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <curl/curl.h>
 
 #include "callrecords_fdw.h"
 
@@ -169,4 +173,62 @@ cr_odata_timestamp(TimestampTz t, bool minus_tick)
 	return psprintf("%04d-%02d-%02dT%02d:%02d:%02d%sZ",
 					tm.tm_year, tm.tm_mon, tm.tm_mday,
 					tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+/* Escape a string for a URL or form body, as a palloc'd copy. */
+char *
+cr_url_escape(const char *s)
+{
+	char	   *e = curl_easy_escape(NULL, s, 0);
+	char	   *result;
+
+	if (e == NULL)
+		elog(ERROR, "out of memory");
+	result = pstrdup(e);
+	curl_free(e);
+	return result;
+}
+
+/* Scheme, lower-cased host and port of a URL, or false if it has none. */
+static bool
+url_origin(const char *url, char *buf, size_t bufsize)
+{
+	CURLU	   *u = curl_url();
+	char	   *scheme = NULL,
+			   *host = NULL,
+			   *port = NULL;
+	bool		ok = false;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+	{
+		char	   *p;
+
+		snprintf(buf, bufsize, "%s://%s:%s", scheme, host, port);
+		for (p = buf; *p; p++)
+			*p = pg_tolower((unsigned char) *p);
+		ok = true;
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+/*
+ * Whether url may be requested with the token meant for base: same
+ * scheme, host and port.  Next links come from the response body, so a
+ * hostile or broken answer must not be able to send the token elsewhere.
+ */
+bool
+cr_same_origin(const char *base, const char *url)
+{
+	char		a[512],
+				b[512];
+
+	return url_origin(base, a, sizeof(a)) && url_origin(url, b, sizeof(b)) &&
+		strcmp(a, b) == 0;
 }

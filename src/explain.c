@@ -97,6 +97,14 @@ explain_key_requests(CrScanState *st, Node *expr, CrQualRole role, ExplainState 
 															  st->select, st->expand_segments)), es);
 	if (ids != NIL)
 		return;
+	if (role == CR_QUAL_KEY_ARRAY && expr == st->outer_value)
+	{
+		ExplainPropertyText("Graph request",
+							psprintf("GET %s, for each id of a batch of outer rows",
+									 cr_record_path(st->opts, st->res, "{id}",
+													st->select, st->expand_segments)), es);
+		return;
+	}
 	if (role == CR_QUAL_KEY_ARRAY)
 	{
 		ExplainPropertyText("Graph request",

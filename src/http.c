@@ -1,14 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * http.c
- *		  Talking to Microsoft Graph: libcurl transfers, the OAuth2 client
- *		  credentials token and its per-backend cache, and turning Graph's
- *		  error answers into PostgreSQL errors.
+ *		  Talking to Microsoft Graph: libcurl transfers, their retries, and
+ *		  turning Graph's error answers into PostgreSQL errors.
  *
  * Graph GETs run on one libcurl multi handle per backend, so a scan can
  * keep several in flight; they are retried here on throttling and
- * transient failures, and answers are shared through a per-statement
- * cache.  The token request is a blocking transfer on an easy handle.
+ * transient failures, and answers are shared through the statement's
+ * cache (cache.c).  The token request (token.c) is a blocking transfer on
+ * an easy handle.
  *
  * Rules kept here: nothing is thrown from inside a libcurl callback (they
  * only set flags and return), cancellation is noticed by the progress
@@ -45,21 +45,14 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "cr_json.h"
+#include "http_int.h"
 
 /* Backoff before retries without Retry-After: 0.5 s doubling, at most 30 s. */
 #define CR_BACKOFF_BASE_MS		500.0
 #define CR_BACKOFF_CAP_MS		30000.0
 
-/* A cached access token for one user mapping. */
-typedef struct CrToken
-{
-	Oid			umid;
-	char	   *access_token;	/* in TopMemoryContext */
-	TimestampTz refresh_at;		/* get a new one from this time on */
-} CrToken;
 
 static CURL *cr_curl = NULL;	/* one handle per backend: keep-alive, TLS reuse */
-static List *cr_tokens = NIL;	/* of CrToken *, in TopMemoryContext */
 
 /* Where the write callback puts the body; it must never ereport. */
 typedef struct CrBodyBuffer
@@ -195,8 +188,8 @@ url_path(const char *url)
 }
 
 /* Raise the error of a request that failed below HTTP (status 0). */
-static void
-report_transport_error(const CrResponse *resp, const char *method, const char *url)
+void
+cr_report_transport_error(const CrResponse *resp, const char *method, const char *url)
 {
 	CURLcode	rc = (CURLcode) resp->transport_rc;
 
@@ -310,8 +303,8 @@ static uint32 we_token,
  * request).  Any HTTP status, or status 0 for a transport failure, is
  * returned in resp.
  */
-static void
-perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
+void
+cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
 		const char *postfields, CrResponse *resp)
 {
 	CURL	   *curl = get_curl();
@@ -330,186 +323,6 @@ perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
 	finish_transfer(curl, rc, &buf, resp, errbuf, url);
-}
-
-/* Escape a string for a URL or form body, as a palloc'd copy. */
-char *
-cr_url_escape(const char *s)
-{
-	char	   *e = curl_easy_escape(NULL, s, 0);
-	char	   *result;
-
-	if (e == NULL)
-		elog(ERROR, "out of memory");
-	result = pstrdup(e);
-	curl_free(e);
-	return result;
-}
-
-static CrToken *
-find_token(Oid umid)
-{
-	ListCell   *lc;
-
-	foreach(lc, cr_tokens)
-	{
-		CrToken    *t = lfirst(lc);
-
-		if (t->umid == umid)
-			return t;
-	}
-	return NULL;
-}
-
-/* Forget a cached token, wiping it from memory. */
-static void
-forget_token(CrToken *t)
-{
-	if (t->access_token)
-	{
-		explicit_bzero(t->access_token, strlen(t->access_token));
-		pfree(t->access_token);
-		t->access_token = NULL;
-	}
-	t->refresh_at = 0;
-}
-
-/*
- * ALTER SERVER / ALTER USER MAPPING may change the tenant, the secret or
- * the hosts: drop every cached token so the next request logs in again.
- */
-static void
-invalidate_tokens(Datum arg, int cacheid, uint32 hashvalue)
-{
-	ListCell   *lc;
-
-	foreach(lc, cr_tokens)
-		forget_token(lfirst(lc));
-}
-
-/* The "error" and the first sentence of "error_description" of Entra. */
-static void
-report_token_error(const CrOptions *opts, const CrResponse *resp)
-{
-	json_t	   *root = json_loadb(resp->body, resp->body_len, 0, NULL);
-	const char *s;
-	char	   *code = NULL;
-	char	   *desc_copy = NULL;
-
-	if (root && json_is_object(root))
-	{
-		if ((s = json_string_value(json_object_get(root, "error"))) != NULL)
-			code = pstrdup(s);
-		if ((s = json_string_value(json_object_get(root, "error_description"))) != NULL)
-			desc_copy = pstrdup(s);
-	}
-	if (root)
-		json_decref(root);
-	if (desc_copy)
-	{
-		char	   *cut;
-		size_t		len;
-
-		/* keep the AADSTS sentence, drop trace and correlation ids */
-		if ((cut = strstr(desc_copy, "\r\n")) != NULL ||
-			(cut = strstr(desc_copy, " Trace ID")) != NULL)
-			*cut = '\0';
-		len = strlen(desc_copy);
-		while (len > 0 && (desc_copy[len - 1] == '.' || desc_copy[len - 1] == ' '))
-			desc_copy[--len] = '\0';
-	}
-
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-			 errmsg("could not obtain an access token for tenant \"%s\"",
-					opts->tenant_id),
-			 errdetail("The token endpoint answered HTTP %ld%s%s%s%s.", resp->status,
-					   code ? ", error \"" : "", code ? code : "", code ? "\"" : "",
-					   desc_copy ? psprintf(": %s", desc_copy) : ""),
-			 errhint("Check tenant_id of the server and client_id and client_secret of the user mapping; the app needs the CallRecords.Read.All application permission with admin consent.")));
-}
-
-/*
- * OAuth2 client credentials grant against the server's login_url.  The
- * request body holds the secret, so it is wiped as soon as it was sent.
- */
-static void
-fetch_token(const CrOptions *opts, CrToken *t)
-{
-	char	   *url = psprintf("%s/%s/oauth2/v2.0/token",
-							   opts->login_url, cr_url_escape(opts->tenant_id));
-	char	   *scope = psprintf("%s/.default", opts->graph_url);
-	char	   *body;
-	struct curl_slist *headers = NULL;
-	CrResponse	resp;
-	json_t	   *root;
-	const char *token;
-	json_int_t	expires_in;
-	int64		margin_s;
-
-	body = psprintf("grant_type=client_credentials&client_id=%s&client_secret=%s&scope=%s",
-					cr_url_escape(opts->client_id),
-					cr_url_escape(opts->client_secret),
-					cr_url_escape(scope));
-	headers = curl_slist_append(headers, "Accept: application/json");
-
-	PG_TRY();
-	{
-		perform(opts, url, headers, body, &resp);
-	}
-	PG_FINALLY();
-	{
-		explicit_bzero(body, strlen(body));
-		curl_slist_free_all(headers);
-	}
-	PG_END_TRY();
-	if (resp.status == 0)
-		report_transport_error(&resp, "POST", url);
-	if (resp.status != 200)
-		report_token_error(opts, &resp);
-
-	root = json_loadb(resp.body, resp.body_len, 0, NULL);
-	token = root ? json_string_value(json_object_get(root, "access_token")) : NULL;
-	expires_in = root ? json_integer_value(json_object_get(root, "expires_in")) : 0;
-	if (token == NULL || *token == '\0' || expires_in <= 0)
-	{
-		if (root)
-			json_decref(root);
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-				 errmsg("token endpoint of tenant \"%s\" gave no usable access token",
-						opts->tenant_id),
-				 errdetail("The answer lacks \"access_token\" or a positive \"expires_in\".")));
-	}
-
-	forget_token(t);
-	t->access_token = MemoryContextStrdup(TopMemoryContext, token);
-	/* renew a tenth of the lifetime early, at most five minutes early */
-	margin_s = Min((int64) expires_in / 10, 300);
-	t->refresh_at = GetCurrentTimestamp() +
-		((int64) expires_in - margin_s) * USECS_PER_SEC;
-	json_decref(root);
-	explicit_bzero(resp.body, resp.body_len);
-}
-
-/* A valid token for the user mapping, fetched only when needed. */
-static const char *
-get_token(const CrOptions *opts)
-{
-	CrToken    *t = find_token(opts->umid);
-
-	if (t == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-		t = palloc0(sizeof(CrToken));
-		t->umid = opts->umid;
-		cr_tokens = lappend(cr_tokens, t);
-		MemoryContextSwitchTo(old);
-	}
-	if (t->access_token == NULL || GetCurrentTimestamp() >= t->refresh_at)
-		fetch_token(opts, t);
-	return t->access_token;
 }
 
 /*
@@ -586,112 +399,6 @@ wait_interruptibly(double ms)
 	}
 }
 
-/*
- * The statement's response cache.  Scans of one statement that need the
- * same Graph page (sessions, segments and streams of one call record
- * joined together; a rescan with the same key) share one request.  It
- * holds successful bodies only, up to CR_CACHE_BYTES, forgets the oldest
- * first, and is emptied when the statement or transaction changes, so no
- * answer outlives the statement that fetched it.
- */
-#define CR_CACHE_BYTES	((size_t) 64 * 1024 * 1024)
-
-typedef struct CrCachedPage
-{
-	Oid			umid;
-	int			maxpagesize;
-	char	   *url;
-	char	   *body;
-	size_t		body_len;
-} CrCachedPage;
-
-static MemoryContext cr_cache_cxt = NULL;
-static List *cr_cache = NIL;	/* of CrCachedPage *, oldest first */
-static size_t cr_cache_bytes = 0;
-static uint64 cr_cache_statement = 0;
-
-static void
-cache_reset(void)
-{
-	if (cr_cache_cxt)
-		MemoryContextReset(cr_cache_cxt);
-	cr_cache = NIL;
-	cr_cache_bytes = 0;
-}
-
-/* Drop the cache when the statement it was filled for is over. */
-static void
-cache_check_statement(void)
-{
-	uint64		now = cr_statement_number();
-
-	if (now != cr_cache_statement)
-	{
-		cache_reset();
-		cr_cache_statement = now;
-	}
-}
-
-static CrCachedPage *
-cache_lookup(Oid umid, const char *url, int maxpagesize)
-{
-	ListCell   *lc;
-
-	cache_check_statement();
-	foreach(lc, cr_cache)
-	{
-		CrCachedPage *p = lfirst(lc);
-
-		if (p->umid == umid && p->maxpagesize == maxpagesize &&
-			strcmp(p->url, url) == 0)
-			return p;
-	}
-	return NULL;
-}
-
-static void
-cache_store(Oid umid, const char *url, int maxpagesize, const CrResponse *resp)
-{
-	MemoryContext old;
-	CrCachedPage *p;
-
-	if (resp->body_len > CR_CACHE_BYTES / 4)
-		return;					/* a huge page would evict everything */
-	if (cr_cache_cxt == NULL)
-		cr_cache_cxt = AllocSetContextCreate(TopMemoryContext,
-											 "callrecords_fdw response cache",
-											 ALLOCSET_DEFAULT_SIZES);
-	while (cr_cache != NIL && cr_cache_bytes + resp->body_len > CR_CACHE_BYTES)
-	{
-		CrCachedPage *oldest = linitial(cr_cache);
-
-		cr_cache_bytes -= oldest->body_len;
-		pfree(oldest->url);
-		pfree(oldest->body);
-		pfree(oldest);
-		cr_cache = list_delete_first(cr_cache);
-	}
-	old = MemoryContextSwitchTo(cr_cache_cxt);
-	p = palloc(sizeof(CrCachedPage));
-	p->umid = umid;
-	p->maxpagesize = maxpagesize;
-	p->url = pstrdup(url);
-	p->body = palloc(resp->body_len + 1);
-	memcpy(p->body, resp->body, resp->body_len + 1);
-	p->body_len = resp->body_len;
-	cr_cache = lappend(cr_cache, p);
-	cr_cache_bytes += p->body_len;
-	MemoryContextSwitchTo(old);
-}
-
-/* A transaction's end ends its statements' caches too. */
-static void
-cache_xact_callback(XactEvent event, void *arg)
-{
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
-		cache_reset();
-}
 
 /*
  * Asynchronous GETs.  Every Graph GET of the backend runs on one libcurl
@@ -767,7 +474,7 @@ fetch_detach(void *arg)
 static void
 fetch_begin(CrFetch *f)
 {
-	const char *token = get_token(f->opts);
+	const char *token = cr_get_token(f->opts);
 	char	   *auth = psprintf("Authorization: Bearer %s", token);
 
 	fetch_detach(f);
@@ -877,7 +584,7 @@ cr_fetch_start(const CrOptions *opts, const char *url, const CrRequestScope *sco
 	f->cleanup.arg = f;
 	MemoryContextRegisterResetCallback(cxt, &f->cleanup);
 
-	hit = cache_lookup(opts->umid, url, maxpagesize);
+	hit = cr_cache_lookup(opts->umid, url, maxpagesize);
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 	/* the fuzz harness (tests/libfuzzer) answers instead of the network */
 	if (!hit)
@@ -1019,10 +726,7 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp)
 			f->throttled++;
 		if (f->resp.status == 401 && !f->renewed)
 		{
-			CrToken    *t = find_token(f->opts->umid);
-
-			if (t)
-				forget_token(t);
+			cr_forget_token(f->opts->umid);
 			f->renewed = true;
 			begin_within_limits(f);
 			continue;
@@ -1049,18 +753,12 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp)
 	f->resp.throttled = f->throttled;
 	*resp = f->resp;
 	if (resp->status == 0)
-		report_transport_error(resp, "GET", f->url);
+		cr_report_transport_error(resp, "GET", f->url);
 	if (resp->status == 200 && f->buf.data != NULL && f->share)
-		cache_store(f->opts->umid, f->url, f->maxpagesize, resp);
+		cr_cache_store(f->opts->umid, f->url, f->maxpagesize, resp);
 }
 
 
-/* Whether the statement's cache holds the answer to url. */
-bool
-cr_graph_cached(const CrOptions *opts, const char *url, int maxpagesize)
-{
-	return cache_lookup(opts->umid, url, maxpagesize) != NULL;
-}
 
 /*
  * Raise the error for a Graph answer that is not a success.  DETAIL carries
@@ -1135,51 +833,6 @@ cr_http_init(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("could not initialize libcurl")));
-	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, invalidate_tokens, (Datum) 0);
-	CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_tokens, (Datum) 0);
-	RegisterXactCallback(cache_xact_callback, NULL);
-}
-
-/* Scheme, lower-cased host and port of a URL, or false if it has none. */
-static bool
-url_origin(const char *url, char *buf, size_t bufsize)
-{
-	CURLU	   *u = curl_url();
-	char	   *scheme = NULL,
-			   *host = NULL,
-			   *port = NULL;
-	bool		ok = false;
-
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-		curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
-	{
-		char	   *p;
-
-		snprintf(buf, bufsize, "%s://%s:%s", scheme, host, port);
-		for (p = buf; *p; p++)
-			*p = pg_tolower((unsigned char) *p);
-		ok = true;
-	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return ok;
-}
-
-/*
- * Whether url may be requested with the token meant for base: same
- * scheme, host and port.  Next links come from the response body, so a
- * hostile or broken answer must not be able to send the token elsewhere.
- */
-bool
-cr_same_origin(const char *base, const char *url)
-{
-	char		a[512],
-				b[512];
-
-	return url_origin(base, a, sizeof(a)) && url_origin(url, b, sizeof(b)) &&
-		strcmp(a, b) == 0;
+	cr_token_init();
+	cr_cache_init();
 }

@@ -163,7 +163,9 @@ is_loopback_host(const char *host)
 
 /*
  * The hosts Microsoft documents for Graph and for its token endpoints, in
- * the global and national clouds (fact sheet §3.3).
+ * the global cloud and the national clouds (US Government L4 and L5 (DoD),
+ * China operated by 21Vianet), as its national cloud deployment pages list
+ * them.
  */
 static const char *const cr_microsoft_hosts[] = {
 	"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us",
@@ -507,6 +509,9 @@ bool		cr_enable_pushdown = true;
 /* callrecords_fdw.prune_pages: off parses pages whole (to compare, or to rule pruning out). */
 bool		cr_prune_pages = true;
 
+/* callrecords_fdw.batch_joins: off plans joins on the key as parameterized nested loops (batchjoin.c). */
+bool		cr_batch_joins = true;
+
 /*
  * The wrapper's settings.  enable_pushdown is a field workaround and a
  * test aid: with it off every condition is evaluated locally, which must
@@ -527,6 +532,14 @@ cr_define_gucs(void)
 							 "Drop the parts of a Graph page no column reads before parsing it.",
 							 "When off, every page is parsed whole: the same rows, more time.",
 							 &cr_prune_pages,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("callrecords_fdw.batch_joins",
+							 "Join local rows to a table fetched per call record with one batch of ids.",
+							 "When off, such a join is a nested loop that fetches one call record per outer row, one after another.",
+							 &cr_batch_joins,
 							 true,
 							 PGC_USERSET,
 							 0,

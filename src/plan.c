@@ -403,8 +403,18 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	/* every condition is rechecked locally, the join clause too */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 
+	/*
+	 * The inner scan of a batched join (batchjoin.c): the join hands it the
+	 * outer keys, one array per batch, in place of this NULL placeholder.
+	 */
+	if (cr_is_batched_inner(best_path))
+	{
+		outer_value = list_length(exprs);
+		exprs = lappend(exprs, makeNullConst(TEXTARRAYOID, -1, InvalidOid));
+		roles = lappend_int(roles, CR_QUAL_KEY_ARRAY);
+	}
 	/* a parameterized path: the outer value becomes a Param at execution */
-	if (best_path->fdw_private != NIL)
+	else if (best_path->fdw_private != NIL)
 	{
 		outer_value = list_length(exprs);
 		exprs = lappend(exprs, linitial(best_path->fdw_private));
@@ -423,4 +433,37 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							exprs, fdw_private,
 							NIL, NIL, outer_plan);
+}
+
+/*
+ * For batchjoin.c: what a batched join needs to know of a rel planned
+ * here, so that the rules of pushdown and the estimates stay in this file.
+ * False when the rel cannot take its call records as a batch of ids: a
+ * log function, pushdown off, or a key condition of its own that already
+ * names them.  Otherwise the key column, the rows one id yields after the
+ * local conditions, the cost of fetching one id (as a parameterized path
+ * costs it) and whether its scans fetch one page at a time because they
+ * share responses with other scans of the statement.
+ */
+bool
+cr_batch_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber *keyattno,
+			 double *rows_per_key, Cost *cost_per_key, bool *serial)
+{
+	CrRelInfo  *info = baserel->fdw_private;
+	double		rows;
+	Cost		startup;
+
+	if (!cr_enable_pushdown || info == NULL || info->res->fetch == CR_FETCH_FUNCTION ||
+		list_member_int(info->roles, CR_QUAL_KEY) ||
+		list_member_int(info->roles, CR_QUAL_KEY_ARRAY))
+		return false;
+	*keyattno = get_attnum(root->simple_rte_array[baserel->relid]->relid,
+						   cr_key_column(info->res));
+	rows = cr_rows_per_record(info->res);
+	path_cost(baserel, info->res->fetch == CR_FETCH_RECORDS ? 1.0 :
+			  1.0 + rows / cr_page_size(info->res), rows, &startup, cost_per_key);
+	*rows_per_key = rows * (info->fetched_rows > 0 ?
+							Min(1.0, baserel->rows / info->fetched_rows) : 1.0);
+	*serial = info->share_responses;
+	return *keyattno != InvalidAttrNumber;
 }

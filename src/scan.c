@@ -440,6 +440,20 @@ cr_rescan_foreign_scan(ForeignScanState *node)
 }
 
 /*
+ * The inner scan of a batched join (batchjoin.c): the ids of the next
+ * batch, in the caller's memory until the scan has read its first row.
+ * The caller rescans the scan to fetch them.
+ */
+void
+cr_scan_set_batch_keys(ForeignScanState *node, Datum keys)
+{
+	CrScanState *st = node->fdw_state;
+
+	st->batch_keys = keys;
+	st->batched = true;
+}
+
+/*
  * Release what the memory contexts do not: the malloc'd call record, the
  * transfers in flight and the tuplestore's temporary files.  The scan
  * state may be from an EXPLAIN without ANALYZE, which set up none of it.

@@ -131,6 +131,8 @@ typedef struct CrScanState
 	bool		expand_segments;	/* sessions asked with their segments */
 	bool		share_responses;	/* keep pages for other scans */
 	bool		limited;		/* a LIMIT may stop the scan early */
+	Datum		batch_keys;		/* a batched join's keys (text[]), set by it */
+	bool		batched;		/* they stand in for the outer_value below */
 	Node	   *outer_value;	/* the fdw_expr a parameterized path gets
 								 * from its outer row, or NULL */
 

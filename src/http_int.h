@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * http_int.h
+ *		  Shared by http.c (transfers), token.c (the OAuth2 token) and
+ *		  cache.c (the statement's response cache).
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/http_int.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CR_HTTP_INT_H
+#define CR_HTTP_INT_H
+
+#include <curl/curl.h>
+
+#include "callrecords_fdw.h"
+
+/* in http.c */
+extern void cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
+							const char *postfields, CrResponse *resp);
+extern void cr_report_transport_error(const CrResponse *resp, const char *method,
+									  const char *url);
+
+/* in token.c */
+extern const char *cr_get_token(const CrOptions *opts);
+extern void cr_forget_token(Oid umid);
+extern void cr_token_init(void);
+
+/* in cache.c */
+typedef struct CrCachedPage
+{
+	Oid			umid;
+	int			maxpagesize;
+	char	   *url;
+	char	   *body;
+	size_t		body_len;
+} CrCachedPage;
+
+extern CrCachedPage *cr_cache_lookup(Oid umid, const char *url, int maxpagesize);
+extern void cr_cache_store(Oid umid, const char *url, int maxpagesize, const CrResponse *resp);
+extern void cr_cache_init(void);
+
+#endif							/* CR_HTTP_INT_H */
