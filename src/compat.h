@@ -7,7 +7,8 @@
  * Every PG_VERSION_NUM test of the extension is here; the call sites use
  * the cr_ wrappers below and read the same on every major.
  *
- *	16: RangeTblEntry.checkAsUser moved to the plan (ForeignScan.checkAsUser).
+ *	16: RangeTblEntry.checkAsUser moved to the plan (ForeignScan.checkAsUser);
+ *		Vars carry the outer joins that null them (varnullingrels).
  *	17: create_foreignscan_path() takes fdw_restrictinfo; extensions can
  *		name their own wait events (WaitEventExtensionNew).
  *	18: create_foreignscan_path() takes disabled_nodes; ExplainState and
@@ -64,6 +65,14 @@ StaticAssertDecl(COMPARE_LT == BTLessStrategyNumber &&
 #else
 #define cr_scan_check_as_user(fsplan, estate) \
 	(exec_rt_fetch((fsplan)->scan.scanrelid, (estate))->checkAsUser)
+#endif
+
+/* Copy the outer joins that null a Var (16 on; none before). */
+#if PG_VERSION_NUM >= 160000
+#define cr_copy_nulling_marks(dst, src) \
+	((dst)->varnullingrels = bms_copy((src)->varnullingrels))
+#else
+#define cr_copy_nulling_marks(dst, src) ((void) (dst), (void) (src))
 #endif
 
 /*
