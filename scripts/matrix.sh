@@ -130,6 +130,7 @@ build_pg18() {
     if [ -f "$dir/build/pg18-$kind/.ready" ] && [ $REBUILD = no ]; then return; fi
     t=$(now)
     echo "== $kind: building PostgreSQL 18 from source"
+    mkdir -p "$dir/build"
     cat > "$dir/build/pg18-build.sh" <<'EOF'
 set -e
 kind=$1
@@ -153,7 +154,6 @@ make -s -j"$(nproc)" > /dev/null
 make -s install > /dev/null
 touch "/build/pg18-$kind/.ready"
 EOF
-    mkdir -p "$dir/build"
     in_chroot "$dir" bash /build/pg18-build.sh "$kind" > "$CACHE/build-$kind.log" 2>&1 ||
         { tail -30 "$CACHE/build-$kind.log"; exit 1; }
     echo "== $kind: PostgreSQL 18 ($kind) built in $(elapsed "$t")"
