@@ -20,12 +20,12 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
-#include "commands/explain.h"
 #include "fmgr.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "nodes/pathnodes.h"
 #include "datatype/timestamp.h"
+#include "compat.h"
 
 /*
  * jansson's json_t; files that use jansson include cr_json.h, which also

@@ -336,11 +336,11 @@ add_key_param_paths(PlannerInfo *root, RelOptInfo *baserel, CrRelInfo *info,
 				  1.0 + rows / cr_page_size(info->res),
 				  rows, &startup, &total);
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL,
-										 Min(ppi->ppi_rows, rows),
-										 startup, total, NIL,
-										 required_outer, NULL,
-										 list_make1(outer)));
+				 cr_create_foreignscan_path(root, baserel, NULL,
+											Min(ppi->ppi_rows, rows),
+											startup, total, NIL,
+											required_outer, NULL,
+											list_make1(outer)));
 	}
 }
 
@@ -358,10 +358,10 @@ cr_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 				total;
 
 	path_cost(baserel, info->requests, info->fetched_rows, &startup, &total);
-	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL,
-													   baserel->rows,
-													   startup, total,
-													   NIL, NULL, NULL, NIL));
+	add_path(baserel, (Path *) cr_create_foreignscan_path(root, baserel, NULL,
+														  baserel->rows,
+														  startup, total,
+														  NIL, NULL, NULL, NIL));
 
 	if (cr_enable_pushdown && info->res->fetch != CR_FETCH_FUNCTION &&
 		!list_member_int(info->roles, CR_QUAL_KEY) &&
