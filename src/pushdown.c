@@ -430,7 +430,8 @@ match_time_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel,
 	s = other == r ?
 		cr_btree_strategy(op->opno, form == CR_TF_DATE ? DATEOID : TIMESTAMPTZOID, other_type) :
 		cr_btree_strategy(op->opno, other_type, form == CR_TF_DATE ? DATEOID : TIMESTAMPTZOID);
-	if (s == 0)
+	/* < <= = >= > only: "<>" (and anything else) bounds nothing */
+	if (s < BTLessStrategyNumber || s > BTGreaterStrategyNumber)
 		return false;
 	if (other == l)
 		s = BTCommuteStrategyNumber(s);
