@@ -33,7 +33,7 @@
 #include "foreign/fdwapi.h"
 #include "utils/array.h"
 
-PG_MODULE_MAGIC;
+CR_MODULE_MAGIC;
 
 void		_PG_init(void);
 

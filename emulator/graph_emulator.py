@@ -71,7 +71,7 @@ class Ctx:
         self.base = state.base
         self.ver = None
         prefer = handler.headers.get_all("Prefer") or []
-        self.maxpagesize, self.omit_nulls, _ = odata.parse_prefer(prefer)
+        self.maxpagesize, self.omit_nulls, self.include_unknown = odata.parse_prefer(prefer)
         self.applied = []
 
 
@@ -839,8 +839,29 @@ def data_route(ctx, method, query, segs):
                        "Resource not found.")
 
 
+# Evolvable enums: members Graph added after unknownFutureValue.  Graph sends them only to a
+# client that asks with "Prefer: include-unknown-enum-members", and unknownFutureValue otherwise.
+EVOLVABLE_MEMBERS = {"productFamily": ("azureCommunicationServices",)}
+_EVOLVABLE_RE = re.compile(rb'"(%s)":"(%s)"' % (
+    "|".join(EVOLVABLE_MEMBERS).encode(),
+    "|".join(m for ms in EVOLVABLE_MEMBERS.values() for m in ms).encode()))
+
+
+def hide_unknown_members(body):
+    """The body as a client that did not ask for the evolvable members sees it."""
+    def repl(m):
+        if m.group(2).decode() in EVOLVABLE_MEMBERS[m.group(1).decode()]:
+            return b'"' + m.group(1) + b'":"unknownFutureValue"'
+        return m.group(0)
+    return _EVOLVABLE_RE.sub(repl, body)
+
+
 def apply_prefs(ctx, resp):
     if resp.status == 200 and resp.ctype == GRAPH_CT:
+        if ctx.include_unknown:
+            ctx.applied.append("include-unknown-enum-members")
+        elif isinstance(resp.body, (bytes, bytearray)):
+            resp.body = hide_unknown_members(bytes(resp.body))
         if ctx.omit_nulls:
             try:
                 resp.body = dumps(odata.strip_nulls(rawjson.loads(resp.body))).encode("utf-8")

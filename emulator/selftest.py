@@ -138,7 +138,7 @@ def main():
     t_start = time.time()
     emu = Emu("--seed", "42")
     try:
-        for part in (run, run_additions):
+        for part in (run, run_additions, run_enum_members):
             try:
                 part(emu)
             except Exception as e:          # report, keep the summary line
@@ -741,5 +741,38 @@ def run_additions(emu):
           not doc["value"][0]["id"].startswith("r0"))
 
 
+
+def run_enum_members(emu):
+    """Evolvable enums: productFamily's azureCommunicationServices (after unknownFutureValue)
+    only with Prefer: include-unknown-enum-members, unknownFutureValue otherwise."""
+    emu.reset()
+    emu.login()
+    cid = "e0e00000-0000-4000-8000-000000000001"
+    ua = {"@odata.type": "#microsoft.graph.callRecords.clientUserAgent", "platform": "web",
+          "productFamily": "azureCommunicationServices"}
+    body = json.dumps({"version": 1, "type": "peerToPeer", "sessions": [
+        {"id": "s1", "caller": {"userAgent": ua}, "callee": {"userAgent": dict(ua, productFamily="teams")},
+         "segments": []}]})
+    emu.req("PUT", "/_emulator/records/" + cid, body, auth=False)
+    url = CR % "v1.0" + "/%s?$expand=sessions" % cid
+    st, h, b = emu.get(url)
+    doc = json.loads(b)
+    fams = [doc["sessions"][0][side]["userAgent"]["productFamily"] for side in ("caller", "callee")]
+    check("without include-unknown-enum-members: unknownFutureValue", st == 200 and
+          fams == ["unknownFutureValue", "teams"] and "Preference-Applied" not in h, str(fams))
+    for prefer in ("include-unknown-enum-members", "odata.maxpagesize=10, include-unknown-enum-members"):
+        st, h, b = emu.get(url, headers={"Prefer": prefer})
+        doc = json.loads(b)
+        fams = [doc["sessions"][0][side]["userAgent"]["productFamily"] for side in ("caller", "callee")]
+        check("Prefer: %s: the member itself, Preference-Applied" % prefer, st == 200 and
+              fams == ["azureCommunicationServices", "teams"] and
+              "include-unknown-enum-members" in (h.get("Preference-Applied") or ""), str(fams))
+    st, raw = emu.getj("/_emulator/raw/" + cid, auth=False)
+    check("raw oracle keeps the member", raw["sessions"][0]["caller"]["userAgent"]["productFamily"] ==
+          "azureCommunicationServices")
+    emu.reset()
+
+
 if __name__ == "__main__":
     sys.exit(main())
+

@@ -2,7 +2,9 @@
 # Grep the server log of the regression suite for the secrets and tokens it
 # used: none may appear in any message.  Runs inside pg_virtualenv.
 set -euo pipefail
-log=$(pg_lsclusters -h | awk -v port="${PGPORT:-5432}" '$3 == port {print $NF}' | head -n 1)
+# CR_SERVER_LOG names the log of a cluster that pg_lsclusters does not know
+# (scripts/matrix.sh)
+log=${CR_SERVER_LOG:-$(pg_lsclusters -h | awk -v port="${PGPORT:-5432}" '$3 == port {print $NF}' | head -n 1)}
 if [ ! -s "$log" ]; then
     echo "server log not found or empty: '$log'" >&2
     exit 1

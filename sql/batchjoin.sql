@@ -43,8 +43,8 @@ SELECT m.site, c.type FROM my_calls m LEFT JOIN cr.call_records c ON c.id = m.id
 SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%' ORDER BY 1;
 
 -- EXPLAIN ANALYZE: one batch, three distinct keys, three requests
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT m.site, c.type FROM my_calls m JOIN cr.call_records c ON c.id = m.id;
+SELECT * FROM explain_analyze($$
+SELECT m.site, c.type FROM my_calls m JOIN cr.call_records c ON c.id = m.id$$);
 
 -- the same rows as the nested loop (batch_joins off) and as no pushdown at
 -- all, whichever join method the comparison gets: the differences both ways

@@ -106,9 +106,9 @@ SELECT count(*)
   JOIN cr.streams t USING (call_record_id, session_index, segment_index, media_index)
  WHERE s.call_record_id = 'cafe0000-0000-4000-8000-000000000002';
 SELECT count(*) AS four_tables FROM emulator_log() l WHERE l NOT LIKE 'POST%';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT * FROM explain_analyze($$
 SELECT count(*) FROM cr.sessions s JOIN cr.streams t USING (call_record_id, session_index)
- WHERE s.call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+ WHERE s.call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
 
 -- with pushdown off every condition is local and the rows are the same
 CREATE TEMP TABLE pushed AS

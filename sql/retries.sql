@@ -8,8 +8,8 @@ SELECT emulator_reset();
 
 -- 429 with Retry-After on the first page: waited out, then the rows
 SELECT emulator_fault('{"match": "cafe0000-0000-4000-8000-000000000001?", "status": 429, "retry_after": 1, "times": 2}');
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT * FROM explain_analyze($$
+SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
 SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
 
 -- 503 without Retry-After (backoff) and a 504 in the middle of a chain:
@@ -67,8 +67,8 @@ ALTER SERVER graph OPTIONS (ADD rate_window '0');
 -- the window to free (a next link counts against its record too)
 ALTER SERVER graph OPTIONS (ADD record_rate_limit '2', ADD rate_window '2');
 SELECT emulator_reset();
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';
+SELECT * FROM explain_analyze($$
+SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002'$$);
 SELECT count(*) AS requests, count(*) FILTER (WHERE l LIKE '% 429') AS throttled
   FROM emulator_log() l WHERE l NOT LIKE 'POST%';
 -- a request held for the rate limits is interruptible like any other wait
@@ -81,8 +81,8 @@ SELECT clock_timestamp() - :'before'::timestamptz < interval '5 s' AS ended_quic
 ALTER SERVER graph OPTIONS (SET record_rate_limit '2', SET rate_window '2');
 -- other call records have windows of their own: two records, two pages each at most
 SELECT emulator_reset();
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT count(*) FROM cr.streams WHERE call_record_id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000004');
+SELECT * FROM explain_analyze($$
+SELECT count(*) FROM cr.streams WHERE call_record_id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000004')$$);
 ALTER SERVER graph OPTIONS (DROP record_rate_limit, DROP rate_window);
 
 -- a response over max_response_bytes is an error, not a truncated page

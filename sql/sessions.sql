@@ -47,8 +47,8 @@ SELECT count(*) AS mismatches
   FROM (SELECT session_index, id FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002'
         EXCEPT
         SELECT i::int, s->>'id' FROM jsonb_array_elements(emulator_raw('cafe0000-0000-4000-8000-000000000002')->'sessions') WITH ORDINALITY x(s, i)) d;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';
+SELECT * FROM explain_analyze($$
+SELECT count(*) FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002'$$);
 
 -- pages are fetched lazily: five rows need only the first page
 SELECT emulator_reset();

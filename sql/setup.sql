@@ -72,7 +72,26 @@ EXCEPTION WHEN OTHERS THEN
   IF message LIKE 'statement did not fail%' THEN RAISE; END IF;
   detail := regexp_replace(detail, g, '<guid>', 'g');
   message := regexp_replace(message, g, '<guid>', 'g');
+  -- the same text whatever the PostgreSQL major (16 names the server in
+  -- core's message) or libcurl's (8.13 says "Could not")
+  message := regexp_replace(message, '^(user mapping not found for) user ("[^"]*"), server "[^"]*"$', '\1 \2');
+  message := replace(message, 'Could not connect to server', 'Couldn''t connect to server');
   RETURN NEXT;
+END $$;
+
+-- EXPLAIN ANALYZE without costs, timings or buffers, in the same text on
+-- every PostgreSQL major: 18 shows rows with two decimals, 17 the memory
+-- a Materialize node used
+CREATE FUNCTION explain_analyze(query text) RETURNS TABLE ("QUERY PLAN" text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) ' || query LOOP
+    CONTINUE WHEN line ~ '^ +Storage: ';
+    "QUERY PLAN" := regexp_replace(line, 'rows=([0-9]+)\.00 ', 'rows=\1 ', 'g');
+    RETURN NEXT;
+  END LOOP;
 END $$;
 
 SELECT emulator_reset();

@@ -156,6 +156,7 @@ SELECT * FROM expect_error($$SELECT count(*) FROM cr.pstn_calls WHERE start_date
 SELECT * FROM expect_error($$SELECT count(*) FROM cr.pstn_calls WHERE start_date_time >= '-infinity' AND start_date_time < '2026-11-01 00:00+00'$$);
 SELECT * FROM expect_error($$SELECT count(*) FROM cr.pstn_calls WHERE start_date_time + interval '1 hour' >= '2026-11-01 00:00+00'$$);
 SELECT * FROM expect_error($$SELECT count(*) FROM cr.pstn_calls WHERE extract(year FROM start_date_time) = 2025$$);
+SELECT * FROM expect_error($$SELECT count(*) FROM cr.pstn_calls WHERE start_date_time <> '2026-11-01 00:00+00'$$);
 -- an empty range makes no request
 SELECT emulator_reset();
 SELECT count(*) FROM cr.pstn_calls WHERE start_date_time >= 'infinity';

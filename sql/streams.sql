@@ -60,11 +60,11 @@ SELECT (SELECT count(*) FROM fdw_streams) AS fdw_rows,
        (SELECT count(*) FROM (SELECT * FROM oracle_streams EXCEPT ALL SELECT * FROM fdw_streams) d) AS only_oracle;
 -- Pages are pruned before parsing: a scan parses only the members its
 -- columns read (and the collections it walks), a fraction of the bytes.
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT stream_id FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT * FROM explain_analyze($$
+SELECT stream_id FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
 -- the raw column keeps every member of its level
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT raw FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT * FROM explain_analyze($$
+SELECT raw FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
 -- pruned or not, the same values: media of record 2 (150 sessions, 3 pages)
 -- read column by column against the same media read whole as raw
 SELECT count(*) AS media,
@@ -84,8 +84,8 @@ CREATE TEMP TABLE pruned_streams AS
 SELECT session_index, segment_index, media_index, stream_index, stream_id, average_jitter, media_label
   FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';
 SET callrecords_fdw.prune_pages = off;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT stream_id FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT * FROM explain_analyze($$
+SELECT stream_id FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
 CREATE TEMP TABLE whole_streams AS
 SELECT session_index, segment_index, media_index, stream_index, stream_id, average_jitter, media_label
   FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000002';

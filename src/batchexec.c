@@ -54,9 +54,6 @@
 #include "utils/ruleutils.h"
 #include "utils/selfuncs.h"
 #include "utils/tuplestore.h"
-#if PG_VERSION_NUM >= 180000
-#include "commands/explain_format.h"
-#endif
 #include "batchjoin_int.h"
 
 /* The distinct keys of a batch, and the inner rows fetched for each. */

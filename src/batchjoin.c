@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * batchjoin.c
- *		  The batched join: local rows joined to a table fetched per call
- *		  record, with the outer rows' ids handed to the foreign scan as one
- *		  array, so that they are fetched concurrently and each once.
+ *		  Planning the batched join: local rows joined to a table fetched
+ *		  per call record, with the outer rows' ids handed to the foreign
+ *		  scan as one array, so that they are fetched concurrently and each
+ *		  once.  batchexec.c runs the plan this file makes.
  *
  * Without it, "my_calls m JOIN cr.streams s ON s.call_record_id = m.id" is
  * a nested loop over a parameterized scan: one request chain per outer
@@ -37,8 +38,9 @@
  *	  a time (it shares responses with other scans of the statement) there
  *	  is nothing to gain, and the cost says so.
  *	- The scan tuple is described by custom_scan_tlist (scanrelid 0): one
- *	  column per Var the join's target list and clauses read, each taken
- *	  from the outer or the inner child's row; ExecScan evaluates the
+ *	  column per Var of the join rel and of its clauses, each taken from
+ *	  the outer or the inner child's row (a parent may give the join a
+ *	  target list of its own after planning it); ExecScan evaluates the
  *	  other conditions and projects.
  *	- No backward scan or mark/restore: the planner puts a Material above
  *	  it where a cursor needs one.  A rescan that changes no parameter
@@ -85,9 +87,6 @@
 #include "utils/ruleutils.h"
 #include "utils/selfuncs.h"
 #include "utils/tuplestore.h"
-#if PG_VERSION_NUM >= 180000
-#include "commands/explain_format.h"
-#endif
 #include "batchjoin_int.h"
 
 static set_join_pathlist_hook_type prev_join_pathlist_hook = NULL;
@@ -356,6 +355,41 @@ scan_tlist(List *exprs, Plan *outer_plan, Plan *inner_plan, Relids outer_relids,
 }
 
 /*
+ * Give each Var of the join clauses the nulling marks of the Var of the same
+ * column that the target list or the other clauses read.  From PostgreSQL
+ * 16 on, setrefs.c finds a scan-tuple column by relation and column only,
+ * takes the first, and wants its marks equal to the Var's: above a LEFT join
+ * a Var of the nullable side is marked as nulled by it, in the join's own
+ * clauses it is not.  The value is the same in every row the join clauses
+ * see (compat.h: nothing to do before 16).
+ */
+static Node *
+same_marks_mutator(Node *node, void *context)
+{
+	ListCell   *lc;
+
+	if (node == NULL)
+		return NULL;
+	if (!IsA(node, Var))
+		return expression_tree_mutator(node, same_marks_mutator, context);
+	foreach(lc, (List *) context)
+	{
+		Var		   *above = lfirst(lc);
+
+		if (IsA(above, Var) && above->varno == ((Var *) node)->varno &&
+			above->varattno == ((Var *) node)->varattno &&
+			above->varlevelsup == ((Var *) node)->varlevelsup)
+		{
+			Var		   *v = copyObject((Var *) node);
+
+			cr_copy_nulling_marks(v, above);
+			return (Node *) v;
+		}
+	}
+	return node;
+}
+
+/*
  * PlanCustomPath: a CustomScan over the two child plans.  custom_exprs
  * holds the outer key, then the join clauses that decide a match (all of
  * them for an inner join); a LEFT join's other clauses, which also filter
@@ -405,7 +439,10 @@ cr_batch_plan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->scan.scanrelid = 0;
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = custom_plans;
-	cscan->custom_exprs = lcons(outer_key, joinquals);
+	cscan->custom_exprs = (List *)
+		same_marks_mutator((Node *) lcons(outer_key, joinquals),
+						   pull_var_clause((Node *) list_make3(tlist, rel->reltarget->exprs,
+															   otherquals), 0));
 	cscan->custom_scan_tlist = scan_tlist(list_make4(tlist, rel->reltarget->exprs,
 													 otherquals, cscan->custom_exprs),
 										  outer_plan, inner_plan,

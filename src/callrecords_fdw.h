@@ -20,12 +20,12 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
-#include "commands/explain.h"
 #include "fmgr.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "nodes/pathnodes.h"
 #include "datatype/timestamp.h"
+#include "compat.h"
 
 /*
  * jansson's json_t; files that use jansson include cr_json.h, which also
@@ -248,6 +248,7 @@ extern CrColumnConv *cr_make_column_conv(Form_pg_attribute attr,
 extern Datum cr_convert_value(CrColumnConv *conv, json_t *value, bool *isnull);
 extern Datum cr_convert_position(CrColumnConv *conv, int64 pos);
 extern Datum cr_convert_timestamp(CrColumnConv *conv, TimestampTz t);
+extern const char *cr_json_string(json_t *v);
 
 /* prune.c: which members of a page's objects the scan reads */
 typedef struct CrPruneSpec
@@ -258,7 +259,7 @@ typedef struct CrPruneSpec
 } CrPruneSpec;
 
 extern bool cr_prune_page(const CrPruneSpec *spec, CrLevel root_level, bool collection,
-						  const char *text, size_t len, StringInfo out);
+						  const char *text, size_t len, StringInfo out, int64 *marked);
 extern json_t *cr_json_at_path(json_t *obj, const char *path);
 
 /* the rough shape of the data, for estimates (estimate.c) */
@@ -362,6 +363,7 @@ extern void cr_install_estimate_hooks(void);
 /* in deparse.c */
 extern char *cr_url_escape(const char *s);
 extern bool cr_same_origin(const char *base, const char *url);
+extern char *cr_url_collection(const char *url);
 extern char *cr_record_path(const CrOptions *opts, const CrResource *res,
 							const char *id_text, const char *select,
 							bool segments);

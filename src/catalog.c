@@ -660,10 +660,56 @@ cr_pg_type_name(CrGraphType type)
 	return "text";				/* keep compiler quiet */
 }
 
+/*
+ * Properties Graph stopped filling (v1.0 removal date 2026-11-06): the
+ * call record's organizer and participants and an endpoint's identity,
+ * replaced by organizer_v2, participants_v2 and associatedIdentity.  A
+ * column of them would be NULL in every row, so IMPORT FOREIGN SCHEMA
+ * makes one only with include_deprecated 'true'.
+ */
+static bool
+is_deprecated(const CrColumnDef *col)
+{
+	size_t		len = col->path ? strlen(col->path) : 0;
+
+	if (col->path == NULL)
+		return false;
+	if (col->level == CR_LEVEL_RECORD)
+		return strcmp(col->path, "organizer") == 0 || strcmp(col->path, "participants") == 0;
+	return (strncmp(col->path, "caller.", 7) == 0 || strncmp(col->path, "callee.", 7) == 0) &&
+		len > 9 && strcmp(col->path + len - 9, ".identity") == 0;
+}
+
+/* The include_deprecated option of IMPORT FOREIGN SCHEMA; others are errors. */
+static bool
+import_include_deprecated(ImportForeignSchemaStmt *stmt)
+{
+	bool		include = false;
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, "include_deprecated") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\" for IMPORT FOREIGN SCHEMA", def->defname),
+					 errhint("Valid options: include_deprecated.")));
+		if (!parse_bool(defGetString(def), &include))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"include_deprecated\": \"%s\"",
+							defGetString(def)),
+					 errhint("Valid values: 'true', 'false'.")));
+	}
+	return include;
+}
+
 /* CREATE FOREIGN TABLE for one resource, with the columns of the API version. */
 static char *
 create_table_command(ImportForeignSchemaStmt *stmt, ForeignServer *server,
-					 const CrResource *res, bool beta)
+					 const CrResource *res, bool beta, bool deprecated)
 {
 	StringInfoData buf;
 	ListCell   *lc;
@@ -676,7 +722,7 @@ create_table_command(ImportForeignSchemaStmt *stmt, ForeignServer *server,
 	{
 		const CrColumnDef *col = lfirst(lc);
 
-		if (col->beta_only && !beta)
+		if ((col->beta_only && !beta) || (!deprecated && is_deprecated(col)))
 			continue;
 		appendStringInfo(&buf, "%s  %s %s", first ? "" : ",\n",
 						 quote_identifier(col->name), cr_pg_type_name(col->type));
@@ -698,6 +744,7 @@ cr_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
 	ForeignServer *server = GetForeignServer(serverOid);
 	bool		beta = false;
+	bool		deprecated = import_include_deprecated(stmt);
 	List	   *commands = NIL;
 	ListCell   *lc;
 	int			i;
@@ -723,7 +770,7 @@ cr_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 
 		if (res->beta_only && !beta)
 			continue;
-		commands = lappend(commands, create_table_command(stmt, server, res, beta));
+		commands = lappend(commands, create_table_command(stmt, server, res, beta, deprecated));
 	}
 	return commands;
 }

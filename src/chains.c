@@ -260,11 +260,14 @@ cr_make_chain(char *path, CrFirstPage first, char *record_id)
 /*
  * Whether two call record ids name the same record, as an ordering (0:
  * the same).  The one comparison of ids: de-duplication goes through it.
+ * Graph ids are GUIDs, whose letter case carries no meaning: ids that
+ * differ only in case are one call record, asked for once (Graph's answer
+ * spells it as Graph does).
  */
 int
 cr_id_cmp(const char *a, const char *b)
 {
-	return strcmp(a, b);
+	return pg_strcasecmp(a, b);
 }
 
 /*

@@ -10,6 +10,15 @@
  * a number that does not fit, is an error (the scan's error context names
  * the table, column and call record).
  *
+ * Every byte as Graph sent it: numbers keep the text Graph wrote (prune.c
+ * hands them over as NUL-marked strings, cr_json_number() reads them back),
+ * so jsonb and numeric columns hold 0.07 and 0.00, not the nearest double;
+ * text, text[] and jsonb values are converted from UTF-8 (what Graph
+ * sends) to the database encoding, and a character the database cannot
+ * hold is an error, never mojibake; a time must be UTC as Graph writes it
+ * (yyyy-mm-ddThh:mm[:ss[.f]]Z), never a zone-less time read in the
+ * session's zone, "now" or "epoch".
+ *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
  * IDENTIFICATION
@@ -23,7 +32,10 @@
 
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "cr_json.h"
@@ -136,9 +148,59 @@ cr_json_at_path(json_t *obj, const char *path)
 	return obj;
 }
 
+/*
+ * The text of a JSON number: as Graph wrote it when prune.c marked it (a
+ * string of a NUL and the text), else as jansson holds it (a page that
+ * was parsed as it came).  NULL when v is no number.
+ */
+static const char *
+cr_json_number(json_t *v, char *buf)
+{
+	if (json_is_string(v) && json_string_length(v) > 1 && json_string_value(v)[0] == '\0')
+		return json_string_value(v) + 1;
+	if (json_is_integer(v))
+	{
+		snprintf(buf, 64, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return buf;
+	}
+	if (json_is_real(v))
+	{
+		double_to_shortest_decimal_buf(json_real_value(v), buf);
+		return buf;
+	}
+	return NULL;
+}
+
+/* Whether number text is an integer (no fraction, no exponent). */
+static bool
+integer_text(const char *num)
+{
+	return strpbrk(num, ".eE") == NULL;
+}
+
+/* The value of a JSON string, NULL for anything else (a marked number too). */
+const char *
+cr_json_string(json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return (s != NULL && s[0] != '\0') ? s : NULL;
+}
+
+/* Text Graph sent (UTF-8) in the database encoding; an error if it cannot be. */
+static char *
+server_text(const char *s, size_t len)
+{
+	return pg_any_to_server(s, (int) len, PG_UTF8);
+}
+
 static const char *
 json_kind_name(json_t *v)
 {
+	char		buf[64];
+
+	if (cr_json_number(v, buf))
+		return "a number";
 	switch (json_typeof(v))
 	{
 		case JSON_OBJECT:
@@ -168,18 +230,97 @@ mismatch(CrColumnConv *conv, json_t *v)
 					json_kind_name(v), format_type_with_typemod(conv->typid, conv->typmod))));
 }
 
-/* The JSON text of a value (objects, arrays, or a scalar for jsonb). */
+/*
+ * Append the JSON text of a value: members in Graph's order, strings
+ * escaped as JSON needs, numbers as Graph wrote them.
+ */
+static void
+append_json(StringInfo buf, json_t *v)
+{
+	char		numbuf[64];
+	const char *num = cr_json_number(v, numbuf);
+	const char *key;
+	json_t	   *member;
+	size_t		i;
+
+	check_stack_depth();
+	if (num)
+	{
+		appendStringInfoString(buf, num);
+		return;
+	}
+	switch (json_typeof(v))
+	{
+		case JSON_OBJECT:
+			appendStringInfoChar(buf, '{');
+			i = 0;
+			json_object_foreach(v, key, member)
+			{
+				if (i++ > 0)
+					appendStringInfoChar(buf, ',');
+				escape_json(buf, key);
+				appendStringInfoChar(buf, ':');
+				append_json(buf, member);
+			}
+			appendStringInfoChar(buf, '}');
+			break;
+		case JSON_ARRAY:
+			appendStringInfoChar(buf, '[');
+			json_array_foreach(v, i, member)
+			{
+				if (i > 0)
+					appendStringInfoChar(buf, ',');
+				append_json(buf, member);
+			}
+			appendStringInfoChar(buf, ']');
+			break;
+		case JSON_STRING:
+			escape_json(buf, json_string_value(v));
+			break;
+		default:
+			appendStringInfoString(buf, json_is_true(v) ? "true" :
+								   json_is_false(v) ? "false" : "null");
+			break;
+	}
+}
+
+/*
+ * The JSON text of a value (objects, arrays, or a scalar for jsonb), in
+ * the database encoding.
+ */
 static char *
 json_text(json_t *v)
 {
-	char	   *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-	char	   *result;
+	StringInfoData buf;
 
-	if (s == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	result = pstrdup(s);
-	free(s);
-	return result;
+	initStringInfo(&buf);
+	append_json(&buf, v);
+	return server_text(buf.data, buf.len);
+}
+
+/*
+ * Refuse a time that is not UTC as Graph writes it: yyyy-mm-ddThh:mm,
+ * optional seconds and fraction, then Z.  PostgreSQL's input would read a
+ * zone-less time in the session's zone and take "now" or "epoch" as
+ * times; Graph never sends them, so such a value is a fault, not a time.
+ */
+static void
+check_graph_time(const char *s)
+{
+	static const char pattern[] = "dddd-dd-ddTdd:dd";
+	size_t		len = strlen(s);
+	size_t		i;
+	bool		ok = len > sizeof(pattern) - 1 && s[len - 1] == 'Z';
+
+	for (i = 0; ok && i < sizeof(pattern) - 1; i++)
+		ok = pattern[i] == 'd' ? (s[i] >= '0' && s[i] <= '9') : s[i] == pattern[i];
+	for (i = sizeof(pattern) - 1; ok && i < len - 1; i++)
+		ok = (s[i] >= '0' && s[i] <= '9') || s[i] == ':' || s[i] == '.';
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+				 errmsg("Graph time \"%s\" is not a UTC time", s),
+				 errdetail("Graph sends times as yyyy-mm-ddThh:mm:ss.fffffffZ.")));
 }
 
 /*
@@ -217,7 +358,15 @@ static char *
 scalar_text(CrColumnConv *conv, json_t *v, char category)
 {
 	char		numbuf[64];
+	const char *num = cr_json_number(v, numbuf);
 
+	if (num)
+	{
+		if (category == TYPCATEGORY_BOOLEAN || category == TYPCATEGORY_DATETIME ||
+			category == TYPCATEGORY_TIMESPAN)
+			mismatch(conv, v);
+		return pstrdup(num);
+	}
 	switch (json_typeof(v))
 	{
 		case JSON_STRING:
@@ -228,21 +377,10 @@ scalar_text(CrColumnConv *conv, json_t *v, char category)
 					s = strrchr(s, '.') + 1;
 				if (category == TYPCATEGORY_NUMERIC || category == TYPCATEGORY_BOOLEAN)
 					mismatch(conv, v);
-				return (char *) s;
+				if (category == TYPCATEGORY_DATETIME)
+					check_graph_time(s);
+				return server_text(s, strlen(s));
 			}
-		case JSON_INTEGER:
-			if (category == TYPCATEGORY_BOOLEAN || category == TYPCATEGORY_DATETIME ||
-				category == TYPCATEGORY_TIMESPAN)
-				mismatch(conv, v);
-			snprintf(numbuf, sizeof(numbuf), "%" JSON_INTEGER_FORMAT,
-					 json_integer_value(v));
-			return pstrdup(numbuf);
-		case JSON_REAL:
-			if (category == TYPCATEGORY_BOOLEAN || category == TYPCATEGORY_DATETIME ||
-				category == TYPCATEGORY_TIMESPAN)
-				mismatch(conv, v);
-			double_to_shortest_decimal_buf(json_real_value(v), numbuf);
-			return pstrdup(numbuf);
 		case JSON_TRUE:
 		case JSON_FALSE:
 			if (category == TYPCATEGORY_NUMERIC || category == TYPCATEGORY_DATETIME ||
@@ -281,7 +419,7 @@ convert_array(CrColumnConv *conv, json_t *v)
 		else
 			elems[i] = InputFunctionCall(&conv->input,
 										 scalar_text(conv, e, conv->elemcategory),
-										 conv->ioparam, -1);
+										 conv->ioparam, conv->typmod);
 	}
 	dims[0] = n;
 	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
@@ -298,35 +436,39 @@ cr_convert_value(CrColumnConv *conv, json_t *v, bool *isnull)
 {
 	char	   *s;
 
+	char		numbuf[64];
+	const char *num;
+
 	*isnull = (v == NULL || json_is_null(v));
 	/* Graph's documented "no value" for a DateTimeOffset */
-	if (!*isnull && conv->null_sentinel && json_is_string(v) &&
+	if (!*isnull && conv->null_sentinel && cr_json_string(v) &&
 		strncmp(json_string_value(v), "0001-01-01T00:00:00", 19) == 0)
 		*isnull = true;
 	if (*isnull)
 		return (Datum) 0;
 
+	num = cr_json_number(v, numbuf);
 	switch (conv->kind)
 	{
 		case CR_CONV_INT4:
-			if (json_is_integer(v))
+			if (num && integer_text(num))
 			{
-				json_int_t	i = json_integer_value(v);
+				int64		i = strtoi64(num, NULL, 10);	/* checked: fits 64 bits */
 
 				if (i < PG_INT32_MIN || i > PG_INT32_MAX)
 					ereport(ERROR,
 							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-							 errmsg("value %" JSON_INTEGER_FORMAT " is out of range for type integer", i)));
+							 errmsg("value %s is out of range for type integer", num)));
 				return Int32GetDatum((int32) i);
 			}
 			break;
 		case CR_CONV_INT8:
-			if (json_is_integer(v))
-				return Int64GetDatum((int64) json_integer_value(v));
+			if (num && integer_text(num))
+				return Int64GetDatum(strtoi64(num, NULL, 10));
 			break;
 		case CR_CONV_FLOAT8:
-			if (json_is_number(v))
-				return Float8GetDatum(json_number_value(v));
+			if (num)
+				return Float8GetDatum(strtod(num, NULL));	/* checked: in range */
 			mismatch(conv, v);
 			break;
 		case CR_CONV_BOOL:

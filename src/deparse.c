@@ -232,3 +232,48 @@ cr_same_origin(const char *base, const char *url)
 	return url_origin(base, a, sizeof(a)) && url_origin(url, b, sizeof(b)) &&
 		strcmp(a, b) == 0;
 }
+
+/*
+ * The collection a Graph URL reads, to compare next links with the
+ * request a chain began with: its path, percent-decoded, in lower case
+ * (ids are GUIDs, whose case means nothing), with an OData key segment
+ * callRecords('{id}') written as callRecords/{id}.  NULL if url is not a
+ * URL.
+ */
+char *
+cr_url_collection(const char *url)
+{
+	CURLU	   *u = curl_url();
+	char	   *path = NULL;
+	StringInfoData buf;
+	const char *p;
+
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+		curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) != CURLUE_OK)
+	{
+		curl_url_cleanup(u);
+		return NULL;
+	}
+	initStringInfo(&buf);
+	for (p = path; *p; p++)
+	{
+		if (p[0] == '(' && p[1] == '\'')
+		{
+			const char *close = strstr(p + 2, "')");
+
+			if (close)
+			{
+				appendStringInfoChar(&buf, '/');
+				appendBinaryStringInfo(&buf, p + 2, close - (p + 2));
+				p = close + 1;
+				continue;
+			}
+		}
+		appendStringInfoChar(&buf, *p);
+	}
+	for (p = buf.data; *p; p++)
+		buf.data[p - buf.data] = pg_tolower((unsigned char) *p);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return buf.data;
+}

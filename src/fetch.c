@@ -32,6 +32,7 @@
 #include "callrecords_fdw.h"
 
 #include "access/xact.h"
+#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "scan_int.h"
@@ -173,24 +174,31 @@ pace(CrScanState *st, const CrResponse *resp)
 }
 
 /*
- * The text of a page without what the scan never reads, or NULL to parse
- * the page as it came (nothing to prune, or text the pruning pass does
- * not accept, which jansson then reports).  Pruning only ever shortens.
+ * The text of a page for jansson: without what the scan never reads (for
+ * the shapes pruned) and with every number marked so that its text is
+ * kept (prune.c); *graph_len is how much of Graph's text it holds.  NULL
+ * to parse the page as it came: text the pass does not accept, which
+ * jansson then reports.
  */
 static char *
-prune_page(CrScanState *st, CrPageShape shape, const CrResponse *resp, size_t *len)
+prune_page(CrScanState *st, CrPageShape shape, const CrResponse *resp, size_t *len,
+		   size_t *graph_len)
 {
 	StringInfoData out;
+	const CrPruneSpec *spec = shape == CR_PAGE_OTHER ? NULL : st->prune;
+	int64		marked = 0;
 
-	if (st->prune == NULL || shape == CR_PAGE_OTHER || resp->body_len >= MaxAllocSize)
+	if (resp->body_len >= MaxAllocSize / 2)
 		return NULL;
 	out.data = palloc(resp->body_len + 1);
 	out.maxlen = resp->body_len + 1;
 	resetStringInfo(&out);
-	if (cr_prune_page(st->prune, shape == CR_PAGE_RECORD ? CR_LEVEL_RECORD : st->levels[0],
-					  shape == CR_PAGE_COLLECTION, resp->body, resp->body_len, &out))
+	if (cr_prune_page(spec, shape == CR_PAGE_RECORD ? CR_LEVEL_RECORD : st->levels[0],
+					  shape == CR_PAGE_COLLECTION, resp->body, resp->body_len, &out,
+					  &marked))
 	{
 		*len = out.len;
+		*graph_len = out.len - marked;
 		return out.data;
 	}
 	pfree(out.data);
@@ -255,18 +263,19 @@ fetch_json(CrScanState *st, const char *url, CrRequestScope scope, bool allow_40
 	{
 		CrAllocFuncs saved;
 		size_t		pruned_len = 0;
-		char	   *pruned = prune_page(st, shape, &resp, &pruned_len);
+		size_t		graph_len = 0;
+		char	   *pruned = prune_page(st, shape, &resp, &pruned_len, &graph_len);
 
 		/* a failure is reported with its position in the text Graph sent */
 		cr_arena_limit(arena, resp.body_len);
 		cr_arena_enter(arena, &saved);
-		root = pruned ? json_loadb(pruned, pruned_len, 0, &jerr) : NULL;
+		root = pruned ? json_loadb(pruned, pruned_len, JSON_ALLOW_NUL, &jerr) : NULL;
 		if (root == NULL && !arena->refused && !arena->interrupted)
 			root = json_loadb(resp.body, resp.body_len, 0, &jerr);
 		cr_arena_leave(&saved);
 		if (root == NULL)
 			check_arena_refusal(arena, resp.body_len);
-		st->stats.parsed_bytes += pruned ? pruned_len : resp.body_len;
+		st->stats.parsed_bytes += root && pruned ? graph_len : resp.body_len;
 		if (pruned)
 			pfree(pruned);
 	}
@@ -304,20 +313,64 @@ fetch_page(CrScanState *st, const char *url, CrRequestScope scope, bool allow_40
 	return st->page != NULL;
 }
 
+static bool link_seen(CrLinkCheck *chk, const char *url);
+
+/*
+ * Begin the link checks of a chain whose first request is url.  Its next
+ * links must stay in the collection that request reads (for a call record
+ * with expanded children, the children's: …/callRecords/{id}/sessions);
+ * the hashes of the pages asked for are kept to refuse a loop.
+ */
+static void
+links_begin(CrScanState *st, CrLinkCheck *chk, const char *url, const char *child)
+{
+	char	   *coll = cr_url_collection(url);
+	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
+	HASHCTL		ctl;
+
+	if (chk->collection)
+		pfree(chk->collection);
+	chk->collection = coll == NULL ? NULL :
+		child ? psprintf("%s/%s", coll, child) : pstrdup(coll);
+	MemoryContextSwitchTo(old);
+	if (chk->seen)
+		hash_destroy(chk->seen);
+	ctl.keysize = sizeof(uint64);
+	ctl.entrysize = sizeof(uint64);
+	ctl.hcxt = st->scan_cxt;
+	chk->seen = hash_create("callrecords_fdw pages of a chain", 64, &ctl,
+							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	(void) link_seen(chk, url);
+}
+
+/* Note url as asked for in the chain; whether it already was. */
+static bool
+link_seen(CrLinkCheck *chk, const char *url)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) url, strlen(url), 0);
+	bool		found;
+
+	(void) hash_search(chk->seen, &h, HASH_ENTER, &found);
+	return found;
+}
+
 /*
  * The next link of a page as a string in the scan's context, after
  * checking that it points at the configured Graph host (the bearer token
- * goes with it) and does not repeat the link just followed, prev (a loop
- * would never end).  NULL when the page is the last.
+ * goes with it), at the collection the chain reads (a link elsewhere, to
+ * another record or /users, would put foreign rows under this record) and
+ * at a page the chain has not asked for (a loop would never end).  NULL
+ * when the page is the last.
  */
 static char *
-checked_next_link(CrScanState *st, json_t *link, const char *prev)
+checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *chk)
 {
 	const char *url;
+	char	   *coll;
 
 	if (link == NULL || json_is_null(link))
 		return NULL;
-	url = json_string_value(link);
+	url = cr_json_string(link);
 	if (url == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
@@ -327,11 +380,20 @@ checked_next_link(CrScanState *st, json_t *link, const char *prev)
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("Graph returned a next link to another host"),
 				 errdetail("Next links must stay on graph_url; the link was not requested.")));
-	if (prev && strcmp(prev, url) == 0)
+	coll = cr_url_collection(url);
+	if (coll == NULL || chk->collection == NULL || strcmp(coll, chk->collection) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("Graph returned the same next link twice"),
+				 errmsg("Graph returned a next link to another collection"),
+				 errdetail("The link leads to %s, not to more of %s; it was not requested.",
+						   coll ? coll : "an unreadable path",
+						   chk->collection ? chk->collection : "the collection asked for")));
+	if (link_seen(chk, url))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Graph returned a next link to a page already read"),
 				 errdetail("Paging would not end; the result would be incomplete.")));
+	pfree(coll);
 	return MemoryContextStrdup(st->scan_cxt, url);
 }
 
@@ -341,7 +403,7 @@ set_next_link(CrScanState *st, json_t *link)
 {
 	char	   *prev = st->next_link;
 
-	st->next_link = checked_next_link(st, link, prev);
+	st->next_link = checked_next_link(st, link, &st->chain_links);
 	st->next_prefetched = false;
 	if (prev)
 		pfree(prev);
@@ -375,6 +437,8 @@ start_chain(CrScanState *st, CrChain *c)
 			url = full;
 	}
 
+	links_begin(st, &st->chain_links, url,
+				c->first == CR_FIRST_EXPANDED_RECORD ? cr_child_key(l) : NULL);
 	if (st->record)
 		json_decref(st->record);
 	st->record = NULL;
@@ -442,8 +506,12 @@ next_list_page(CrScanState *st)
 	size_t		i;
 	MemoryContext old;
 
-	if (st->list_link == NULL && !cr_next_list_path(st))
-		return false;
+	if (st->list_link == NULL)
+	{
+		if (!cr_next_list_path(st))
+			return false;
+		links_begin(st, &st->list_links, st->list_link, NULL);
+	}
 	url = st->list_link;
 	root = fetch_json(st, url, list_scope, false, NULL, CR_PAGE_OTHER);
 	value = json_object_get(root, "value");
@@ -474,7 +542,8 @@ next_list_page(CrScanState *st)
 
 	PG_TRY();
 	{
-		st->list_link = checked_next_link(st, json_object_get(root, "@odata.nextLink"), url);
+		st->list_link = checked_next_link(st, json_object_get(root, "@odata.nextLink"),
+										  &st->list_links);
 	}
 	PG_FINALLY();
 	{

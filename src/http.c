@@ -289,6 +289,20 @@ finish_transfer(CURL *curl, CURLcode rc, CrBodyBuffer *buf, CrResponse *resp,
 }
 
 /*
+ * What pg_stat_activity shows a backend waiting on Graph as: from 17 on
+ * wait events of the extension's own (compat.h), before that Extension.
+ */
+static uint32 we_token,
+			we_response,
+			we_rate_limit,
+			we_retry_delay;
+
+#define WAIT_GRAPH_TOKEN cr_wait_event("CallrecordsTokenRequest", &we_token)
+#define WAIT_GRAPH_RESPONSE cr_wait_event("CallrecordsGraphResponse", &we_response)
+#define WAIT_GRAPH_RATE_LIMIT cr_wait_event("CallrecordsRateLimit", &we_rate_limit)
+#define WAIT_GRAPH_RETRY_DELAY cr_wait_event("CallrecordsRetryDelay", &we_retry_delay)
+
+/*
  * Perform one blocking request on the backend's easy handle (the token
  * request).  Any HTTP status, or status 0 for a transport failure, is
  * returned in resp; token.c retries with the functions below.
@@ -306,7 +320,9 @@ cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *heade
 	buf.cxt = CurrentMemoryContext;
 	buf.limit = (size_t) opts->max_response_bytes;
 	setup_transfer(curl, opts, url, headers, postfields, &buf, resp, errbuf);
+	pgstat_report_wait_start(WAIT_GRAPH_TOKEN);
 	rc = curl_easy_perform(curl);
+	pgstat_report_wait_end();
 	/* the header list and POST body belong to the caller; drop references */
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
@@ -354,6 +370,15 @@ cr_retry_delay_ms(const CrResponse *resp, int n)
 	return backoff * (0.5 + pg_prng_double(&pg_global_prng_state));
 }
 
+/* curl_multi_poll() as a wait in pg_stat_activity */
+static void
+poll_transfers(CURLM *multi, int timeout_ms, uint32 wait_event)
+{
+	pgstat_report_wait_start(wait_event);
+	curl_multi_poll(multi, NULL, 0, timeout_ms, NULL);
+	pgstat_report_wait_end();
+}
+
 /*
  * Sleep in a way that a cancel, statement_timeout or server shutdown ends
  * at once: on the process latch, servicing interrupts as they come.
@@ -372,7 +397,7 @@ cr_wait_interruptibly(double ms)
 		if (left <= 0)
 			break;
 		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-					   left, PG_WAIT_EXTENSION);
+					   left, WAIT_GRAPH_RETRY_DELAY);
 		if (rc & WL_LATCH_SET)
 			ResetLatch(MyLatch);
 	}
@@ -470,11 +495,19 @@ fetch_begin(CrFetch *f)
 	explicit_bzero(auth, strlen(auth));
 	pfree(auth);
 	f->headers = curl_slist_append(f->headers, "Accept: application/json");
-	if (f->maxpagesize > 0)
 	{
-		char		prefer[64];
+		char		prefer[96];
 
-		snprintf(prefer, sizeof(prefer), "Prefer: odata.maxpagesize=%d", f->maxpagesize);
+		/*
+		 * Members Graph added to an evolvable enum after unknownFutureValue
+		 * (productFamily's azureCommunicationServices) come only to a client
+		 * that asks for them; otherwise Graph writes unknownFutureValue.
+		 */
+		if (f->maxpagesize > 0)
+			snprintf(prefer, sizeof(prefer),
+					 "Prefer: include-unknown-enum-members, odata.maxpagesize=%d", f->maxpagesize);
+		else
+			strlcpy(prefer, "Prefer: include-unknown-enum-members", sizeof(prefer));
 		f->headers = curl_slist_append(f->headers, prefer);
 	}
 	f->easy = curl_easy_init();
@@ -640,7 +673,7 @@ wait_driving_transfers(double ms)
 		if (left <= 0)
 			break;
 		drive_transfers();
-		curl_multi_poll(get_multi(), NULL, 0, (int) Min(left, 100), NULL);
+		poll_transfers(get_multi(), (int) Min(left, 100), WAIT_GRAPH_RATE_LIMIT);
 	}
 }
 
@@ -692,7 +725,7 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp)
 			drive_transfers();
 			if (f->done)
 				break;
-			curl_multi_poll(cr_multi, NULL, 0, 100, NULL);
+			poll_transfers(cr_multi, 100, WAIT_GRAPH_RESPONSE);
 			CHECK_FOR_INTERRUPTS();
 		}
 		if (f->easy != NULL)

@@ -164,6 +164,34 @@ statement_scans(PlannerInfo *root, Oid serverid, bool *segments, bool *share)
 }
 
 /*
+ * Whether a column the scan reads has a "path" into a session's segments.
+ * Sessions are fetched without their segments unless the statement also
+ * reads segments, media or streams; such a column would then be NULL or
+ * filled depending on the rest of the query, so it always gets them.
+ */
+static bool
+reads_segments(Oid relid, List *attrs)
+{
+	ListCell   *lc;
+
+	foreach(lc, attrs)
+	{
+		ListCell   *oc;
+
+		foreach(oc, GetForeignColumnOptions(relid, (AttrNumber) lfirst_int(lc)))
+		{
+			DefElem    *def = lfirst(oc);
+			const char *path = defGetString(def);
+
+			if (strcmp(def->defname, "path") == 0 && strncmp(path, "segments", 8) == 0 &&
+				(path[8] == '\0' || path[8] == '.'))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
  * A LIMIT becomes a page-size hint (never a cap) when the scan is the only
  * relation of the query, every condition was pushed down and nothing has
  * to see all rows first (ORDER BY, aggregates: the planner then leaves
@@ -215,7 +243,8 @@ cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 	cr_estimate_fetch(root, info, baserel);
 	info->page_size_hint = cr_enable_pushdown ? page_size_hint(root, info, local_conds) : 0;
 	statement_scans(root, table->serverid, &info->expand_segments, &info->share_responses);
-	if (info->res->level != CR_LEVEL_SESSION)
+	if (info->res->level != CR_LEVEL_SESSION ||
+		reads_segments(foreigntableid, info->retrieved_attrs))
 		info->expand_segments = true;
 
 	baserel->rows = clamp_row_est(info->fetched_rows *
@@ -307,11 +336,11 @@ add_key_param_paths(PlannerInfo *root, RelOptInfo *baserel, CrRelInfo *info,
 				  1.0 + rows / cr_page_size(info->res),
 				  rows, &startup, &total);
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL,
-										 Min(ppi->ppi_rows, rows),
-										 startup, total, NIL,
-										 required_outer, NULL,
-										 list_make1(outer)));
+				 cr_create_foreignscan_path(root, baserel, NULL,
+											Min(ppi->ppi_rows, rows),
+											startup, total, NIL,
+											required_outer, NULL,
+											list_make1(outer)));
 	}
 }
 
@@ -329,10 +358,10 @@ cr_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 				total;
 
 	path_cost(baserel, info->requests, info->fetched_rows, &startup, &total);
-	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL,
-													   baserel->rows,
-													   startup, total,
-													   NIL, NULL, NULL, NIL));
+	add_path(baserel, (Path *) cr_create_foreignscan_path(root, baserel, NULL,
+														  baserel->rows,
+														  startup, total,
+														  NIL, NULL, NULL, NIL));
 
 	if (cr_enable_pushdown && info->res->fetch != CR_FETCH_FUNCTION &&
 		!list_member_int(info->roles, CR_QUAL_KEY) &&

@@ -14,6 +14,18 @@
  * accept, the caller parses the original text instead, so malformed pages
  * fail with jansson's own message, exactly as without pruning.
  *
+ * The pass also keeps the text of every number, which jansson would turn
+ * into a double (0.07 into 0.070000000000000007, 0.00 into 0): each number
+ * is handed to jansson as a string holding a NUL byte ("\u0000") and then
+ * the number's text.  Graph's strings never hold a NUL (the pass refuses
+ * "\u0000", as jansson does), so convert.c tells the two apart.  Without
+ * a spec (pruning off, or a page of another shape) the pass only does
+ * that, keeping every member.
+ *
+ * The nesting limit is jansson's, counted as jansson counts it (every
+ * value, scalars too, at most CR_JSON_MAX_DEPTH deep), so that a page the
+ * pass accepts is one jansson accepts whole, pruned or not.
+ *
  * Kept are: the members the spec names for an object's level (the first
  * component of each column's path), every member of a level whose whole
  * object is read, annotations ("@odata.type", "sessions@odata.nextLink"),
@@ -36,8 +48,11 @@
 
 #include "mb/pg_wchar.h"
 
-/* jansson's limit, so that pruning never accepts what it would refuse */
-#define PRUNE_MAX_DEPTH 2048
+/*
+ * jansson's JSON_PARSER_MAX_DEPTH: the root value is at depth 1, and no
+ * value (a scalar or an empty container included) may lie deeper.
+ */
+#define CR_JSON_MAX_DEPTH 2048
 
 typedef struct PruneState
 {
@@ -45,7 +60,8 @@ typedef struct PruneState
 	const char *end;
 	int			depth;
 	StringInfo	out;
-	const CrPruneSpec *spec;
+	const CrPruneSpec *spec;	/* NULL: keep every member */
+	int64		marked;			/* bytes the number marks added */
 } PruneState;
 
 static bool skip_value(PruneState *ps);
@@ -248,7 +264,7 @@ skip_literal(PruneState *ps, const char *word)
 static bool
 open_container(PruneState *ps, char close, bool *empty)
 {
-	if (++ps->depth > PRUNE_MAX_DEPTH)
+	if (++ps->depth > CR_JSON_MAX_DEPTH)
 		return false;
 	ps->p++;
 	skip_space(ps);
@@ -258,6 +274,9 @@ open_container(PruneState *ps, char close, bool *empty)
 		ps->p++;
 		ps->depth--;
 	}
+	/* the elements of a container lie one deeper than it */
+	else if (ps->depth >= CR_JSON_MAX_DEPTH)
+		return false;
 	return true;
 }
 
@@ -349,7 +368,53 @@ skip_value(PruneState *ps)
 	}
 }
 
-/* Copy the value at ps->p to the output unchanged (after checking it). */
+/*
+ * Append checked JSON text to the output with each number marked: written
+ * as a string holding a NUL and the number's text, which convert.c reads
+ * back.  Strings are copied as they are.
+ */
+static void
+append_marked(PruneState *ps, const char *p, const char *end)
+{
+	const char *run = p;
+	bool		in_string = false;
+
+	while (p < end)
+	{
+		char		c = *p;
+
+		if (in_string)
+		{
+			if (c == '\\')
+				p++;
+			else if (c == '"')
+				in_string = false;
+			p++;
+			continue;
+		}
+		if (c == '"')
+			in_string = true;
+		else if (c == '-' || (c >= '0' && c <= '9'))
+		{
+			const char *num = p;
+
+			appendBinaryStringInfo(ps->out, run, num - run);
+			while (p < end && ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' ||
+							   *p == '.' || *p == 'e' || *p == 'E'))
+				p++;
+			appendStringInfoString(ps->out, "\"\\u0000");
+			appendBinaryStringInfo(ps->out, num, p - num);
+			appendStringInfoChar(ps->out, '"');
+			ps->marked += 8;
+			run = p;
+			continue;
+		}
+		p++;
+	}
+	appendBinaryStringInfo(ps->out, run, end - run);
+}
+
+/* Copy the value at ps->p to the output (after checking it), numbers marked. */
 static bool
 copy_value(PruneState *ps)
 {
@@ -357,7 +422,7 @@ copy_value(PruneState *ps)
 
 	if (!skip_value(ps))
 		return false;
-	appendBinaryStringInfo(ps->out, start, ps->p - start);
+	append_marked(ps, start, ps->p);
 	return true;
 }
 
@@ -418,7 +483,7 @@ member_action(PruneState *ps, CrLevel level, CrLevel value_level,
 	size_t		len = keylen - 2;
 
 	*child = CR_NO_LEVEL;
-	if (escaped)
+	if (escaped || ps->spec == NULL)
 		return MEMBER_COPY;
 	if (level == CR_NO_LEVEL)
 		*child = (len == 5 && memcmp(name, "value", 5) == 0) ? value_level : CR_NO_LEVEL;
@@ -504,15 +569,16 @@ prune_array(PruneState *ps, CrLevel level)
 }
 
 /*
- * The page text without what no column reads, into out.  The page is a
- * call record with its expanded children (root_level CR_LEVEL_RECORD) or
- * a collection whose "value" holds objects of root_level.  Returns false,
- * with out in no defined state, when the text is not JSON the pass
- * accepts; the caller then parses the original.
+ * The page text without what no column reads, numbers marked, into out;
+ * *marked is what the marks added.  The page is a call record with its
+ * expanded children (root_level CR_LEVEL_RECORD) or a collection whose
+ * "value" holds objects of root_level; without a spec, any object, kept
+ * whole.  Returns false, with out in no defined state, when the text is
+ * not JSON the pass accepts; the caller then parses the original.
  */
 bool
 cr_prune_page(const CrPruneSpec *spec, CrLevel root_level, bool collection,
-			  const char *text, size_t len, StringInfo out)
+			  const char *text, size_t len, StringInfo out, int64 *marked)
 {
 	PruneState	ps;
 
@@ -521,6 +587,7 @@ cr_prune_page(const CrPruneSpec *spec, CrLevel root_level, bool collection,
 	ps.depth = 0;
 	ps.out = out;
 	ps.spec = spec;
+	ps.marked = 0;
 	skip_space(&ps);
 	if (ps.p >= ps.end || *ps.p != '{')
 		return false;
@@ -528,5 +595,6 @@ cr_prune_page(const CrPruneSpec *spec, CrLevel root_level, bool collection,
 		  prune_object(&ps, root_level, CR_NO_LEVEL)))
 		return false;
 	skip_space(&ps);
+	*marked = ps.marked;
 	return ps.p == ps.end;
 }

@@ -336,26 +336,6 @@ time_column_form(Node *n, RelOptInfo *baserel, AttrNumber attno,
 	return false;
 }
 
-/*
- * The btree strategy of opno comparing lefttype with righttype, or 0 when
- * the operator is no such comparison.
- */
-static int
-comparison_strategy(Oid opno, Oid lefttype, Oid righttype)
-{
-	List	   *interps = get_op_btree_interpretation(opno);
-	ListCell   *lc;
-
-	foreach(lc, interps)
-	{
-		OpBtreeInterpretation *i = lfirst(lc);
-
-		if (i->oplefttype == lefttype && i->oprighttype == righttype)
-			return i->strategy;
-	}
-	return 0;
-}
-
 /* A one-argument call of a built-in function, for values built at plan time. */
 static Expr *
 make_call(Oid funcid, Oid rettype, List *args)
@@ -448,9 +428,10 @@ match_time_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel,
 		(other_type != TIMESTAMPTZOID && other_type != TIMESTAMPOID && other_type != DATEOID))
 		return false;
 	s = other == r ?
-		comparison_strategy(op->opno, form == CR_TF_DATE ? DATEOID : TIMESTAMPTZOID, other_type) :
-		comparison_strategy(op->opno, other_type, form == CR_TF_DATE ? DATEOID : TIMESTAMPTZOID);
-	if (s == 0)
+		cr_btree_strategy(op->opno, form == CR_TF_DATE ? DATEOID : TIMESTAMPTZOID, other_type) :
+		cr_btree_strategy(op->opno, other_type, form == CR_TF_DATE ? DATEOID : TIMESTAMPTZOID);
+	/* < <= = >= > only: "<>" (and anything else) bounds nothing */
+	if (s < BTLessStrategyNumber || s > BTGreaterStrategyNumber)
 		return false;
 	if (other == l)
 		s = BTCommuteStrategyNumber(s);
@@ -550,8 +531,8 @@ window_equality(Expr *clause, RelOptInfo *baserel, AttrNumber attno)
 		return NULL;
 	type = exprType(other);
 	if ((type != TIMESTAMPTZOID && type != TIMESTAMPOID && type != DATEOID) ||
-		(swapped ? comparison_strategy(op->opno, type, TIMESTAMPTZOID) :
-		 comparison_strategy(op->opno, TIMESTAMPTZOID, type)) != BTEqualStrategyNumber)
+		(swapped ? cr_btree_strategy(op->opno, type, TIMESTAMPTZOID) :
+		 cr_btree_strategy(op->opno, TIMESTAMPTZOID, type)) != BTEqualStrategyNumber)
 		return NULL;
 	return as_timestamptz((Expr *) other, type);
 }

@@ -252,8 +252,8 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	EState	   *estate = node->ss.ps.state;
-	RangeTblEntry *rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
-	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	Oid			check_as = cr_scan_check_as_user(fsplan, estate);
+	Oid			userid = OidIsValid(check_as) ? check_as : GetUserId();
 	CrScanState *st = palloc0(sizeof(CrScanState));
 	MemoryContextCallback *cb;
 	CrScanPlan	plan;

@@ -25,6 +25,7 @@
 
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"
+#include "utils/hsearch.h"
 #include "utils/tuplestore.h"
 #include "cr_json.h"
 
@@ -125,6 +126,13 @@ typedef struct CrAllocFuncs
 	json_free_t free_fn;
 } CrAllocFuncs;
 
+/* Where the next links of one request chain may lead (fetch.c). */
+typedef struct CrLinkCheck
+{
+	char	   *collection;		/* cr_url_collection() of the chain's pages */
+	HTAB	   *seen;			/* uint64 hashes of the pages asked for */
+} CrLinkCheck;
+
 /* Execution state of one foreign scan. */
 typedef struct CrScanState
 {
@@ -167,6 +175,14 @@ typedef struct CrScanState
 	List	   *list_ids;		/* ids of the current list page */
 	ListCell   *list_next;
 	MemoryContext list_cxt;		/* reset per list page */
+
+	/*
+	 * The pages a chain may lead to: its next links must stay in the
+	 * collection the chain began with and never come back to a page of it
+	 * (hashes of the links followed).  The same for the call record list.
+	 */
+	CrLinkCheck chain_links;
+	CrLinkCheck list_links;
 
 	/* the call record whose children are read */
 	json_t	   *record;			/* its properties, without the children */

@@ -13,14 +13,25 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 SECONDS_TO_RUN=${FUZZ_SECONDS:-60}
 CLANG=${CLANG:-clang}
+# clang 19 and later print the per-target directory, where Debian's clang
+# has no runtimes: they are in lib/linux, named by architecture
 RT=$("$CLANG" -print-runtime-dir)
+[ -e "$RT/libclang_rt.fuzzer_no_main-x86_64.a" ] || RT=$(dirname "$RT")/linux
+# against a server built with AddressSanitizer (scripts/matrix.sh), the
+# target is built with it too and uses the server's runtime, which has UBSan
+SANITIZE=fuzzer-no-link,undefined
+UBSAN_RT=("$RT/libclang_rt.ubsan_standalone-x86_64.so" -Wl,-rpath,"$RT")
+if pg_config --cflags | grep -q -- '-fsanitize=address'; then
+    SANITIZE=fuzzer-no-link,address,undefined
+    UBSAN_RT=()
+fi
 WORK=$(mktemp -d /tmp/cr_libfuzzer.XXXXXX)
 chmod 755 "$WORK"
 mkdir -p "$WORK/obj" "$WORK/corpus" "$WORK/seeds" "$WORK/artifacts"
 
-echo "== libFuzzer: building the fuzz target with $CLANG"
+echo "== libFuzzer: building the fuzz target with $CLANG (-fsanitize=$SANITIZE)"
 CFLAGS=(-O1 -g -fPIC -fno-omit-frame-pointer
-        -fsanitize=fuzzer-no-link,undefined -fno-sanitize-recover=undefined
+        -fsanitize=$SANITIZE -fno-sanitize-recover=undefined
         -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
         -I"$ROOT/src" -I"$(pg_config --includedir-server)" -I"$(pg_config --includedir)"
         -D_GNU_SOURCE -Wall -Wno-unused-command-line-argument -Wno-ignored-attributes)
@@ -33,7 +44,7 @@ done
 SO="$WORK/callrecords_fuzz.so"
 "$CLANG" -shared -o "$SO" "${objs[@]}" \
     -Wl,--whole-archive "$RT/libclang_rt.fuzzer_no_main-x86_64.a" -Wl,--no-whole-archive \
-    "$RT/libclang_rt.ubsan_standalone-x86_64.so" -Wl,-rpath,"$RT" \
+    ${UBSAN_RT[@]+"${UBSAN_RT[@]}"} \
     -lstdc++ -lcurl -ljansson
 
 echo "== libFuzzer: seeds from the Graph docs' example bodies"
