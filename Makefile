@@ -14,6 +14,7 @@ OBJS = \
 	src/explain.o \
 	src/fetch.o \
 	src/http.o \
+	src/import.o \
 	src/option.o \
 	src/plan.o \
 	src/prune.o \

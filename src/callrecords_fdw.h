@@ -196,6 +196,10 @@ extern const char *cr_child_key(CrLevel level);
 extern const char *cr_key_column(const CrResource *res);
 extern const char *cr_time_column(const CrResource *res);
 extern int	cr_page_size(const CrResource *res);
+extern int	cr_resource_count(void);
+extern const CrResource *cr_resource_at(int i);
+
+/* in import.c */
 extern List *cr_import_foreign_schema(ImportForeignSchemaStmt *stmt,
 									  Oid serverOid);
 
