@@ -138,4 +138,18 @@ cr_btree_strategy(Oid opno, Oid lefttype, Oid righttype)
 #define cr_wait_event(name, cache) ((void) (cache), (uint32) PG_WAIT_EXTENSION)
 #endif
 
+/*
+ * The parameters of an ExecutorRun hook, and the call passing them on:
+ * 18 dropped execute_once.  ratelimit.c counts statements with it.
+ */
+#if PG_VERSION_NUM >= 180000
+#define CR_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count
+#define CR_EXECUTOR_RUN_ARGS	queryDesc, direction, count
+#else
+#define CR_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count, bool execute_once
+#define CR_EXECUTOR_RUN_ARGS	queryDesc, direction, count, execute_once
+#endif
+
 #endif							/* CR_COMPAT_H */

@@ -37,6 +37,7 @@
 #include "postgres.h"
 
 #include "callrecords_fdw.h"
+#include "compat.h"
 
 #include "foreign/foreign.h"
 #include "access/xact.h"
@@ -330,36 +331,29 @@ cr_executor_start(QueryDesc *queryDesc, int eflags)
 		standard_ExecutorStart(queryDesc, eflags);
 }
 
-/* What runs inside a statement's run is part of that statement. */
-#if PG_VERSION_NUM >= 180000
+/*
+ * What runs inside a statement's run is part of that statement.  The
+ * nesting is undone on error too (PG_CATCH, not PG_FINALLY, whose flag
+ * variable gcc's -Wclobbered flags).
+ */
 static void
-cr_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count)
-#else
-static void
-cr_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
-				bool execute_once)
-#endif
+cr_executor_run(CR_EXECUTOR_RUN_PARAMS)
 {
 	executor_nesting++;
 	PG_TRY();
 	{
-#if PG_VERSION_NUM >= 180000
 		if (prev_executor_run)
-			prev_executor_run(queryDesc, direction, count);
+			prev_executor_run(CR_EXECUTOR_RUN_ARGS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count);
-#else
-		if (prev_executor_run)
-			prev_executor_run(queryDesc, direction, count, execute_once);
-		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
-#endif
+			standard_ExecutorRun(CR_EXECUTOR_RUN_ARGS);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		executor_nesting--;
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	executor_nesting--;
 }
 
 /* Likewise what its AFTER triggers run. */
@@ -374,11 +368,13 @@ cr_executor_finish(QueryDesc *queryDesc)
 		else
 			standard_ExecutorFinish(queryDesc);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		executor_nesting--;
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	executor_nesting--;
 }
 
 /*
