@@ -22,6 +22,7 @@ OBJS = \
 	src/ratelimit.o \
 	src/rows.o \
 	src/scan.o \
+	src/shared.o \
 	src/token.o
 
 EXTENSION = callrecords_fdw
@@ -33,7 +34,7 @@ SHLIB_LINK = -lcurl -ljansson
 
 # The regression suite needs the bundled Graph emulator running and
 # CR_EMULATOR_URL pointing at it; scripts/test.sh does both.
-REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin shapes retries faults quality archive security fidelity hardening errors
+REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin shapes retries faults quality archive security fidelity hardening sharing errors
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

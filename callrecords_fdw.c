@@ -9,7 +9,8 @@
  * FOREIGN SCHEMA and the catalogue as SQL functions), http.c (libcurl,
  * Graph errors), token.c (the OAuth2 token), cache.c (the statement's
  * response cache), ratelimit.c (admitting requests: the
- * statement's budget and Graph's throttling windows), deparse.c (Graph
+ * statement's budget and Graph's throttling windows), shared.c (the
+ * windows' and tokens' memory shared by the backends), deparse.c (Graph
  * request paths and filters), convert.c (JSON values to Datums); the
  * planner: plan.c (the callbacks and the plan), pushdown.c (which
  * conditions narrow the requests), estimate.c (rows, requests and key
@@ -45,8 +46,9 @@ PG_FUNCTION_INFO_V1(callrecords_fdw_validator);
 
 /*
  * Settings, libcurl, the cache invalidation callbacks, the batched
- * join's planner hook and the executor hooks that count statements, once
- * per backend.
+ * join's planner hook, the executor hooks that count statements, once
+ * per backend, and when preloaded, the shared memory of rate windows and
+ * tokens.
  */
 void
 _PG_init(void)
@@ -56,6 +58,7 @@ _PG_init(void)
 	cr_install_estimate_hooks();
 	cr_batch_join_init();
 	cr_ratelimit_init();
+	cr_shared_init();
 }
 
 Datum

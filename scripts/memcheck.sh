@@ -56,6 +56,7 @@ echo "== starting postgres under valgrind"
     --num-callers=30 --log-file="$WORK/valgrind.%p.log" \
     "$PGBIN/postgres" -D "$WORK/data" -p "$PORT" -k "$WORK" \
     -c listen_addresses= -c fsync=off -c max_connections=20 \
+    -c shared_preload_libraries=callrecords_fdw \
     -c log_line_prefix='%m [%p] ' >"$WORK/server.log" 2>&1 &
 for _ in $(seq 1 1200); do
     "$PGBIN/pg_isready" -q -h "$WORK" -p "$PORT" && break

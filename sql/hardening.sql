@@ -87,16 +87,17 @@ SELECT count(*) FROM cr.call_records WHERE id IN ('cafe0000-0000-4000-8000-00000
 SELECT count(*) AS gets FROM emulator_log() l WHERE l LIKE 'GET %';
 ALTER SERVER graph OPTIONS (DROP max_requests);
 
--- 4. the token endpoint's answers are judged too (each part in a new
--- backend, which holds no token yet)
-\c
+-- 4. the token endpoint's answers are judged too (each part after an
+-- ALTER USER MAPPING, which drops the cached tokens, the cluster's too)
+\set drop_tokens 'ALTER USER MAPPING FOR CURRENT_USER SERVER graph OPTIONS (SET client_secret ''test-secret'')'
+:drop_tokens;
 SELECT emulator_reset();
 -- a CR/LF in the token would be sent as header lines: refused
 SELECT emulator_fault('{"match": "oauth2", "body": "token-crlf"}');
 SELECT * FROM expect_error($$SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001'$$);
 SELECT count(*) FILTER (WHERE l LIKE 'GET %') AS gets FROM emulator_log() l;
 -- throttled, unavailable, dropped: retried as Graph requests are
-\c
+:drop_tokens;
 SELECT emulator_reset();
 SELECT emulator_fault('[{"match": "oauth2", "status": 429, "retry_after": 0},
                         {"match": "oauth2", "status": 503, "retry_after": 0},
@@ -104,7 +105,7 @@ SELECT emulator_fault('[{"match": "oauth2", "status": 429, "retry_after": 0},
 SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001';
 SELECT regexp_replace(l, ' /.*/oauth2/', ' /{tenant}/oauth2/') FROM emulator_log() l;
 -- a lifetime near the int64 maximum: clamped, the token is kept
-\c
+:drop_tokens;
 SELECT emulator_reset();
 SELECT emulator_fault('{"match": "oauth2", "body": "token-huge-expiry"}');
 SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001';
@@ -113,7 +114,7 @@ SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-0000000
 SELECT count(*) FILTER (WHERE l LIKE 'POST %') AS token_requests,
        count(*) FILTER (WHERE l LIKE 'GET %') AS gets FROM emulator_log() l;
 -- an endpoint that quotes the secret: its text is left out of the message
-\c
+:drop_tokens;
 SELECT emulator_reset();
 SELECT emulator_fault('{"match": "oauth2", "body": "echo-secret"}');
 SELECT code, message, detail, detail LIKE '%test-secret%' AS leaks

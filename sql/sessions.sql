@@ -4,6 +4,8 @@
 --
 \pset null '(null)'
 SELECT emulator_reset();
+-- an altered user mapping drops its token (the cluster's too): one login below
+ALTER USER MAPPING FOR CURRENT_USER SERVER graph OPTIONS (SET client_secret 'test-secret');
 
 -- record 4: repeated session ids keep distinct session_index values
 SELECT session_index, id, caller_endpoint_type, caller_user_agent_type,

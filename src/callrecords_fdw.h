@@ -25,6 +25,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/pathnodes.h"
 #include "datatype/timestamp.h"
+#include "storage/lwlock.h"
 #include "compat.h"
 
 /*
@@ -244,6 +245,18 @@ extern bool cr_graph_cached(const CrOptions *opts, const char *url, int maxpages
 extern uint64 cr_statement_number(void);
 extern void cr_ratelimit_init(void);
 extern double cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve);
+extern Size cr_rates_shmem_size(void);
+
+/* in shared.c */
+extern void cr_shared_init(void);
+extern LWLock *cr_shared_lock(void);
+extern void cr_shared_unlock(LWLock *lock);
+extern void *cr_shared_rates(void);
+extern void *cr_shared_tokens(void);
+extern const char *cr_shared_mode(void);
+
+/* in token.c */
+extern Size cr_tokens_shmem_size(void);
 
 /* in convert.c */
 typedef struct CrColumnConv CrColumnConv;

@@ -349,7 +349,11 @@ explain_costs(CrScanState *st, ExplainState *es)
 	if (st->stats.retries > 0 && es->timing)
 		ExplainPropertyFloat("Graph retry wait", "ms", st->stats.retry_wait_ms, 3, es);
 	if (st->stats.rate_waits > 0)
+	{
 		ExplainPropertyInteger("Graph requests held for rate limits", NULL, st->stats.rate_waits, es);
+		/* whether the windows saw the other sessions' requests too */
+		ExplainPropertyText("Graph rate windows", cr_shared_mode(), es);
+	}
 	if (st->stats.rate_waits > 0 && es->timing)
 		ExplainPropertyFloat("Graph rate limit wait", "ms", st->stats.rate_wait_ms, 3, es);
 	if (es->timing)

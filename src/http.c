@@ -629,6 +629,11 @@ cr_fetch_start(const CrOptions *opts, const char *url, const CrRequestScope *sco
 	 * started at all; one that must wait for Graph's limits is sent when
 	 * waited for.
 	 */
+	/*
+	 * A token to fetch is fetched before the request is admitted: the
+	 * windows count a request when admitted, and Graph when it arrives.
+	 */
+	(void) cr_get_token(opts);
 	delay = cr_admit(opts, &f->scope, reserve);
 	if (delay < 0)
 	{
@@ -738,7 +743,7 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp)
 			f->throttled++;
 		if (f->resp.status == 401 && !f->renewed)
 		{
-			cr_forget_token(f->opts->umid);
+			cr_forget_token(f->opts);
 			f->renewed = true;
 			begin_within_limits(f);
 			continue;

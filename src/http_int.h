@@ -29,7 +29,7 @@ extern void cr_report_transport_error(const CrResponse *resp, const char *method
 
 /* in token.c */
 extern const char *cr_get_token(const CrOptions *opts);
-extern void cr_forget_token(Oid umid);
+extern void cr_forget_token(const CrOptions *opts);
 extern void cr_token_init(void);
 
 /* in cache.c */

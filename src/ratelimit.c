@@ -44,9 +44,7 @@
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
-#include "storage/ipc.h"
 #include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -74,12 +72,12 @@ typedef struct CrRateWindow
 static HTAB *cr_windows = NULL;
 
 /*
- * The windows shared by the backends of the cluster, when the library is
- * in shared_preload_libraries: Graph counts every client of an
- * application, so eight backends pacing themselves alone may send eight
- * times the rate.  A fixed table of windows with rings of at most
- * CR_SHARED_RING entries, under one lock; a scope that finds no room (or
- * a limit above the ring) falls back to the backend's own window.
+ * The windows shared by the backends of the cluster (shared.c): Graph
+ * counts every client of an application, so eight backends pacing
+ * themselves alone may send eight times the rate.  A fixed table of
+ * windows with rings of at most CR_SHARED_RING entries; a scope that
+ * finds no room (or a limit above the ring) falls back to the backend's
+ * own window.
  */
 #define CR_SHARED_WINDOWS	256
 #define CR_SHARED_RING		2048
@@ -93,40 +91,17 @@ typedef struct CrSharedWindow
 
 typedef struct CrSharedRates
 {
-	LWLock	   *lock;
 	CrSharedWindow windows[CR_SHARED_WINDOWS];
 } CrSharedRates;
 
+/* The shared windows, while the lock is held (cr_admit), else NULL. */
 static CrSharedRates *cr_shared = NULL;
-static shmem_request_hook_type prev_shmem_request = NULL;
-static shmem_startup_hook_type prev_shmem_startup = NULL;
 
-/* Ask for the shared windows and their lock (preloaded only). */
-static void
-cr_shmem_request(void)
+/* The room the shared windows take in the cluster's segment. */
+Size
+cr_rates_shmem_size(void)
 {
-	if (prev_shmem_request)
-		prev_shmem_request();
-	RequestAddinShmemSpace(sizeof(CrSharedRates));
-	RequestNamedLWLockTranche("callrecords_fdw rates", 1);
-}
-
-/* Find or create the shared windows once the shared memory exists. */
-static void
-cr_shmem_startup(void)
-{
-	bool		found;
-
-	if (prev_shmem_startup)
-		prev_shmem_startup();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	cr_shared = ShmemInitStruct("callrecords_fdw rates", sizeof(CrSharedRates), &found);
-	if (!found)
-	{
-		memset(cr_shared, 0, sizeof(CrSharedRates));
-		cr_shared->lock = &(GetNamedLWLockTranche("callrecords_fdw rates"))->lock;
-	}
-	LWLockRelease(AddinShmemInitLock);
+	return sizeof(CrSharedRates);
 }
 
 /*
@@ -377,20 +352,10 @@ cr_executor_finish(QueryDesc *queryDesc)
 	executor_nesting--;
 }
 
-/*
- * Install the executor hooks that count statements, once per backend, and
- * when preloaded, the hooks that set up the shared windows.
- */
+/* Install the executor hooks that count statements, once per backend. */
 void
 cr_ratelimit_init(void)
 {
-	if (process_shared_preload_libraries_in_progress)
-	{
-		prev_shmem_request = shmem_request_hook;
-		shmem_request_hook = cr_shmem_request;
-		prev_shmem_startup = shmem_startup_hook;
-		shmem_startup_hook = cr_shmem_startup;
-	}
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = cr_executor_start;
 	prev_executor_run = ExecutorRun_hook;
@@ -469,8 +434,9 @@ report_budget_exceeded(const CrOptions *opts)
 double
 cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 {
-	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz now;
 	char		key[SCOPE_LEN];
+	LWLock	   *lock;
 	CrRateWindow *applies[2];
 	int			n = 0;
 	int			i;
@@ -483,12 +449,18 @@ cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 			return -1;
 		report_budget_exceeded(opts);
 	}
-	sweep(now, opts->rate_window);
 	app = app_key(opts);
 	scope_key(scope, key);
-	/* the shared windows' lock is held from lookup to note: nothing throws */
-	if (cr_shared)
-		LWLockAcquire(cr_shared->lock, LW_EXCLUSIVE);
+	/*
+	 * The shared windows' lock is held from lookup to note (an error
+	 * meanwhile, only out of memory in a backend's own window, releases
+	 * it with the transaction).  The time is read under the lock, so that
+	 * the rings of the shared windows stay in the order of sending.
+	 */
+	lock = cr_shared_lock();
+	cr_shared = lock ? cr_shared_rates() : NULL;
+	now = GetCurrentTimestamp();
+	sweep(now, opts->rate_window);
 	if (opts->tenant_rate_limit > 0)
 		applies[n++] = get_window(app, "", opts->tenant_rate_limit, now, opts->rate_window);
 	if (key[0] && opts->record_rate_limit > 0)
@@ -498,8 +470,9 @@ cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 	if (delay <= 0)
 		for (i = 0; i < n; i++)
 			window_note(applies[i], now);
-	if (cr_shared)
-		LWLockRelease(cr_shared->lock);
+	if (lock)
+		cr_shared_unlock(lock);
+	cr_shared = NULL;
 	if (delay > 0)
 		return delay;
 	budget_spent++;

@@ -2,12 +2,19 @@
  *
  * token.c
  *		  The OAuth2 client credentials token of a user mapping, and its
- *		  per-backend cache.
+ *		  caches: the backend's and the cluster's.
  *
  * A token is fetched from {login_url}/{tenant}/oauth2/v2.0/token with a
  * blocking request (http.c), kept in TopMemoryContext per user mapping,
  * renewed shortly before it expires, dropped when a server or user mapping
  * is altered, and dropped on request after Graph answered 401.
+ *
+ * Where the backends share memory (shared.c), a token is also kept there,
+ * keyed by a SHA-256 digest of everything that obtained it (login URL,
+ * tenant, client id, client secret, Graph host): a backend takes a token
+ * only with the very credentials that obtained it, and the sessions of
+ * one application ask the endpoint once, not once each.  While one
+ * backend fetches a token, the others wait for it (a bounded time).
  *
  * Rules kept here: the request body holds the client secret and is wiped
  * as soon as it was sent; a token is wiped from memory when forgotten;
@@ -29,8 +36,13 @@
 
 #include "callrecords_fdw.h"
 
+#include "catalog/objectaccess.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_user_mapping.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "miscadmin.h"
+#include "storage/lwlock.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -46,7 +58,31 @@ typedef struct CrToken
 	TimestampTz refresh_at;		/* get a new one from this time on */
 } CrToken;
 
+/*
+ * The cluster's tokens (shared.c).  A slot is free while its key is all
+ * zero; a token longer than a slot is kept by its backend only.
+ */
+#define CR_SHARED_TOKENS		32
+#define CR_SHARED_TOKEN_LEN		8192
+/* how long the others wait for a backend that fetches a token */
+#define CR_TOKEN_FETCH_WAIT_S	30
+
+typedef struct CrSharedToken
+{
+	uint8		key[PG_SHA256_DIGEST_LENGTH];
+	TimestampTz refresh_at;		/* the token is good until then */
+	TimestampTz fetching_until; /* a backend fetches it; wait until then */
+	TimestampTz last_used;
+	char		token[CR_SHARED_TOKEN_LEN]; /* "" while none */
+} CrSharedToken;
+
+typedef struct CrSharedTokens
+{
+	CrSharedToken slots[CR_SHARED_TOKENS];
+} CrSharedTokens;
+
 static List *cr_tokens = NIL;	/* of CrToken *, in TopMemoryContext */
+static object_access_hook_type prev_object_access = NULL;
 
 static CrToken *
 find_token(Oid umid)
@@ -299,11 +335,183 @@ fetch_token(const CrOptions *opts, CrToken *t)
 	json_decref(root);
 }
 
+/* The room the cluster's tokens take in the shared segment. */
+Size
+cr_tokens_shmem_size(void)
+{
+	return sizeof(CrSharedTokens);
+}
+
+/*
+ * The digest that keys a shared token: everything that went into
+ * obtaining it, the secret included, so that a role whose user mapping
+ * names the same client with another secret never gets the token.
+ */
+static void
+credentials_key(const CrOptions *opts, uint8 *key)
+{
+	const char *parts[] = {opts->login_url, opts->tenant_id, opts->client_id,
+	opts->client_secret, opts->graph_url};
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	bool		ok = ctx != NULL && pg_cryptohash_init(ctx) == 0;
+	int			i;
+
+	/* each part with its terminating zero, so that no two lists run together */
+	for (i = 0; ok && i < (int) lengthof(parts); i++)
+	{
+		const char *part = parts[i] ? parts[i] : "";
+
+		ok = pg_cryptohash_update(ctx, (const uint8 *) part, strlen(part) + 1) == 0;
+	}
+	ok = ok && pg_cryptohash_final(ctx, key, PG_SHA256_DIGEST_LENGTH) == 0;
+	pg_cryptohash_free(ctx);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not compute the digest that keys a shared access token")));
+}
+
+/* The shared slot of a key, or NULL; the caller holds the lock. */
+static CrSharedToken *
+find_shared(CrSharedTokens *st, const uint8 *key)
+{
+	int			i;
+
+	for (i = 0; i < CR_SHARED_TOKENS; i++)
+		if (memcmp(st->slots[i].key, key, PG_SHA256_DIGEST_LENGTH) == 0)
+			return &st->slots[i];
+	return NULL;
+}
+
+/*
+ * A slot for a new key: a free one, else the one used longest ago that no
+ * backend is fetching, wiped.  NULL if every slot is being fetched.
+ */
+static CrSharedToken *
+claim_shared(CrSharedTokens *st, TimestampTz now)
+{
+	CrSharedToken *best = NULL;
+	int			i;
+
+	for (i = 0; i < CR_SHARED_TOKENS; i++)
+	{
+		CrSharedToken *s = &st->slots[i];
+
+		if (s->fetching_until > now)
+			continue;
+		if (best == NULL || s->last_used < best->last_used)
+			best = s;
+	}
+	if (best)
+		explicit_bzero(best, sizeof(CrSharedToken));
+	return best;
+}
+
+typedef enum CrTokenSource
+{
+	CR_TOKEN_TAKEN,				/* the cluster's token was copied */
+	CR_TOKEN_CLAIMED,			/* fetch it and publish it in the slot */
+	CR_TOKEN_ALONE				/* fetch it for this backend only */
+} CrTokenSource;
+
+/*
+ * Take the cluster's token for the key into t, or claim its slot for this
+ * backend to fetch it, waiting while another backend fetches it.
+ */
+static CrTokenSource
+take_or_claim(const uint8 *key, CrToken *t, int *slot)
+{
+	for (;;)
+	{
+		LWLock	   *lock = cr_shared_lock();
+		CrSharedTokens *st;
+		CrSharedToken *s;
+		TimestampTz now = GetCurrentTimestamp();
+
+		if (lock == NULL)
+			return CR_TOKEN_ALONE;
+		st = cr_shared_tokens();
+		s = find_shared(st, key);
+		if (s && s->token[0] && now < s->refresh_at)
+		{
+			char		copy[CR_SHARED_TOKEN_LEN];
+
+			strlcpy(copy, s->token, sizeof(copy));
+			s->last_used = now;
+			t->refresh_at = s->refresh_at;
+			cr_shared_unlock(lock);
+			t->access_token = MemoryContextStrdup(TopMemoryContext, copy);
+			explicit_bzero(copy, sizeof(copy));
+			return CR_TOKEN_TAKEN;
+		}
+		if (s && s->fetching_until > now)
+		{
+			cr_shared_unlock(lock);
+			cr_wait_interruptibly(20);
+			continue;
+		}
+		if (s == NULL && (s = claim_shared(st, now)) == NULL)
+		{
+			cr_shared_unlock(lock);
+			return CR_TOKEN_ALONE;
+		}
+		memcpy(s->key, key, PG_SHA256_DIGEST_LENGTH);
+		explicit_bzero(s->token, sizeof(s->token));
+		s->refresh_at = 0;
+		s->fetching_until = now + (TimestampTz) CR_TOKEN_FETCH_WAIT_S * USECS_PER_SEC;
+		s->last_used = now;
+		*slot = s - st->slots;
+		cr_shared_unlock(lock);
+		return CR_TOKEN_CLAIMED;
+	}
+}
+
+/*
+ * End a claim: publish the fetched token (token NULL: the fetch failed,
+ * let the next backend try), unless another backend took the slot over.
+ */
+static void
+publish_shared(const uint8 *key, int slot, const CrToken *t)
+{
+	LWLock	   *lock = cr_shared_lock();
+	CrSharedToken *s = &((CrSharedTokens *) cr_shared_tokens())->slots[slot];
+
+	if (memcmp(s->key, key, PG_SHA256_DIGEST_LENGTH) == 0)
+	{
+		if (t && strlen(t->access_token) < sizeof(s->token))
+		{
+			strlcpy(s->token, t->access_token, sizeof(s->token));
+			s->refresh_at = t->refresh_at;
+		}
+		s->fetching_until = 0;
+	}
+	cr_shared_unlock(lock);
+}
+
+/* Fetch the token of a claimed slot and publish it, or free the claim. */
+static void
+fetch_and_publish(const CrOptions *opts, const uint8 *key, int slot, CrToken *t)
+{
+	PG_TRY();
+	{
+		fetch_token(opts, t);
+	}
+	PG_CATCH();
+	{
+		publish_shared(key, slot, NULL);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	publish_shared(key, slot, t);
+}
+
 /* A valid token for the user mapping, fetched only when needed. */
 const char *
 cr_get_token(const CrOptions *opts)
 {
 	CrToken    *t = find_token(opts->umid);
+	uint8		key[PG_SHA256_DIGEST_LENGTH];
+	int			slot = -1;
 
 	if (t == NULL)
 	{
@@ -314,19 +522,81 @@ cr_get_token(const CrOptions *opts)
 		cr_tokens = lappend(cr_tokens, t);
 		MemoryContextSwitchTo(old);
 	}
-	if (t->access_token == NULL || GetCurrentTimestamp() >= t->refresh_at)
-		fetch_token(opts, t);
+	if (t->access_token != NULL && GetCurrentTimestamp() < t->refresh_at)
+		return t->access_token;
+	forget_token(t);
+	credentials_key(opts, key);
+	switch (take_or_claim(key, t, &slot))
+	{
+		case CR_TOKEN_TAKEN:
+			break;
+		case CR_TOKEN_ALONE:
+			fetch_token(opts, t);
+			break;
+		case CR_TOKEN_CLAIMED:
+			fetch_and_publish(opts, key, slot, t);
+			break;
+	}
 	return t->access_token;
 }
 
-/* Forget the token of a user mapping (Graph answered 401 with it). */
+/*
+ * Forget the token of a user mapping, Graph having answered 401 with it:
+ * in the cluster too, unless another backend already put a new one there.
+ */
 void
-cr_forget_token(Oid umid)
+cr_forget_token(const CrOptions *opts)
 {
-	CrToken    *t = find_token(umid);
+	CrToken    *t = find_token(opts->umid);
+	uint8		key[PG_SHA256_DIGEST_LENGTH];
+	LWLock	   *lock;
 
-	if (t)
-		forget_token(t);
+	if (t == NULL || t->access_token == NULL)
+		return;
+	credentials_key(opts, key);
+	if ((lock = cr_shared_lock()) != NULL)
+	{
+		CrSharedToken *s = find_shared(cr_shared_tokens(), key);
+
+		if (s && strcmp(s->token, t->access_token) == 0)
+		{
+			explicit_bzero(s->token, sizeof(s->token));
+			s->refresh_at = 0;
+		}
+		cr_shared_unlock(lock);
+	}
+	forget_token(t);
+}
+
+/*
+ * The backend that alters a server or a user mapping drops the cluster's
+ * tokens too (all of them: the digest of the old credentials is not at
+ * hand): an administrator who rotated a secret, or granted the app a
+ * permission that only a new token carries, expects the next query to
+ * log in again.  The other backends drop their own on invalidation.
+ */
+static void
+drop_shared_tokens_on_alter(ObjectAccessType access, Oid classId,
+							Oid objectId, int subId, void *arg)
+{
+	LWLock	   *lock;
+
+	if (prev_object_access)
+		prev_object_access(access, classId, objectId, subId, arg);
+	if (access != OAT_POST_ALTER && access != OAT_POST_CREATE && access != OAT_DROP)
+		return;
+	if (classId != ForeignServerRelationId && classId != UserMappingRelationId)
+		return;
+	if ((lock = cr_shared_lock()) != NULL)
+	{
+		CrSharedTokens *st = cr_shared_tokens();
+		int			i;
+
+		for (i = 0; i < CR_SHARED_TOKENS; i++)
+			if (st->slots[i].fetching_until == 0)
+				explicit_bzero(&st->slots[i], sizeof(CrSharedToken));
+		cr_shared_unlock(lock);
+	}
 }
 
 /* ALTER SERVER and ALTER USER MAPPING drop the cached tokens. */
@@ -335,4 +605,6 @@ cr_token_init(void)
 {
 	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, invalidate_tokens, (Datum) 0);
 	CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_tokens, (Datum) 0);
+	prev_object_access = object_access_hook;
+	object_access_hook = drop_shared_tokens_on_alter;
 }

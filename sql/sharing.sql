@@ -1,0 +1,46 @@
+--
+-- What the backends of the cluster share (shared.c): the access token of
+-- an application and Graph's rate windows.  The suite runs with the
+-- library in shared_preload_libraries on 15 and 16 (scripts/test.sh) and
+-- with the DSM registry on 17 and later.
+--
+CREATE ROLE regress_cr_sharing LOGIN;
+GRANT USAGE ON FOREIGN SERVER graph TO regress_cr_sharing;
+GRANT USAGE ON SCHEMA cr TO regress_cr_sharing;
+GRANT SELECT ON cr.call_records TO regress_cr_sharing;
+-- the same application, another secret
+CREATE USER MAPPING FOR regress_cr_sharing SERVER graph
+  OPTIONS (client_id 'test-client', client_secret 'another-secret');
+
+-- 1. one login for the backends of an application: the ALTER drops
+-- every cached token first
+ALTER USER MAPPING FOR CURRENT_USER SERVER graph OPTIONS (SET client_secret 'test-secret');
+SELECT emulator_reset();
+SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000001';
+\c
+SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000002';
+-- a role whose mapping has another secret never gets that token: it logs in
+SET ROLE regress_cr_sharing;
+SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000003';
+RESET ROLE;
+\c
+SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000004';
+SELECT count(*) FILTER (WHERE l LIKE 'POST %/oauth2/v2.0/token 200') AS token_requests,
+       count(*) FILTER (WHERE l LIKE 'GET %') AS gets FROM emulator_log() l;
+
+-- 2. Graph's window of the application and tenant, shared: this backend
+-- fills it (two requests in 5 s)...
+ALTER SERVER graph OPTIONS (ADD rate_window '5', ADD tenant_rate_limit '2');
+SELECT count(*) FROM cr.call_records
+ WHERE id IN ('cafe0000-0000-4000-8000-000000000005', 'cafe0000-0000-4000-8000-000000000006');
+\c
+-- ...and the next backend's first request waits for it
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000007';
+SELECT throttled FROM jsonb_to_record(
+  (SELECT string_agg(line, '')::jsonb FROM emulator('GET', '/_emulator/stats'))) AS s(throttled int);
+ALTER SERVER graph OPTIONS (DROP rate_window, DROP tenant_rate_limit);
+
+DROP USER MAPPING FOR regress_cr_sharing SERVER graph;
+DROP OWNED BY regress_cr_sharing;
+DROP ROLE regress_cr_sharing;

@@ -1,0 +1,196 @@
+/*-------------------------------------------------------------------------
+ *
+ * shared.c
+ *		  The memory the backends of a cluster share: Graph's rate windows
+ *		  (ratelimit.c) and the access tokens (token.c).
+ *
+ * Graph counts requests per application and tenant, not per connection,
+ * and one token serves every connection of an application: a cluster
+ * whose backends each keep their own windows and tokens sends N times the
+ * rate and N token requests.  So both live in one segment, under one
+ * lock, found in one of two ways:
+ *
+ * - with the library in shared_preload_libraries, in the main shared
+ *	 memory, requested at postmaster start (every version);
+ * - otherwise, on PostgreSQL 17 and later, in a segment of the DSM
+ *	 registry, created by the first backend that needs it.
+ *
+ * On 15 and 16 without preloading there is no segment: cr_shared_lock()
+ * returns NULL and each backend keeps its own windows and tokens, as
+ * README says.  The segment is zeroed when created; zero is every part's
+ * "empty".  The lock is held only for short lookups that raise no error.
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/shared.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "callrecords_fdw.h"
+#include "compat.h"
+
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#if PG_VERSION_NUM >= 170000
+#include "storage/dsm_registry.h"
+#endif
+
+#define CR_SHARED_NAME "callrecords_fdw"
+
+typedef struct CrSharedHeader
+{
+	LWLock		lock;
+	int			tranche_id;
+} CrSharedHeader;
+
+static CrSharedHeader *cr_segment = NULL;	/* attached segment, or NULL */
+
+static shmem_request_hook_type prev_shmem_request = NULL;
+static shmem_startup_hook_type prev_shmem_startup = NULL;
+
+/* Where each part starts in the segment, and the segment's size. */
+static Size
+rates_offset(void)
+{
+	return MAXALIGN(sizeof(CrSharedHeader));
+}
+
+static Size
+tokens_offset(void)
+{
+	return rates_offset() + MAXALIGN(cr_rates_shmem_size());
+}
+
+static Size
+segment_size(void)
+{
+	return tokens_offset() + MAXALIGN(cr_tokens_shmem_size());
+}
+
+/* A new segment: every part empty, the lock in a tranche of its own. */
+static void
+init_segment(void *ptr)
+{
+	CrSharedHeader *h = (CrSharedHeader *) ptr;
+
+	memset(ptr, 0, segment_size());
+	h->tranche_id = LWLockNewTrancheId();
+	LWLockInitialize(&h->lock, h->tranche_id);
+}
+
+/* Ask for the segment in the main shared memory (preloaded only). */
+static void
+cr_shmem_request(void)
+{
+	if (prev_shmem_request)
+		prev_shmem_request();
+	RequestAddinShmemSpace(segment_size());
+}
+
+/* Create the segment, or find it, once the shared memory exists. */
+static void
+cr_shmem_startup(void)
+{
+	bool		found;
+	void	   *ptr;
+
+	if (prev_shmem_startup)
+		prev_shmem_startup();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	ptr = ShmemInitStruct(CR_SHARED_NAME, segment_size(), &found);
+	if (!found)
+		init_segment(ptr);
+	LWLockRelease(AddinShmemInitLock);
+	cr_segment = (CrSharedHeader *) ptr;
+}
+
+/* Install the hooks that set up the segment when preloaded. */
+void
+cr_shared_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	prev_shmem_request = shmem_request_hook;
+	shmem_request_hook = cr_shmem_request;
+	prev_shmem_startup = shmem_startup_hook;
+	shmem_startup_hook = cr_shmem_startup;
+}
+
+/*
+ * The segment, attached on first use: the preloaded one, else (17+) the
+ * DSM registry's, else NULL.  The lock's tranche is named in each backend
+ * so that wait events show it.
+ */
+static CrSharedHeader *
+segment(void)
+{
+	static bool named = false;
+
+#if PG_VERSION_NUM >= 170000
+	if (cr_segment == NULL && IsUnderPostmaster)
+	{
+		bool		found;
+
+		cr_segment = GetNamedDSMSegment(CR_SHARED_NAME, segment_size(),
+										init_segment, &found);
+	}
+#endif
+	if (cr_segment != NULL && !named)
+	{
+		LWLockRegisterTranche(cr_segment->tranche_id, CR_SHARED_NAME);
+		named = true;
+	}
+	return cr_segment;
+}
+
+/*
+ * Lock the segment and return it, or return NULL when the backends share
+ * nothing (15 and 16 without preloading).  The caller must release the
+ * lock with cr_shared_unlock() before anything can raise an error.
+ */
+LWLock *
+cr_shared_lock(void)
+{
+	CrSharedHeader *h = segment();
+
+	if (h == NULL)
+		return NULL;
+	LWLockAcquire(&h->lock, LW_EXCLUSIVE);
+	return &h->lock;
+}
+
+void
+cr_shared_unlock(LWLock *lock)
+{
+	LWLockRelease(lock);
+}
+
+/* The parts of the segment; call only with the lock held. */
+void *
+cr_shared_rates(void)
+{
+	return (char *) cr_segment + rates_offset();
+}
+
+void *
+cr_shared_tokens(void)
+{
+	return (char *) cr_segment + tokens_offset();
+}
+
+/*
+ * Whether the backends share windows and tokens, for EXPLAIN ANALYZE: a
+ * user who sees 429s wants to know whether the limiter sees every
+ * session.  The mechanism (preloaded or DSM registry) does not matter to
+ * the user, so both read alike.
+ */
+const char *
+cr_shared_mode(void)
+{
+	return segment() ? "shared by the cluster" : "per backend";
+}
