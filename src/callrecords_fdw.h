@@ -246,6 +246,7 @@ extern uint64 cr_statement_number(void);
 extern void cr_ratelimit_init(void);
 extern double cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve);
 extern Size cr_rates_shmem_size(void);
+extern void cr_note_lateness(const CrOptions *opts, double late_ms);
 
 /* in shared.c */
 extern void cr_shared_init(void);

@@ -528,6 +528,23 @@ fetch_begin(CrFetch *f)
 }
 
 /*
+ * Tell the rate windows how late a request reached Graph at most: the
+ * time from its start (just after its admission) to the answer, less the
+ * answer's transfer.
+ */
+static void
+note_lateness(CrFetch *f, double elapsed_ms)
+{
+	curl_off_t	first_byte_us = 0;
+	curl_off_t	total_us = 0;
+
+	if (curl_easy_getinfo(f->easy, CURLINFO_STARTTRANSFER_TIME_T, &first_byte_us) != CURLE_OK ||
+		curl_easy_getinfo(f->easy, CURLINFO_TOTAL_TIME_T, &total_us) != CURLE_OK)
+		return;
+	cr_note_lateness(f->opts, elapsed_ms - (total_us - first_byte_us) / 1000.0);
+}
+
+/*
  * Let libcurl move every transfer on, and mark the finished ones done.
  * Never throws while a transfer is half-handled: the outcome is only
  * recorded here and judged by the fetch's waiter.
@@ -561,7 +578,10 @@ drive_transfers(void)
 		}
 		/* the response code is read before the handle goes */
 		if (f->rc == CURLE_OK)
+		{
 			curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->resp.status);
+			note_lateness(f, INSTR_TIME_GET_MILLISEC(elapsed));
+		}
 	}
 }
 

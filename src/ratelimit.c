@@ -65,8 +65,13 @@ typedef struct CrRateWindow
 	int			limit;			/* ring size */
 	int			count;			/* entries used, up to limit */
 	int			oldest;			/* index of the oldest entry once full */
-	TimestampTz last;			/* newest send */
+	TimestampTz last;			/* newest send or lookup */
 	TimestampTz *sent;			/* in TopMemoryContext */
+	/* how late requests reached Graph, this period and the one before */
+	TimestampTz late_period;	/* start of this period (a window long) */
+	int			late_n[2];
+	float4		late_min_ms[2];
+	float4		late_max_ms[2];
 } CrRateWindow;
 
 static HTAB *cr_windows = NULL;
@@ -127,10 +132,13 @@ shared_window(const CrRateKey *key, int limit, TimestampTz now, int window_s)
 			if (sw->w.limit != limit)
 				sw->w.count = sw->w.oldest = 0;
 			sw->w.limit = limit;
+			/* touched: not given to another scope in this admission */
+			sw->w.last = Max(sw->w.last, now);
 			return &sw->w;
 		}
+		/* a window's entries matter for its length and margin (at most half) */
 		if (free_slot == NULL &&
-			(!sw->used || sw->w.last + (TimestampTz) window_s * USECS_PER_SEC < now))
+			(!sw->used || sw->w.last + (TimestampTz) window_s * USECS_PER_SEC * 3 / 2 < now))
 			free_slot = sw;
 	}
 	if (free_slot == NULL)
@@ -228,22 +236,55 @@ get_window(uint64 app, const char *scope, int limit, TimestampTz now, int window
 		w->count = 0;
 		w->oldest = 0;
 		w->last = 0;
+		w->late_period = 0;
+		w->late_n[0] = w->late_n[1] = 0;
 		w->sent = MemoryContextAlloc(TopMemoryContext, sizeof(TimestampTz) * limit);
 		w->limit = limit;
 	}
 	return w;
 }
 
+/*
+ * The margin a window keeps past its length.  A request is counted here
+ * when admitted and by Graph when it arrives, a little later, and the
+ * windows must hold however late each arrives: what matters is how much
+ * later one request arrives than another, so the margin is the spread of
+ * the delays seen (admission to first byte, less the same for the
+ * quickest), with room to spare; a tenth of the window until delays were
+ * seen, at least a fiftieth, at most a half.
+ */
+static double
+window_margin_ms(const CrRateWindow *app, int window_s)
+{
+	double		w_ms = window_s * 1000.0;
+	double		lo = 0,
+				hi = 0;
+	int			i;
+	bool		seen = false;
+
+	for (i = 0; app && i < 2; i++)
+	{
+		if (app->late_n[i] == 0)
+			continue;
+		lo = seen ? Min(lo, app->late_min_ms[i]) : app->late_min_ms[i];
+		hi = seen ? Max(hi, app->late_max_ms[i]) : app->late_max_ms[i];
+		seen = true;
+	}
+	if (!seen)
+		return w_ms / 10;
+	return Min(Max((hi - lo) * 1.5 + 10, w_ms / 50), w_ms / 2);
+}
+
 /* Milliseconds until the window has room for one more request. */
 static double
-window_delay_ms(CrRateWindow *w, TimestampTz now, int window_s)
+window_delay_ms(CrRateWindow *w, TimestampTz now, int window_s, double margin_ms)
 {
 	TimestampTz free_at;
 
 	if (w->count < w->limit)
 		return 0;
-	/* a tenth of the window more: a request arrives after it is sent */
-	free_at = w->sent[w->oldest] + (TimestampTz) window_s * USECS_PER_SEC * 11 / 10;
+	free_at = w->sent[w->oldest] + (TimestampTz) window_s * USECS_PER_SEC +
+		(TimestampTz) (margin_ms * 1000);
 	return free_at > now ? (free_at - now) / 1000.0 : 0;
 }
 
@@ -272,7 +313,7 @@ sweep(TimestampTz now, int window_s)
 	hash_seq_init(&status, windows());
 	while ((w = hash_seq_search(&status)) != NULL)
 	{
-		if (w->last + (TimestampTz) window_s * USECS_PER_SEC < now)
+		if (w->last + (TimestampTz) window_s * USECS_PER_SEC * 3 / 2 < now)
 		{
 			if (w->sent)
 				pfree(w->sent);
@@ -441,6 +482,7 @@ cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 	int			n = 0;
 	int			i;
 	double		delay = 0;
+	double		margin;
 	uint64		app;
 
 	if (budget_used() + reserve >= opts->max_requests)
@@ -465,8 +507,10 @@ cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 		applies[n++] = get_window(app, "", opts->tenant_rate_limit, now, opts->rate_window);
 	if (key[0] && opts->record_rate_limit > 0)
 		applies[n++] = get_window(app, key, opts->record_rate_limit, now, opts->rate_window);
+	margin = window_margin_ms(opts->tenant_rate_limit > 0 ? applies[0] : NULL,
+							  opts->rate_window);
 	for (i = 0; i < n; i++)
-		delay = Max(delay, window_delay_ms(applies[i], now, opts->rate_window));
+		delay = Max(delay, window_delay_ms(applies[i], now, opts->rate_window, margin));
 	if (delay <= 0)
 		for (i = 0; i < n; i++)
 			window_note(applies[i], now);
@@ -477,4 +521,41 @@ cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 		return delay;
 	budget_spent++;
 	return 0;
+}
+
+/*
+ * Note how late a request of the application reached Graph: from its
+ * admission to the first byte of the answer, less the answer's transfer
+ * (late_ms).  The delays of one period and the one before give the
+ * windows' margin (window_margin_ms()); they are kept in the window of the
+ * application and tenant, shared where the backends share windows, since
+ * one backend's late request and another's early one are what collide.
+ */
+void
+cr_note_lateness(const CrOptions *opts, double late_ms)
+{
+	TimestampTz now;
+	LWLock	   *lock;
+	CrRateWindow *w;
+
+	if (opts->tenant_rate_limit <= 0 || late_ms < 0)
+		return;
+	lock = cr_shared_lock();
+	cr_shared = lock ? cr_shared_rates() : NULL;
+	now = GetCurrentTimestamp();
+	w = get_window(app_key(opts), "", opts->tenant_rate_limit, now, opts->rate_window);
+	if (now - w->late_period >= (TimestampTz) opts->rate_window * USECS_PER_SEC)
+	{
+		w->late_n[1] = w->late_n[0];
+		w->late_min_ms[1] = w->late_min_ms[0];
+		w->late_max_ms[1] = w->late_max_ms[0];
+		w->late_n[0] = 0;
+		w->late_period = now;
+	}
+	w->late_min_ms[0] = w->late_n[0] ? Min(w->late_min_ms[0], late_ms) : late_ms;
+	w->late_max_ms[0] = w->late_n[0] ? Max(w->late_max_ms[0], late_ms) : late_ms;
+	w->late_n[0]++;
+	if (lock)
+		cr_shared_unlock(lock);
+	cr_shared = NULL;
 }
