@@ -157,6 +157,18 @@ def _fb_malformed_unread(rule, status, ctx, normal, is_token):
     return r
 
 
+def _fb_deep_unread(rule, status, ctx, normal, is_token):
+    """The normal body with a member no column reads, "zzDeep", put first into the root object:
+    arrays nested so that the innermost (empty) one lies at depth rule["depth"], the root
+    being at depth 1 (jansson's limit is 2048)."""
+    r = normal()
+    r.status = status
+    body = r.body if isinstance(r.body, bytes) else r.body.encode()
+    k = max(int(rule.get("depth", 2049)) - 1, 1)
+    r.body = body.replace(b"{", b'{"zzDeep":' + b"[" * k + b"]" * k + b",", 1)
+    return r
+
+
 def _fb_not_array(rule, status, ctx, normal, is_token):
     r = normal()
     try:
@@ -240,9 +252,10 @@ FAULT_BODIES = {
     "token-huge-expiry": (_fb_token_huge_expiry, 200),
     "echo-secret": (_fb_echo_secret, 401),
     "tiny-values": (_fb_tiny_values, 200),
+    "deep-unread": (_fb_deep_unread, 200),
 }
 FAULT_KEYS = {"match", "status", "times", "retry_after", "body", "delay_ms", "stall_ms", "next_link", "code",
-              "message", "aadsts", "method", "every"}
+              "message", "aadsts", "method", "every", "depth"}
 
 
 def validate_rule(rule):

@@ -213,3 +213,26 @@ SELECT s.session_index, jsonb_array_length(s.segments) AS segments, count(g.*) A
  GROUP BY 1, 2 ORDER BY 1;
 EXPLAIN (COSTS OFF) SELECT session_index FROM fid_sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000004';
 EXPLAIN (COSTS OFF) SELECT segments FROM fid_sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000004';
+
+-- 6. one nesting limit (jansson's 2,048) for pages parsed whole and pruned:
+-- a member no column reads (pruning skips it), nested to depth 2048, is
+-- read either way; one level deeper, refused either way
+CREATE FUNCTION deep_page(depth int, prune text) RETURNS TABLE (prune_pages text, outcome text)
+LANGUAGE plpgsql AS $f$
+BEGIN
+  PERFORM emulator_fault(jsonb_build_object('match', 'cafe0000-0000-4000-8000-000000000001',
+                                            'body', 'deep-unread', 'depth', depth));
+  PERFORM set_config('callrecords_fdw.prune_pages', prune, true);
+  prune_pages := prune;
+  BEGIN
+    SELECT count(*)::text || ' rows' INTO outcome FROM cr.sessions WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
+  EXCEPTION WHEN OTHERS THEN
+    outcome := 'error ' || SQLSTATE;
+  END;
+  RETURN NEXT;
+END
+$f$;
+SELECT d AS depth, p.* FROM (VALUES (2048), (2049)) v(d), LATERAL (
+  SELECT * FROM deep_page(d, 'on') UNION ALL SELECT * FROM deep_page(d, 'off')) p ORDER BY 1, 2;
+SELECT count(*) AS deep_requests FROM emulator_log() l WHERE l LIKE 'GET %cafe0000-0000-4000-8000-000000000001%';
+SELECT emulator_reset();
