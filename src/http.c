@@ -332,7 +332,10 @@ cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *heade
 /*
  * Whether an answer is worth asking again: throttling (429), server
  * trouble (500, 502, 503, 504) and transport failures such as timeouts or
- * a dropped connection.
+ * a dropped connection.  A host that does not resolve, a refused
+ * connection, a certificate that does not verify or a cancel are not:
+ * they say the settings are wrong (or the user gave up), and retrying
+ * them only makes the error come 20 s later.
  */
 bool
 cr_is_retryable(const CrResponse *resp)
@@ -340,7 +343,20 @@ cr_is_retryable(const CrResponse *resp)
 	switch (resp->status)
 	{
 		case 0:
-			return resp->transport_rc != CURLE_ABORTED_BY_CALLBACK;
+			switch (resp->transport_rc)
+			{
+				case CURLE_ABORTED_BY_CALLBACK:
+				case CURLE_COULDNT_RESOLVE_HOST:
+				case CURLE_COULDNT_RESOLVE_PROXY:
+				case CURLE_COULDNT_CONNECT:
+				case CURLE_UNSUPPORTED_PROTOCOL:
+				case CURLE_URL_MALFORMAT:
+				case CURLE_PEER_FAILED_VERIFICATION:
+				case CURLE_SSL_CACERT_BADFILE:
+					return false;
+				default:
+					return true;
+			}
 		case 429:
 		case 500:
 		case 502:
