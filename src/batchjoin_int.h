@@ -16,7 +16,12 @@
 
 #include "nodes/extensible.h"
 
+/* a fuzz build, loaded beside the library, registers a name of its own */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define CR_BATCH_JOIN_NAME		"CallRecords Batched Join (fuzz)"
+#else
 #define CR_BATCH_JOIN_NAME		"CallRecords Batched Join"
+#endif
 /* fdw_private of the inner ForeignPath of a batched join */
 #define CR_BATCHED_INNER_MARK	"callrecords_fdw batched join inner"
 /* outer rows read per batch; their ids are fetched together */

@@ -29,6 +29,17 @@
 #include "compat.h"
 
 /*
+ * The name of the settings and of the shared memory.  A fuzz build
+ * (tests/libfuzzer) is loaded into a server where the library itself may
+ * be preloaded, so it names its own.
+ */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define CR_NAME "callrecords_fuzz"
+#else
+#define CR_NAME "callrecords_fdw"
+#endif
+
+/*
  * jansson's json_t; files that use jansson include cr_json.h, which also
  * keeps its json_object() apart from PostgreSQL's SQL function of that name.
  */

@@ -603,7 +603,7 @@ bool		cr_batch_joins = true;
 void
 cr_define_gucs(void)
 {
-	DefineCustomBoolVariable("callrecords_fdw.enable_pushdown",
+	DefineCustomBoolVariable(CR_NAME ".enable_pushdown",
 							 "Narrow Graph requests with the query's conditions.",
 							 "When off, call records are listed and fetched whole and every condition is applied locally.",
 							 &cr_enable_pushdown,
@@ -611,7 +611,7 @@ cr_define_gucs(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
-	DefineCustomBoolVariable("callrecords_fdw.prune_pages",
+	DefineCustomBoolVariable(CR_NAME ".prune_pages",
 							 "Drop the parts of a Graph page no column reads before parsing it.",
 							 "When off, every page is parsed whole: the same rows, more time.",
 							 &cr_prune_pages,
@@ -619,7 +619,7 @@ cr_define_gucs(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
-	DefineCustomBoolVariable("callrecords_fdw.batch_joins",
+	DefineCustomBoolVariable(CR_NAME ".batch_joins",
 							 "Join local rows to a table fetched per call record with one batch of ids.",
 							 "When off, such a join is a nested loop that fetches one call record per outer row, one after another.",
 							 &cr_batch_joins,
@@ -627,5 +627,5 @@ cr_define_gucs(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
-	MarkGUCPrefixReserved("callrecords_fdw");
+	MarkGUCPrefixReserved(CR_NAME);
 }

@@ -40,7 +40,7 @@
 #include "storage/dsm_registry.h"
 #endif
 
-#define CR_SHARED_NAME "callrecords_fdw"
+#define CR_SHARED_NAME CR_NAME
 
 typedef struct CrSharedHeader
 {

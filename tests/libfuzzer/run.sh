@@ -42,7 +42,10 @@ for src in "$ROOT/callrecords_fdw.c" "$ROOT"/src/*.c "$HERE/harness.c"; do
     objs+=("$obj")
 done
 SO="$WORK/callrecords_fuzz.so"
-"$CLANG" -shared -o "$SO" "${objs[@]}" \
+# -Bsymbolic: the server loads libraries RTLD_GLOBAL, and where the library
+# itself is preloaded, the target's calls would otherwise bind to its
+# uninstrumented functions (and define its settings twice)
+"$CLANG" -shared -Wl,-Bsymbolic -o "$SO" "${objs[@]}" \
     -Wl,--whole-archive "$RT/libclang_rt.fuzzer_no_main-x86_64.a" -Wl,--no-whole-archive \
     ${UBSAN_RT[@]+"${UBSAN_RT[@]}"} \
     -lstdc++ -lcurl -ljansson
