@@ -13,8 +13,8 @@
 # Each runs in a chroot that debootstrap makes from the Debian mirror apt
 # already uses here (read from /etc/apt at run time), kept with the source
 # builds in the cache directory (default /var/cache/callrecords_fdw-matrix)
-# and reused while present.  The clusters listen on ports 5490-5493 and
-# reach a Graph emulator that runs on the host's loopback (a chroot shares
+# and reused while present.  The clusters listen on the first free port
+# from 5490 (5491, 5492, 5493 for the others) and reach a Graph emulator that runs on the host's loopback (a chroot shares
 # the network).  Needs root (debootstrap, chroot, mount).
 #
 # Usage: scripts/matrix.sh [--only pg17,pg18,cassert,asan] [--cache DIR]
@@ -183,10 +183,21 @@ stage() {
     return 0
 }
 
+# The first port from $1 on which nothing listens on the loopback (another
+# cluster of the machine may hold the one asked for).
+free_port() {
+    local p=$1
+    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do
+        p=$((p + 10))
+    done
+    echo "$p"
+}
+
 # Run the stages against one server: chroot dir, its pg_config, port,
 # and the stages wanted.
 run() {
-    local dir=$1 pg_config=$2 port=$3 stages=${STAGES:-$4} t bindir data env_as_pg
+    local dir=$1 pg_config=$2 port stages=${STAGES:-$4} t bindir data env_as_pg
+    port=$(free_port "$3")
     RUN=$5 STATUS=0 RUN_LOG="$CACHE/$5.log"
     t=$(now)
     : > "$RUN_LOG"
@@ -227,7 +238,9 @@ run() {
     as_pg "$bindir/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
         --pwfile=/tmp/pw.$port --locale=C.UTF-8 -E UTF8 > /dev/null
     rm -f "$dir/tmp/pw.$port"
-    as_pg "$bindir/pg_ctl" -D "$data" -o "-p $port -k /tmp -c listen_addresses=127.0.0.1" -l "$data.log" -w start > /dev/null
+    as_pg "$bindir/pg_ctl" -D "$data" -o "-p $port -k /tmp -c listen_addresses=127.0.0.1" -l "$data.log" -w start > /dev/null ||
+        { echo "   $RUN: the server did not start:"; tail -5 "$dir$data.log"; FAILED=1
+          RESULTS+=("$(printf '%-8s %-7s %6s  %s' "$RUN" FAILED "$(elapsed "$t")" "the server did not start")"); return 0; }
 
     installcheck() {
         as_pg make -C /build/src -s PG_CONFIG="$pg_config" installcheck
