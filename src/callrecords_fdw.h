@@ -243,11 +243,13 @@ extern CrFetch *cr_fetch_start(const CrOptions *opts, const char *url,
 extern void cr_fetch_wait(CrFetch *f, CrResponse *resp);
 extern void cr_fetch_free(CrFetch *f);
 extern const char *cr_fetch_url(CrFetch *f);
-extern void cr_report_graph_error(const CrResponse *resp, const char *what);
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 /* tests/libfuzzer/harness.c: the answer to every Graph GET of a fuzz build */
 extern void cr_fuzz_answer(const char *url, MemoryContext cxt, CrResponse *resp);
 #endif
+
+/* in failure.c */
+extern void cr_report_graph_error(const CrResponse *resp, const char *what);
 
 /* in cache.c */
 extern bool cr_graph_cached(const CrOptions *opts, const char *url, int maxpagesize);

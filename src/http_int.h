@@ -21,9 +21,12 @@
 /* in http.c */
 extern void cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
 							const char *postfields, CrResponse *resp);
+extern void cr_wait_interruptibly(double ms);
+
+/* in failure.c */
+extern const char *cr_url_path(const char *url);
 extern bool cr_is_retryable(const CrResponse *resp);
 extern double cr_retry_delay_ms(const CrResponse *resp, int n);
-extern void cr_wait_interruptibly(double ms);
 extern void cr_report_transport_error(const CrResponse *resp, const char *method,
 									  const char *url);
 
