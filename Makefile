@@ -13,6 +13,7 @@ OBJS = \
 	src/estimate.o \
 	src/explain.o \
 	src/fetch.o \
+	src/grapherr.o \
 	src/http.o \
 	src/import.o \
 	src/option.o \
@@ -44,6 +45,6 @@ include $(PGXS)
 SCAN_OBJS = src/arena.o src/chains.o src/explain.o src/fetch.o src/rows.o src/scan.o
 $(OBJS): src/callrecords_fdw.h src/cr_json.h
 $(SCAN_OBJS): src/scan_int.h
-src/http.o src/token.o src/cache.o: src/http_int.h
+src/http.o src/token.o src/cache.o src/grapherr.o: src/http_int.h
 src/plan.o src/pushdown.o src/estimate.o: src/plan_int.h
 src/batchjoin.o src/batchexec.o: src/batchjoin_int.h

@@ -6,8 +6,8 @@
  *
  * The work is done in src/: option.c (options and their validation),
  * catalog.c (the tables and columns and their facts), import.c (IMPORT
- * FOREIGN SCHEMA and the catalogue as SQL functions), http.c (libcurl,
- * Graph errors), token.c (the OAuth2 token), cache.c (the statement's
+ * FOREIGN SCHEMA and the catalogue as SQL functions), http.c (libcurl),
+ * grapherr.c (Graph's errors as PostgreSQL errors), token.c (the OAuth2 token), cache.c (the statement's
  * response cache), ratelimit.c (admitting requests: the
  * statement's budget and Graph's throttling windows), deparse.c (Graph
  * request paths and filters), convert.c (JSON values to Datums); the

@@ -614,5 +614,6 @@ cr_next_list_path(CrScanState *st)
 	st->list_paths = list_delete_first(st->list_paths);
 	st->list_link = MemoryContextStrdup(st->scan_cxt,
 										psprintf("%s%s", st->opts->graph_url, path));
+	st->list_links_begun = false;	/* its link checks begin at its first page */
 	return true;
 }

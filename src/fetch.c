@@ -506,11 +506,13 @@ next_list_page(CrScanState *st)
 	size_t		i;
 	MemoryContext old;
 
-	if (st->list_link == NULL)
+	/* a list path is set here or when the chains are built (chains.c) */
+	if (st->list_link == NULL && !cr_next_list_path(st))
+		return false;
+	if (!st->list_links_begun)
 	{
-		if (!cr_next_list_path(st))
-			return false;
 		links_begin(st, &st->list_links, st->list_link, NULL);
+		st->list_links_begun = true;
 	}
 	url = st->list_link;
 	root = fetch_json(st, url, list_scope, false, NULL, CR_PAGE_OTHER);

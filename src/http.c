@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * http.c
- *		  Talking to Microsoft Graph: libcurl transfers, their retries, and
- *		  turning Graph's error answers into PostgreSQL errors.
+ *		  Talking to Microsoft Graph: libcurl transfers and their retries
+ *		  (grapherr.c turns Graph's error answers into PostgreSQL errors).
  *
  * Graph GETs run on one libcurl multi handle per backend, so a scan can
  * keep several in flight; they are retried here on throttling and
@@ -44,7 +44,6 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
-#include "cr_json.h"
 #include "http_int.h"
 
 /* Backoff before retries without Retry-After: 0.5 s doubling, at most 30 s. */
@@ -175,34 +174,6 @@ get_curl(void)
 	return cr_curl;
 }
 
-/* The part of a URL after its host, for messages: never a host or token. */
-static const char *
-url_path(const char *url)
-{
-	const char *p = strstr(url, "://");
-
-	if (p == NULL)
-		return url;
-	p = strchr(p + 3, '/');
-	return p ? p : "/";
-}
-
-/* Raise the error of a request that failed below HTTP (status 0). */
-void
-cr_report_transport_error(const CrResponse *resp, const char *method, const char *url)
-{
-	CURLcode	rc = (CURLcode) resp->transport_rc;
-
-	ereport(ERROR,
-			(errcode(rc == CURLE_OPERATION_TIMEDOUT ? ERRCODE_FDW_ERROR
-					 : ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-			 errmsg("could not complete request to Graph: %s", curl_easy_strerror(rc)),
-			 resp->retries > 0 ?
-			 errdetail("%s (after %d retries).", resp->transport_error, resp->retries) :
-			 errdetail("%s", resp->transport_error),
-			 errcontext("%s %s", method, url_path(url))));
-}
-
 /*
  * Set up a transfer on an easy handle: the options every Graph and token
  * request shares, and where the body and headers go.
@@ -266,7 +237,7 @@ finish_transfer(CURL *curl, CURLcode rc, CrBodyBuffer *buf, CrResponse *resp,
 				(errcode(ERRCODE_FDW_REPLY_HANDLE),
 				 errmsg("Graph response is larger than %zu bytes", buf->limit),
 				 errhint("Raise the server option max_response_bytes, or ask for less (a shorter time range)."),
-				 errcontext("GET %s", url_path(url))));
+				 errcontext("GET %s", cr_url_path(url))));
 	if (rc == CURLE_WRITE_ERROR && buf->out_of_memory)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
@@ -768,73 +739,6 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp)
 		cr_report_transport_error(resp, "GET", f->url);
 	if (resp->status == 200 && f->buf.data != NULL && f->share)
 		cr_cache_store(f->opts->umid, f->url, f->maxpagesize, resp);
-}
-
-
-
-/*
- * Raise the error for a Graph answer that is not a success.  DETAIL carries
- * Graph's error code and request-id, which Microsoft support asks for.
- */
-void
-cr_report_graph_error(const CrResponse *resp, const char *url)
-{
-	json_t	   *root = json_loadb(resp->body, resp->body_len, 0, NULL);
-	json_t	   *err = root ? json_object_get(root, "error") : NULL;
-	char	   *code = NULL;
-	char	   *message = NULL;
-	const char *request_id = resp->request_id;
-	int			sqlstate;
-
-	if (err && json_is_object(err))
-	{
-		json_t	   *inner = json_object_get(err, "innerError");
-
-		if (inner == NULL)
-			inner = json_object_get(err, "innererror");
-		if (json_string_value(json_object_get(err, "code")))
-			code = pstrdup(json_string_value(json_object_get(err, "code")));
-		if (json_string_value(json_object_get(err, "message")))
-			message = pstrdup(json_string_value(json_object_get(err, "message")));
-		if (request_id[0] == '\0' && inner &&
-			json_string_value(json_object_get(inner, "request-id")))
-			request_id = pstrdup(json_string_value(json_object_get(inner, "request-id")));
-	}
-	if (root)
-		json_decref(root);
-
-	switch (resp->status)
-	{
-		case 401:
-			sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
-			break;
-		case 403:
-			sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
-			break;
-		default:
-			sqlstate = ERRCODE_FDW_ERROR;
-			break;
-	}
-
-	ereport(ERROR,
-			(errcode(sqlstate),
-			 errmsg("Graph request failed with HTTP status %ld%s%s",
-					resp->status, message ? ": " : "", message ? message : ""),
-			 resp->retries > 0 ?
-			 errdetail("Graph error code: %s, request-id: %s, after %d retries.",
-					   code ? code : "(none)",
-					   request_id[0] ? request_id : "(none)", resp->retries) :
-			 errdetail("Graph error code: %s, request-id: %s.",
-					   code ? code : "(none)",
-					   request_id[0] ? request_id : "(none)"),
-			 resp->status == 403 ?
-			 errhint("The app registration needs the CallRecords.Read.All application permission with admin consent.") :
-			 resp->refused_wait_ms > 0 ?
-			 errhint("Graph asked to wait %.0f s before retrying, more than the server option max_retry_wait allows.",
-					 resp->refused_wait_ms / 1000.0) :
-			 resp->status == 429 ?
-			 errhint("Graph throttles call record requests (40 per call record and 1,500 per app and tenant in 20 s); try again later or raise max_retries.") : 0,
-			 errcontext("GET %s", url_path(url))));
 }
 
 /* Callbacks that live as long as the backend. */

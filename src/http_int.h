@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * http_int.h
- *		  Shared by http.c (transfers), token.c (the OAuth2 token) and
- *		  cache.c (the statement's response cache).
+ *		  Shared by http.c (transfers), token.c (the OAuth2 token),
+ *		  cache.c (the statement's response cache) and grapherr.c (Graph's
+ *		  errors as PostgreSQL errors).
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -24,6 +25,9 @@ extern void cr_http_perform(const CrOptions *opts, const char *url, struct curl_
 extern bool cr_is_retryable(const CrResponse *resp);
 extern double cr_retry_delay_ms(const CrResponse *resp, int n);
 extern void cr_wait_interruptibly(double ms);
+
+/* in grapherr.c */
+extern const char *cr_url_path(const char *url);
 extern void cr_report_transport_error(const CrResponse *resp, const char *method,
 									  const char *url);
 

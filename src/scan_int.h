@@ -175,6 +175,7 @@ typedef struct CrScanState
 	List	   *list_ids;		/* ids of the current list page */
 	ListCell   *list_next;
 	MemoryContext list_cxt;		/* reset per list page */
+	bool		list_links_begun;	/* list_links check the list being read */
 
 	/*
 	 * The pages a chain may lead to: its next links must stay in the

@@ -1,0 +1,119 @@
+/*-------------------------------------------------------------------------
+ *
+ * grapherr.c
+ *		  Turning Graph's error answers, and requests that failed below
+ *		  HTTP, into PostgreSQL errors.
+ *
+ * Rules kept here: DETAIL carries Graph's error code and request-id (what
+ * Microsoft support asks for), a message names the path of a URL only,
+ * never its host or a token, and the hint says what the user can change.
+ * Only called outside libcurl callbacks.
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/grapherr.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+
+#include "callrecords_fdw.h"
+
+#include "cr_json.h"
+#include "http_int.h"
+
+/* The part of a URL after its host, for messages: never a host or token. */
+const char *
+cr_url_path(const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	if (p == NULL)
+		return url;
+	p = strchr(p + 3, '/');
+	return p ? p : "/";
+}
+
+/* Raise the error of a request that failed below HTTP (status 0). */
+void
+cr_report_transport_error(const CrResponse *resp, const char *method, const char *url)
+{
+	CURLcode	rc = (CURLcode) resp->transport_rc;
+
+	ereport(ERROR,
+			(errcode(rc == CURLE_OPERATION_TIMEDOUT ? ERRCODE_FDW_ERROR
+					 : ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+			 errmsg("could not complete request to Graph: %s", curl_easy_strerror(rc)),
+			 resp->retries > 0 ?
+			 errdetail("%s (after %d retries).", resp->transport_error, resp->retries) :
+			 errdetail("%s", resp->transport_error),
+			 errcontext("%s %s", method, cr_url_path(url))));
+}
+
+/*
+ * Raise the error for a Graph answer that is not a success.  DETAIL carries
+ * Graph's error code and request-id, which Microsoft support asks for.
+ */
+void
+cr_report_graph_error(const CrResponse *resp, const char *url)
+{
+	json_t	   *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+	json_t	   *err = root ? json_object_get(root, "error") : NULL;
+	char	   *code = NULL;
+	char	   *message = NULL;
+	const char *request_id = resp->request_id;
+	int			sqlstate;
+
+	if (err && json_is_object(err))
+	{
+		json_t	   *inner = json_object_get(err, "innerError");
+
+		if (inner == NULL)
+			inner = json_object_get(err, "innererror");
+		if (json_string_value(json_object_get(err, "code")))
+			code = pstrdup(json_string_value(json_object_get(err, "code")));
+		if (json_string_value(json_object_get(err, "message")))
+			message = pstrdup(json_string_value(json_object_get(err, "message")));
+		if (request_id[0] == '\0' && inner &&
+			json_string_value(json_object_get(inner, "request-id")))
+			request_id = pstrdup(json_string_value(json_object_get(inner, "request-id")));
+	}
+	if (root)
+		json_decref(root);
+
+	switch (resp->status)
+	{
+		case 401:
+			sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+			break;
+		case 403:
+			sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
+			break;
+		default:
+			sqlstate = ERRCODE_FDW_ERROR;
+			break;
+	}
+
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg("Graph request failed with HTTP status %ld%s%s",
+					resp->status, message ? ": " : "", message ? message : ""),
+			 resp->retries > 0 ?
+			 errdetail("Graph error code: %s, request-id: %s, after %d retries.",
+					   code ? code : "(none)",
+					   request_id[0] ? request_id : "(none)", resp->retries) :
+			 errdetail("Graph error code: %s, request-id: %s.",
+					   code ? code : "(none)",
+					   request_id[0] ? request_id : "(none)"),
+			 resp->status == 403 ?
+			 errhint("The app registration needs the CallRecords.Read.All application permission with admin consent.") :
+			 resp->refused_wait_ms > 0 ?
+			 errhint("Graph asked to wait %.0f s before retrying, more than the server option max_retry_wait allows.",
+					 resp->refused_wait_ms / 1000.0) :
+			 resp->status == 429 ?
+			 errhint("Graph throttles call record requests (40 per call record and 1,500 per app and tenant in 20 s); try again later or raise max_retries.") : 0,
+			 errcontext("GET %s", cr_url_path(url))));
+}
