@@ -174,6 +174,10 @@ typedef struct CrScanStats
 	double		rate_wait_ms;	/* time they waited */
 	double		retry_wait_ms;	/* time spent waiting before them */
 	double		wait_ms;
+	int64		responses;		/* requests answered, for their mean latency */
+	int			in_flight_chosen;	/* the scan's in-flight count at its end */
+	int			in_flight_peak; /* most requests in flight at once */
+	bool		in_flight_auto; /* chosen by pacing.c (max_concurrency unset) */
 } CrScanStats;
 
 /* in option.c */
@@ -228,9 +232,20 @@ typedef struct CrFetch CrFetch;
 extern CrFetch *cr_fetch_start(const CrOptions *opts, const char *url,
 							   const CrRequestScope *scope, int reserve,
 							   int maxpagesize, bool share, CrScanStats *stats);
-extern void cr_fetch_wait(CrFetch *f, CrResponse *resp);
+typedef enum CrFetchState
+{
+	CR_FETCH_HELD,				/* not sent yet: Graph's limits held it back */
+	CR_FETCH_IN_FLIGHT,
+	CR_FETCH_ANSWERED
+} CrFetchState;
+
+/* started while a scan waits: ms until it wants to run again, or <= 0 */
+typedef double (*CrFetchPump) (void *arg);
+extern void cr_fetch_wait(CrFetch *f, CrResponse *resp, CrFetchPump pump, void *pump_arg);
 extern void cr_fetch_free(CrFetch *f);
 extern const char *cr_fetch_url(CrFetch *f);
+extern CrFetchState cr_fetch_state(CrFetch *f);
+extern double cr_fetch_try_begin(CrFetch *f);
 extern void cr_report_graph_error(const CrResponse *resp, const char *what);
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 /* tests/libfuzzer/harness.c: the answer to every Graph GET of a fuzz build */

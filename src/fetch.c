@@ -5,9 +5,12 @@
  *		  pages its next links lead to, requests started ahead of need, and
  *		  parsing a page into the arena.
  *
- * Requests for the next page and for the next chains' first pages are
- * started ahead, up to the scan's concurrency: max_concurrency at first,
- * halved when Graph throttles, grown back by one per page.  Only one page
+ * Requests for the next page, for the next chains' first pages and for
+ * the call record list's next page are started ahead, up to the scan's
+ * concurrency (pacing.c) of unanswered requests: while the scan waits for
+ * one page, every answer that comes frees a slot for the next request, and
+ * requests Graph's limits held back are sent as soon as they fit, in the
+ * order they were asked for.  Only one page
  * is parsed at a time; its tree is built in the scan's arena (arena.c),
  * from the text pruned of what no column reads (prune.c), and dropped when
  * the next page is fetched.
@@ -95,8 +98,34 @@ take_prefetched(CrScanState *st, const char *url)
 }
 
 /*
- * Start a request for url ahead of need, if the concurrency allows.
- * Returns false when it did not (and should not be tried again yet).
+ * The scan's requests not yet answered (held back by Graph's limits, or in
+ * flight), the one it waits for included; notes the most in flight at
+ * once for EXPLAIN ANALYZE.
+ */
+static int
+outstanding(CrScanState *st)
+{
+	ListCell   *lc;
+	int			n = st->waiting ? 1 : 0;
+	int			flying = n;
+
+	foreach(lc, st->prefetch)
+	{
+		CrFetchState state = cr_fetch_state(lfirst(lc));
+
+		n += state != CR_FETCH_ANSWERED;
+		flying += state == CR_FETCH_IN_FLIGHT;
+	}
+	st->stats.in_flight_peak = Max(st->stats.in_flight_peak, flying);
+	return n;
+}
+
+/*
+ * Start a request for url ahead of need, if the concurrency allows: fewer
+ * than concurrency requests unanswered, so that a slot freed by any
+ * answer is used at once (not only when the scan reaches it), and at most
+ * concurrency answers kept unread.  Returns false when it did not (and
+ * should not be tried again yet).
  */
 static bool
 prefetch_url(CrScanState *st, const char *url, CrRequestScope scope)
@@ -105,7 +134,8 @@ prefetch_url(CrScanState *st, const char *url, CrRequestScope scope)
 	ListCell   *lc;
 	CrFetch    *f;
 
-	if (list_length(st->prefetch) + 1 >= st->concurrency)
+	if (list_length(st->prefetch) >= 2 * st->concurrency ||
+		outstanding(st) >= st->concurrency)
 		return false;
 	foreach(lc, st->prefetch)
 		if (strcmp(cr_fetch_url(lfirst(lc)), url) == 0)
@@ -121,28 +151,18 @@ prefetch_url(CrScanState *st, const char *url, CrRequestScope scope)
 }
 
 /*
- * Keep requests in flight while rows are made: the first pages of the
- * chains (or listed call records) that come next, and the next page of
- * this chain.  Under a LIMIT the next page is asked for only once half of
- * the current one is used, so a query that stops early does not ask for
- * pages it never reads.
+ * Ask ahead for the first pages of the chains (or listed call records)
+ * that come next, and once every listed record of the list page is asked
+ * for, for the list's next page, so that the records after it follow
+ * without a pause.  Never under a LIMIT, which may stop before them.
  */
-void
-cr_fill_prefetch(CrScanState *st)
+static void
+fill_chains(CrScanState *st)
 {
-	json_t	   *rows = st->arr[st->levels[0]];
 	List	   *upcoming = st->fanout ? st->list_ids : st->chains;
 	int			i;
 
-
-	if (st->next_link && !st->next_prefetched && rows && st->page_size_hint == 0 &&
-		(!st->limited || st->pos[st->levels[0]] + 1 >= (int64) json_array_size(rows) / 2))
-	{
-		st->next_prefetched = prefetch_url(st, st->next_link, chain_scope(st, st->chain));
-	}
-	for (i = Max(st->chains_started, st->chains_prefetched);
-		 i < list_length(upcoming) && list_length(st->prefetch) + 1 < st->concurrency;
-		 i++)
+	for (i = Max(st->chains_started, st->chains_prefetched); i < list_length(upcoming); i++)
 	{
 		const char *path = st->fanout ?
 			cr_record_path(st->opts, st->res, cr_url_escape(list_nth(upcoming, i)),
@@ -155,22 +175,67 @@ cr_fill_prefetch(CrScanState *st)
 		else
 			scope = chain_scope(st, list_nth(upcoming, i));
 		if (!prefetch_url(st, psprintf("%s%s", st->opts->graph_url, path), scope))
-			break;
+			return;
 		st->chains_prefetched = i + 1;
+	}
+	if (st->fanout && st->list_link_ahead && !st->limited)
+	{
+		CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
+
+		(void) prefetch_url(st, st->list_link, list_scope);
 	}
 }
 
 /*
- * Adapt the concurrency to what Graph says: halve it when a request was
- * throttled, grow it back by one after a page that was not.
+ * Keep requests in flight while rows are made: the first pages of the
+ * chains (or listed call records) that come next, and the next page of
+ * this chain.  Under a LIMIT the next page is asked for only once half of
+ * the current one is used, so a query that stops early does not ask for
+ * pages it never reads.
  */
-static void
-pace(CrScanState *st, const CrResponse *resp)
+void
+cr_fill_prefetch(CrScanState *st)
 {
-	if (resp->throttled > 0)
-		st->concurrency = Max(1, st->concurrency / 2);
-	else if (st->concurrency < st->opts->max_concurrency && !st->share_responses)
-		st->concurrency++;
+	json_t	   *rows = st->arr[st->levels[0]];
+
+	if (st->next_link && !st->next_prefetched && rows && st->page_size_hint == 0 &&
+		(!st->limited || st->pos[st->levels[0]] + 1 >= (int64) json_array_size(rows) / 2))
+	{
+		st->next_prefetched = prefetch_url(st, st->next_link, chain_scope(st, st->chain));
+	}
+	fill_chains(st);
+}
+
+/*
+ * Run while the scan waits for a page (http.c calls it when an answer has
+ * come or when the time it asked for has): send the requests Graph's
+ * limits held back once they fit, in the order they were asked for, then
+ * use the free slots for the chains that come next.  Not the next page of
+ * the chain, whose tree may be gone while its successor is fetched.
+ * Returns the milliseconds until a held request may fit, or 0.
+ */
+static double
+pump(void *arg)
+{
+	CrScanState *st = (CrScanState *) arg;
+	ListCell   *lc;
+	int			pass;
+
+	for (pass = 0; pass < 2; pass++)
+	{
+		foreach(lc, st->prefetch)
+		{
+			CrFetch    *f = lfirst(lc);
+			double		delay;
+
+			if (cr_fetch_state(f) == CR_FETCH_HELD && (delay = cr_fetch_try_begin(f)) > 0)
+				return delay;
+		}
+		if (pass == 0)
+			fill_chains(st);
+	}
+	(void) outstanding(st);
+	return 0;
 }
 
 /*
@@ -248,8 +313,10 @@ fetch_json(CrScanState *st, const char *url, CrRequestScope scope, bool allow_40
 						   st->share_responses, &st->stats);
 		MemoryContextSwitchTo(old);
 	}
-	cr_fetch_wait(f, &resp);
-	pace(st, &resp);
+	st->waiting = true;
+	cr_fetch_wait(f, &resp, st->concurrency > 1 ? pump : NULL, st);
+	st->waiting = false;
+	cr_pacing_observe(st, &resp);
 
 	if (resp.status == 404 && allow_404)
 	{
@@ -515,6 +582,7 @@ next_list_page(CrScanState *st)
 		st->list_links_begun = true;
 	}
 	url = st->list_link;
+	st->list_link_ahead = false;	/* it is the page read now */
 	root = fetch_json(st, url, list_scope, false, NULL, CR_PAGE_OTHER);
 	value = json_object_get(root, "value");
 	if (!json_is_array(value))
@@ -553,6 +621,9 @@ next_list_page(CrScanState *st)
 	}
 	PG_END_TRY();
 	pfree(url);
+	st->list_link_ahead = st->list_link != NULL;
+	if (st->concurrency > 1)
+		cr_fill_prefetch(st);
 	return true;
 }
 

@@ -192,12 +192,15 @@ typedef struct CrScanState
 
 	/*
 	 * Requests started ahead of need, in scan_cxt: the next page of the
-	 * chain being read and the first pages of the chains after it, at most
-	 * concurrency - 1 of them.  concurrency starts at max_concurrency,
-	 * halves when Graph throttles and grows back by one per page.
+	 * chain being read, the first pages of the chains after it and the
+	 * list's next page; at most concurrency of them unanswered and as
+	 * many answered but unread (pacing.c chooses concurrency).
 	 */
 	List	   *prefetch;		/* of CrFetch * */
-	int			concurrency;
+	int			concurrency;	/* unanswered requests at most (pacing.c) */
+	int			in_flight_cap;	/* after a 429, the cap growing back, or 0 */
+	bool		waiting;		/* the scan waits for a page (one more unanswered) */
+	bool		list_link_ahead;	/* list_link is the list's next page, unread */
 	bool		next_prefetched;	/* the next link is among them */
 	int			chains_started; /* chains (or listed records) begun */
 	int			chains_prefetched;	/* ... or asked for ahead */
@@ -245,6 +248,10 @@ extern void cr_build_chains(CrScanState *st, ExprContext *econtext);
 
 /* in fetch.c */
 extern void cr_drop_prefetch(CrScanState *st);
+
+/* in pacing.c */
+extern void cr_pacing_start(CrScanState *st);
+extern void cr_pacing_observe(CrScanState *st, const CrResponse *resp);
 extern void cr_fill_prefetch(CrScanState *st);
 extern bool cr_next_page(CrScanState *st);
 
