@@ -16,6 +16,7 @@ OBJS = \
 	src/grapherr.o \
 	src/http.o \
 	src/import.o \
+	src/jitcost.o \
 	src/option.o \
 	src/pacing.o \
 	src/plan.o \
@@ -35,7 +36,7 @@ SHLIB_LINK = -lcurl -ljansson
 
 # The regression suite needs the bundled Graph emulator running and
 # CR_EMULATOR_URL pointing at it; scripts/test.sh does both.
-REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin shapes retries faults quality archive security fidelity hardening errors
+REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin shapes retries faults quality archive security fidelity hardening errors throughput
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -14,8 +14,10 @@
  * planner: plan.c (the callbacks and the plan), pushdown.c (which
  * conditions narrow the requests), estimate.c (rows, requests and key
  * statistics), batchjoin.c and batchexec.c (planning and running joins
- * that hand a batch of outer ids to the foreign scan); the scan: scan.c (the executor callbacks), chains.c (the
+ * that hand a batch of outer ids to the foreign scan), jitcost.c (the JIT
+ * decision without the cost of Graph's requests); the scan: scan.c (the executor callbacks), chains.c (the
  * requests a scan makes), fetch.c (fetching pages, ahead of need too),
+ * pacing.c (how many requests it keeps in flight),
  * prune.c (dropping what no column reads before parsing), arena.c (the
  * memory a page's tree is parsed into), rows.c (walking a page into rows)
  * and explain.c (EXPLAIN).  compat.h holds what differs between
@@ -45,7 +47,7 @@ PG_FUNCTION_INFO_V1(callrecords_fdw_validator);
 
 /*
  * Settings, libcurl, the cache invalidation callbacks, the batched
- * join's planner hook and the executor hooks that count statements, once
+ * join's planner hook, the JIT decision's and the executor hooks that count statements, once
  * per backend.
  */
 void
@@ -55,6 +57,7 @@ _PG_init(void)
 	cr_http_init();
 	cr_install_estimate_hooks();
 	cr_batch_join_init();
+	cr_jitcost_init();
 	cr_ratelimit_init();
 }
 

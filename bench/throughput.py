@@ -113,7 +113,7 @@ def rate_case(b):
          "throttle": {"window_s": RATE_WINDOW, "tenant_limit": RATE_LIMIT, "record_limit": 40}}))
     time.sleep(RATE_WINDOW + 0.1)
     before = b.request_count()
-    script = "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + q
+    script = "EXPLAIN (ANALYZE, COSTS OFF) " + q
     # the warm-up request of timed_psql gets the token and is one request of the window
     plan = b.timed_psql_output(script, warm=True)
     ms = plan[0]

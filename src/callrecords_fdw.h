@@ -301,6 +301,9 @@ extern bool cr_batch_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber *key
 						 double *rows_per_key, Cost *cost_per_key, bool *serial);
 
 /* in batchjoin.c */
+/* in jitcost.c */
+extern void cr_jitcost_init(void);
+
 extern void cr_batch_join_init(void);
 extern bool cr_is_batched_inner(ForeignPath *path);
 

@@ -586,7 +586,6 @@ cr_build_chains(CrScanState *st, ExprContext *econtext)
 		/* list the call records (in each time window), then each one */
 		st->fanout = true;
 		st->list_ids = NIL;
-		st->list_next = NULL;
 		cr_next_list_path(st);
 	}
 

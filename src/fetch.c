@@ -41,6 +41,19 @@
 #include "scan_int.h"
 
 /*
+ * A fan-out reads the call record list ahead while fewer than
+ * CR_LIST_AHEAD of its ids are still to be read, and keeps the ids not
+ * yet read in a fresh context once CR_LIST_COMPACT were read.
+ */
+#define CR_LIST_AHEAD	200
+#define CR_LIST_COMPACT 240
+
+static bool absorb_list_page(CrScanState *st);
+static json_t *fetch_json(CrScanState *st, const char *url, CrRequestScope scope,
+						  bool allow_404, CrJsonArena *arena, CrPageShape shape);
+static char *checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *chk);
+
+/*
  * What the requests of a chain read, for Graph's per-scope limits: the
  * call record of a chain by id (its next links too), the list, or the log
  * function.
@@ -133,35 +146,49 @@ prefetch_url(CrScanState *st, const char *url, CrRequestScope scope)
 	MemoryContext old;
 	ListCell   *lc;
 	CrFetch    *f;
+	bool		list_page = scope.kind == CR_SCOPE_LIST;
 
-	if (list_length(st->prefetch) >= 2 * st->concurrency ||
-		outstanding(st) >= st->concurrency)
-		return false;
 	foreach(lc, st->prefetch)
 		if (strcmp(cr_fetch_url(lfirst(lc)), url) == 0)
 			return true;
+	/* the list's next page is one request more, and goes first */
+	if (!list_page && (list_length(st->prefetch) >= 2 * st->concurrency ||
+					   outstanding(st) >= st->concurrency))
+		return false;
 	/* a request that may never be needed leaves the budget for those that are */
 	old = MemoryContextSwitchTo(st->scan_cxt);
 	f = cr_fetch_start(st->opts, url, &scope, st->concurrency, st->page_size_hint,
 					   st->share_responses, &st->stats);
 	if (f)
-		st->prefetch = lappend(st->prefetch, f);
+		st->prefetch = list_page ? lcons(f, st->prefetch) : lappend(st->prefetch, f);
 	MemoryContextSwitchTo(old);
 	return f != NULL;
 }
 
 /*
  * Ask ahead for the first pages of the chains (or listed call records)
- * that come next, and once every listed record of the list page is asked
- * for, for the list's next page, so that the records after it follow
- * without a pause.  Never under a LIMIT, which may stop before them.
+ * that come next.  A fan-out first reads the call record list ahead
+ * while fewer than CR_LIST_AHEAD of its ids are left to read, so that
+ * there are always ids to send when Graph's windows have room (a list
+ * page is a round trip, and each needs the one before); never under a
+ * LIMIT, which may stop before them.
  */
 static void
 fill_chains(CrScanState *st)
 {
-	List	   *upcoming = st->fanout ? st->list_ids : st->chains;
+	List	   *upcoming;
 	int			i;
 
+	/* the list's next page first, whatever else is in flight */
+	while (st->fanout && st->list_link_ahead && !st->limited &&
+		   list_length(st->list_ids) - st->chains_started < CR_LIST_AHEAD)
+	{
+		CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
+
+		if (!prefetch_url(st, st->list_link, list_scope) || !absorb_list_page(st))
+			break;
+	}
+	upcoming = st->fanout ? st->list_ids : st->chains;
 	for (i = Max(st->chains_started, st->chains_prefetched); i < list_length(upcoming); i++)
 	{
 		const char *path = st->fanout ?
@@ -177,12 +204,6 @@ fill_chains(CrScanState *st)
 		if (!prefetch_url(st, psprintf("%s%s", st->opts->graph_url, path), scope))
 			return;
 		st->chains_prefetched = i + 1;
-	}
-	if (st->fanout && st->list_link_ahead && !st->limited)
-	{
-		CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
-
-		(void) prefetch_url(st, st->list_link, list_scope);
 	}
 }
 
@@ -221,6 +242,7 @@ pump(void *arg)
 	ListCell   *lc;
 	int			pass;
 
+	cr_pacing_update(st);		/* the window may have room again */
 	for (pass = 0; pass < 2; pass++)
 	{
 		foreach(lc, st->prefetch)
@@ -302,6 +324,7 @@ fetch_json(CrScanState *st, const char *url, CrRequestScope scope, bool allow_40
 	json_error_t jerr;
 	json_t	   *root;
 	CrFetch    *f = take_prefetched(st, url);
+	bool		was_waiting;
 
 	if (f == NULL)
 	{
@@ -313,9 +336,11 @@ fetch_json(CrScanState *st, const char *url, CrRequestScope scope, bool allow_40
 						   st->share_responses, &st->stats);
 		MemoryContextSwitchTo(old);
 	}
+	/* (the pump may read a list page ahead while the scan waits for this) */
+	was_waiting = st->waiting;
 	st->waiting = true;
 	cr_fetch_wait(f, &resp, st->concurrency > 1 ? pump : NULL, st);
-	st->waiting = false;
+	st->waiting = was_waiting;
 	cr_pacing_observe(st, &resp);
 
 	if (resp.status == 404 && allow_404)
@@ -559,6 +584,98 @@ start_chain(CrScanState *st, CrChain *c)
 }
 
 /*
+ * Keep only the ids of the list not yet started, in a fresh context, so
+ * that a list read ahead (absorb_list_page) does not grow with its pages.
+ * Called between two listed records: the chain that lived in the old
+ * context is finished.
+ */
+static void
+compact_list(CrScanState *st)
+{
+	MemoryContext fresh = AllocSetContextCreate(MemoryContextGetParent(st->list_cxt),
+												"callrecords_fdw call record list",
+												ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(fresh);
+	List	   *ids = NIL;
+	int			i;
+
+	for (i = st->chains_started; i < list_length(st->list_ids); i++)
+		ids = lappend(ids, pstrdup(list_nth(st->list_ids, i)));
+	MemoryContextSwitchTo(old);
+	st->chain = NULL;
+	MemoryContextDelete(st->list_cxt);
+	st->list_cxt = fresh;
+	st->list_ids = ids;
+	st->chains_prefetched = Max(0, st->chains_prefetched - st->chains_started);
+	st->chains_started = 0;
+}
+
+/*
+ * Append the ids of a list page to those of the scan, in the list's
+ * context.  An id that would be a URL dot segment names no record.
+ */
+static void
+add_list_ids(CrScanState *st, json_t *value)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->list_cxt);
+	json_t	   *rec;
+	size_t		i;
+
+	json_array_foreach(value, i, rec)
+	{
+		const char *id = json_string_value(json_object_get(rec, "id"));
+
+		if (id && cr_id_names_record(id))
+			st->list_ids = lappend(st->list_ids, pstrdup(id));
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The list's next page, asked for ahead, once it has come: its ids join
+ * those still to be read, so that the requests for its records follow
+ * those of the page before without a pause (a round trip) between them.
+ * Returns false while it has not come.
+ */
+static bool
+absorb_list_page(CrScanState *st)
+{
+	CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
+	CrFetch    *f = NULL;
+	ListCell   *lc;
+	json_t	   *root;
+	json_t	   *value;
+	char	   *url = st->list_link;
+
+	foreach(lc, st->prefetch)
+		if (strcmp(cr_fetch_url(lfirst(lc)), url) == 0)
+			f = lfirst(lc);
+	if (f == NULL || cr_fetch_state(f) != CR_FETCH_ANSWERED)
+		return false;
+	st->list_link_ahead = false;
+	root = fetch_json(st, url, list_scope, false, NULL, CR_PAGE_OTHER);
+	value = json_object_get(root, "value");
+	PG_TRY();
+	{
+		if (!json_is_array(value))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("Graph page holds no array of call records")));
+		add_list_ids(st, value);
+		st->list_link = checked_next_link(st, json_object_get(root, "@odata.nextLink"),
+										  &st->list_links);
+	}
+	PG_FINALLY();
+	{
+		json_decref(root);
+	}
+	PG_END_TRY();
+	pfree(url);
+	st->list_link_ahead = st->list_link != NULL;
+	return true;
+}
+
+/*
  * Read the next page of the call record list and keep its ids; the page
  * itself is dropped at once.  Returns false at the end of the list.
  */
@@ -569,9 +686,6 @@ next_list_page(CrScanState *st)
 	char	   *url;
 	json_t	   *root;
 	json_t	   *value;
-	json_t	   *rec;
-	size_t		i;
-	MemoryContext old;
 
 	/* a list path is set here or when the chains are built (chains.c) */
 	if (st->list_link == NULL && !cr_next_list_path(st))
@@ -594,18 +708,8 @@ next_list_page(CrScanState *st)
 	}
 	st->chain = NULL;			/* it lived in list_cxt */
 	MemoryContextReset(st->list_cxt);
-	old = MemoryContextSwitchTo(st->list_cxt);
 	st->list_ids = NIL;
-	json_array_foreach(value, i, rec)
-	{
-		const char *id = json_string_value(json_object_get(rec, "id"));
-
-		/* an id that would be a URL dot segment names no record */
-		if (id && cr_id_names_record(id))
-			st->list_ids = lappend(st->list_ids, pstrdup(id));
-	}
-	MemoryContextSwitchTo(old);
-	st->list_next = list_head(st->list_ids);
+	add_list_ids(st, value);
 	st->chains_started = st->chains_prefetched = 0;
 	if (st->concurrency > 1)
 		cr_fill_prefetch(st);
@@ -640,14 +744,15 @@ next_listed_record(CrScanState *st)
 		CrChain    *c;
 		MemoryContext old;
 
-		if (st->list_next == NULL)
+		if (st->chains_started >= list_length(st->list_ids))
 		{
 			if (!next_list_page(st))
 				return false;
 			continue;
 		}
-		id = lfirst(st->list_next);
-		st->list_next = lnext(st->list_ids, st->list_next);
+		if (st->chains_started >= CR_LIST_COMPACT)
+			compact_list(st);
+		id = list_nth(st->list_ids, st->chains_started);
 		st->chains_started++;
 		old = MemoryContextSwitchTo(st->list_cxt);
 		c = cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id), NULL,

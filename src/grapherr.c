@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * grapherr.c
- *		  Turning Graph's error answers, and requests that failed below
- *		  HTTP, into PostgreSQL errors.
+ *		  Judging Graph's failed answers: which are asked again and after
+ *		  how long, and the PostgreSQL errors of the rest (Graph's error
+ *		  answers and requests that failed below HTTP).
  *
  * Rules kept here: DETAIL carries Graph's error code and request-id (what
  * Microsoft support asks for), a message names the path of a URL only,
@@ -22,8 +23,54 @@
 
 #include "callrecords_fdw.h"
 
+#include "common/pg_prng.h"
 #include "cr_json.h"
 #include "http_int.h"
+
+/* Backoff before retries without Retry-After: 0.5 s doubling, at most 30 s. */
+#define CR_BACKOFF_BASE_MS		500.0
+#define CR_BACKOFF_CAP_MS		30000.0
+
+/*
+ * Whether an answer is worth asking again: throttling (429), server
+ * trouble (500, 502, 503, 504) and transport failures such as timeouts or
+ * a dropped connection.
+ */
+bool
+cr_is_retryable(const CrResponse *resp)
+{
+	switch (resp->status)
+	{
+		case 0:
+			return resp->transport_rc != CURLE_ABORTED_BY_CALLBACK;
+		case 429:
+		case 500:
+		case 502:
+		case 503:
+		case 504:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * How long to wait before retry number n (from 0): what Retry-After says,
+ * else exponential backoff with jitter, so that many backends do not come
+ * back at the same moment.
+ */
+double
+cr_retry_delay_ms(const CrResponse *resp, int n)
+{
+	char	   *end;
+	long		secs = strtol(resp->retry_after, &end, 10);
+	double		backoff;
+
+	if (resp->retry_after[0] != '\0' && *end == '\0' && secs >= 0)
+		return secs * 1000.0;
+	backoff = Min(CR_BACKOFF_CAP_MS, CR_BACKOFF_BASE_MS * (double) (1 << Min(n, 16)));
+	return backoff * (0.5 + pg_prng_double(&pg_global_prng_state));
+}
 
 /* The part of a URL after its host, for messages: never a host or token. */
 const char *

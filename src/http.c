@@ -35,7 +35,6 @@
 #include "access/xact.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_user_mapping.h"
-#include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
@@ -45,10 +44,6 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "http_int.h"
-
-/* Backoff before retries without Retry-After: 0.5 s doubling, at most 30 s. */
-#define CR_BACKOFF_BASE_MS		500.0
-#define CR_BACKOFF_CAP_MS		30000.0
 
 
 static CURL *cr_curl = NULL;	/* one handle per backend: keep-alive, TLS reuse */
@@ -300,47 +295,6 @@ cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *heade
 	finish_transfer(curl, rc, &buf, resp, errbuf, url);
 }
 
-/*
- * Whether an answer is worth asking again: throttling (429), server
- * trouble (500, 502, 503, 504) and transport failures such as timeouts or
- * a dropped connection.
- */
-bool
-cr_is_retryable(const CrResponse *resp)
-{
-	switch (resp->status)
-	{
-		case 0:
-			return resp->transport_rc != CURLE_ABORTED_BY_CALLBACK;
-		case 429:
-		case 500:
-		case 502:
-		case 503:
-		case 504:
-			return true;
-		default:
-			return false;
-	}
-}
-
-/*
- * How long to wait before retry number n (from 0): what Retry-After says,
- * else exponential backoff with jitter, so that many backends do not come
- * back at the same moment.
- */
-double
-cr_retry_delay_ms(const CrResponse *resp, int n)
-{
-	char	   *end;
-	long		secs = strtol(resp->retry_after, &end, 10);
-	double		backoff;
-
-	if (resp->retry_after[0] != '\0' && *end == '\0' && secs >= 0)
-		return secs * 1000.0;
-	backoff = Min(CR_BACKOFF_CAP_MS, CR_BACKOFF_BASE_MS * (double) (1 << Min(n, 16)));
-	return backoff * (0.5 + pg_prng_double(&pg_global_prng_state));
-}
-
 /* curl_multi_poll() as a wait in pg_stat_activity */
 static void
 poll_transfers(CURLM *multi, int timeout_ms, uint32 wait_event)
@@ -540,6 +494,20 @@ drive_transfers(void)
 }
 
 /*
+ * Admit a fetch's request against the budget and Graph's limits
+ * (ratelimit.c) with the token at hand: a request is counted in the
+ * windows when admitted, and a token request between the two would send
+ * it a round trip later than counted, so Graph, counting arrivals, could
+ * see more in its window than the wrapper did.
+ */
+static double
+admit(CrFetch *f, int reserve)
+{
+	(void) cr_get_token(f->opts);
+	return cr_admit(f->opts, &f->scope, reserve);
+}
+
+/*
  * Start a GET of url (a Graph path joined to graph_url, or a next link)
  * that reads scope.  The answer comes from the statement's cache if it has
  * it, and goes into it when share is set.  A request started ahead of need
@@ -603,14 +571,17 @@ cr_fetch_start(const CrOptions *opts, const char *url, const CrRequestScope *sco
 	 * started at all; one that must wait for Graph's limits is sent when
 	 * waited for.
 	 */
-	delay = cr_admit(opts, &f->scope, reserve);
+	delay = admit(f, reserve);
 	if (delay < 0)
 	{
 		MemoryContextDelete(cxt);
 		return NULL;
 	}
 	if (delay > 0)
+	{
+		INSTR_TIME_SET_CURRENT(f->start);	/* held since */
 		return f;
+	}
 	fetch_begin(f);
 	drive_transfers();
 	return f;
@@ -647,9 +618,18 @@ cr_fetch_try_begin(CrFetch *f)
 
 	if (f->begun)
 		return 0;
-	delay = cr_admit(f->opts, &f->scope, 0);
+	delay = admit(f, 0);
 	if (delay > 0)
 		return delay;
+	if (f->stats)
+	{
+		instr_time	held;
+
+		INSTR_TIME_SET_CURRENT(held);
+		INSTR_TIME_SUBTRACT(held, f->start);
+		f->stats->rate_waits++;
+		f->stats->rate_wait_ms += INSTR_TIME_GET_MILLISEC(held);
+	}
 	fetch_begin(f);
 	drive_transfers();
 	return 0;
@@ -693,7 +673,7 @@ begin_within_limits(CrFetch *f)
 	double		delay;
 	bool		waited = false;
 
-	while ((delay = cr_admit(f->opts, &f->scope, 0)) > 0)
+	while ((delay = admit(f, 0)) > 0)
 	{
 		instr_time	start,
 					elapsed;
@@ -757,6 +737,8 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp, CrFetchPump pump, void *pump_arg)
 {
 	CrPumpState ps = {pump, pump_arg, transfers_done - 1, 0};	/* runs at once */
 
+	/* the other transfers move on at each page, even one already answered */
+	drive_transfers();
 	if (!f->begun)
 		begin_within_limits(f);
 	for (;;)

@@ -6,13 +6,18 @@
  *		  observes and the rate Graph's tenant limit allows, so that the
  *		  default needs no tuning.
  *
- * Graph's windows allow tenant_rate_limit requests per rate_window; a scan
- * reaches that rate only with rate x latency requests in flight (Little's
- * law), and more in flight gains nothing once the window is full.  So
- * without max_concurrency the count is that product with a quarter more
- * for the variance of latency, never below the old default of 10 (a
- * burst while the window has room) nor above 100, max_concurrency's
- * greatest value; before the first answer it is 10.
+ * Graph's windows allow tenant_rate_limit requests per rate_window.
+ * Without max_concurrency the count is the larger of two: what the window
+ * still has room for (the remaining budget: sending those now costs no
+ * more of it than later, and a burst at the start of the window sets the
+ * pattern every later window repeats, as each slot comes free a window
+ * after it was used), and the rate times the mean latency of the answers
+ * so far with a quarter more (Little's law: what keeps the window's pace
+ * once it is full).  Never below 10, the old default, nor above 100,
+ * max_concurrency's greatest value.  The room is the scan's own estimate
+ * (its requests in the last window, in twentieths of it); requests of
+ * other scans fill the window too, and then ratelimit.c holds back what
+ * does not fit.
  *
  * Rules kept here: the windows themselves are enforced by ratelimit.c
  * (cr_admit), never here: this only decides how many requests may be
@@ -33,62 +38,101 @@
 
 #include "callrecords_fdw.h"
 
+#include "utils/timestamp.h"
 #include "scan_int.h"
 
-/* The count without max_concurrency before any answer, and its floor. */
+/* The count without max_concurrency and a tenant rate limit, and its floor. */
 #define CR_DEFAULT_IN_FLIGHT	10
 /* max_concurrency's greatest value (option.c) */
 #define CR_MAX_IN_FLIGHT		100
 
 /*
- * The count the scan aims at: max_concurrency if set, else the tenant
- * rate times the mean latency of the answers so far, a quarter more and
- * one more, within [10, 100].
+ * The scan's requests in the last rate window, its newly begun ones
+ * counted into the current twentieth of it.
+ */
+static int
+window_requests(CrScanState *st)
+{
+	CrPacing   *p = &st->pacing;
+	int64		width_us = (int64) st->opts->rate_window * USECS_PER_SEC / CR_PACE_BUCKETS;
+	int64		now_no = GetCurrentTimestamp() / Max(1, width_us);
+	int			i = (int) (now_no % CR_PACE_BUCKETS);
+	int			n = 0;
+
+	if (p->bucket_no[i] != now_no)
+	{
+		p->bucket_no[i] = now_no;
+		p->bucket[i] = 0;
+	}
+	p->bucket[i] += (int) (st->stats.requests - p->counted);
+	p->counted = st->stats.requests;
+	for (i = 0; i < CR_PACE_BUCKETS; i++)
+		if (p->bucket_no[i] > now_no - CR_PACE_BUCKETS)
+			n += p->bucket[i];
+	return n;
+}
+
+/*
+ * The count the scan aims at: max_concurrency if set, else the larger of
+ * the window's room and the tenant rate times the mean latency (a quarter
+ * more, one more), within [10, 100].
  */
 static int
 target(CrScanState *st)
 {
 	const CrOptions *opts = st->opts;
-	double		latency_ms;
-	double		per_ms;
-	double		n;
+	double		n = CR_DEFAULT_IN_FLIGHT;
 
 	if (st->share_responses)
 		return 1;
 	if (opts->max_concurrency > 0)
 		return opts->max_concurrency;
-	if (opts->tenant_rate_limit <= 0 || st->stats.responses == 0)
+	if (opts->tenant_rate_limit <= 0)
 		return CR_DEFAULT_IN_FLIGHT;
-	latency_ms = st->stats.wait_ms / st->stats.responses;
-	per_ms = opts->tenant_rate_limit / (opts->rate_window * 1000.0);
-	n = ceil(per_ms * latency_ms * 1.25) + 1;
-	return (int) Min(CR_MAX_IN_FLIGHT, Max(CR_DEFAULT_IN_FLIGHT, n));
+	n = Max(n, opts->tenant_rate_limit - window_requests(st));
+	if (st->stats.responses > 0)
+	{
+		double		latency_ms = st->stats.wait_ms / st->stats.responses;
+		double		per_ms = opts->tenant_rate_limit / (opts->rate_window * 1000.0);
+
+		n = Max(n, ceil(per_ms * latency_ms * 1.25) + 1);
+	}
+	return (int) Min(CR_MAX_IN_FLIGHT, n);
 }
 
 /* The count at the start of a scan (and of each rescan). */
 void
 cr_pacing_start(CrScanState *st)
 {
-	st->in_flight_cap = 0;
+	st->pacing.cap = 0;
 	st->concurrency = target(st);
 	st->stats.in_flight_auto = !st->share_responses && st->opts->max_concurrency <= 0;
 	st->stats.in_flight_chosen = st->concurrency;
 }
 
+/* Follow the target, under the cap a 429 set. */
+void
+cr_pacing_update(CrScanState *st)
+{
+	int			goal = target(st);
+
+	st->concurrency = st->pacing.cap > 0 ? Min(goal, st->pacing.cap) : goal;
+	st->stats.in_flight_chosen = st->concurrency;
+}
+
 /*
  * After each answer: halve the count when Graph throttled it (and cap it
- * there), else let the cap grow by one and follow the target, which moves
- * with the latency observed.
+ * there), else let the cap grow by one, then follow the target, which
+ * moves with the latency observed and the window's room.
  */
 void
 cr_pacing_observe(CrScanState *st, const CrResponse *resp)
 {
-	int			goal = target(st);
+	CrPacing   *p = &st->pacing;
 
 	if (resp->throttled > 0)
-		st->in_flight_cap = Max(1, st->concurrency / 2);
-	else if (st->in_flight_cap > 0 && ++st->in_flight_cap >= goal)
-		st->in_flight_cap = 0;
-	st->concurrency = st->in_flight_cap > 0 ? Min(goal, st->in_flight_cap) : goal;
-	st->stats.in_flight_chosen = st->concurrency;
+		p->cap = Max(1, st->concurrency / 2);
+	else if (p->cap > 0 && ++p->cap >= target(st))
+		p->cap = 0;
+	cr_pacing_update(st);
 }

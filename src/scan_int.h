@@ -134,6 +134,20 @@ typedef struct CrLinkCheck
 } CrLinkCheck;
 
 /* Execution state of one foreign scan. */
+/*
+ * What pacing.c keeps to choose a scan's concurrency: the cap a 429 set,
+ * and the scan's requests in the last rate window, in buckets of a
+ * twentieth of it, for the room the window has left.
+ */
+#define CR_PACE_BUCKETS 20
+typedef struct CrPacing
+{
+	int			cap;			/* after a 429, the cap growing back, or 0 */
+	int64		counted;		/* stats.requests already in a bucket */
+	int64		bucket_no[CR_PACE_BUCKETS]; /* which twentieth each counts */
+	int			bucket[CR_PACE_BUCKETS];
+} CrPacing;
+
 typedef struct CrScanState
 {
 	CrOptions  *opts;
@@ -172,9 +186,8 @@ typedef struct CrScanState
 	char	   *list_link;		/* next page of the call record list */
 	List	   *list_paths;		/* lists of the other time windows, to read next */
 	bool		time_unpushed;	/* a local-only condition reads the time column */
-	List	   *list_ids;		/* ids of the current list page */
-	ListCell   *list_next;
-	MemoryContext list_cxt;		/* reset per list page */
+	List	   *list_ids;		/* ids listed, from chains_started on unread */
+	MemoryContext list_cxt;		/* reset per list page, or renewed (fetch.c) */
 	bool		list_links_begun;	/* list_links check the list being read */
 
 	/*
@@ -198,7 +211,7 @@ typedef struct CrScanState
 	 */
 	List	   *prefetch;		/* of CrFetch * */
 	int			concurrency;	/* unanswered requests at most (pacing.c) */
-	int			in_flight_cap;	/* after a 429, the cap growing back, or 0 */
+	CrPacing	pacing;			/* what chooses concurrency sees (pacing.c) */
 	bool		waiting;		/* the scan waits for a page (one more unanswered) */
 	bool		list_link_ahead;	/* list_link is the list's next page, unread */
 	bool		next_prefetched;	/* the next link is among them */
@@ -252,6 +265,7 @@ extern void cr_drop_prefetch(CrScanState *st);
 /* in pacing.c */
 extern void cr_pacing_start(CrScanState *st);
 extern void cr_pacing_observe(CrScanState *st, const CrResponse *resp);
+extern void cr_pacing_update(CrScanState *st);
 extern void cr_fill_prefetch(CrScanState *st);
 extern bool cr_next_page(CrScanState *st);
 
