@@ -151,14 +151,14 @@ prefetch_url(CrScanState *st, const char *url, CrRequestScope scope)
 	foreach(lc, st->prefetch)
 		if (strcmp(cr_fetch_url(lfirst(lc)), url) == 0)
 			return true;
-	/* the list's next page is one request more, and goes first */
-	if (!list_page && (list_length(st->prefetch) >= 2 * st->concurrency ||
-					   outstanding(st) >= st->concurrency))
+	if (list_length(st->prefetch) >= 2 * st->concurrency ||
+		outstanding(st) >= st->concurrency)
 		return false;
 	/* a request that may never be needed leaves the budget for those that are */
 	old = MemoryContextSwitchTo(st->scan_cxt);
 	f = cr_fetch_start(st->opts, url, &scope, st->concurrency, st->page_size_hint,
 					   st->share_responses, &st->stats);
+	/* the list's next page is the first of the requests held back */
 	if (f)
 		st->prefetch = list_page ? lcons(f, st->prefetch) : lappend(st->prefetch, f);
 	MemoryContextSwitchTo(old);
