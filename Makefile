@@ -17,6 +17,7 @@ OBJS = \
 	src/http.o \
 	src/import.o \
 	src/jitcost.o \
+	src/listing.o \
 	src/option.o \
 	src/pacing.o \
 	src/plan.o \
@@ -44,7 +45,7 @@ include $(PGXS)
 
 # PGXS does not track header dependencies; every file includes these, and
 # the scan files (SCAN_OBJS) scan_int.h too.
-SCAN_OBJS = src/arena.o src/chains.o src/explain.o src/fetch.o src/pacing.o src/rows.o src/scan.o
+SCAN_OBJS = src/arena.o src/chains.o src/explain.o src/fetch.o src/listing.o src/pacing.o src/rows.o src/scan.o
 $(OBJS): src/callrecords_fdw.h src/cr_json.h
 $(SCAN_OBJS): src/scan_int.h
 src/http.o src/token.o src/cache.o src/grapherr.o: src/http_int.h

@@ -17,7 +17,8 @@
  * that hand a batch of outer ids to the foreign scan), jitcost.c (the JIT
  * decision without the cost of Graph's requests); the scan: scan.c (the executor callbacks), chains.c (the
  * requests a scan makes), fetch.c (fetching pages, ahead of need too),
- * pacing.c (how many requests it keeps in flight),
+ * listing.c (a fan-out's call record list, read ahead), pacing.c (how
+ * many requests a scan keeps in flight),
  * prune.c (dropping what no column reads before parsing), arena.c (the
  * memory a page's tree is parsed into), rows.c (walking a page into rows)
  * and explain.c (EXPLAIN).  compat.h holds what differs between

@@ -6,14 +6,14 @@
  *		  parsing a page into the arena.
  *
  * Requests for the next page, for the next chains' first pages and for
- * the call record list's next page are started ahead, up to the scan's
- * concurrency (pacing.c) of unanswered requests: while the scan waits for
- * one page, every answer that comes frees a slot for the next request, and
- * requests Graph's limits held back are sent as soon as they fit, in the
- * order they were asked for.  Only one page
- * is parsed at a time; its tree is built in the scan's arena (arena.c),
- * from the text pruned of what no column reads (prune.c), and dropped when
- * the next page is fetched.
+ * the call record list's next page (listing.c reads the list) are started
+ * ahead, up to the scan's concurrency (pacing.c) of unanswered requests:
+ * while the scan waits for one page, every answer that comes frees a slot
+ * for the next request, and requests Graph's limits held back are sent as
+ * soon as they fit, in the order they were asked for.  Only one page is
+ * parsed at a time; its tree is built in the scan's arena (arena.c), from
+ * the text pruned of what no column reads (prune.c), and dropped when the
+ * next page is fetched.
  *
  * Rules kept here: every request says what it reads (a call record, the
  * list, a log function) when it is started, and ratelimit.c admits it
@@ -40,18 +40,7 @@
 #include "utils/memutils.h"
 #include "scan_int.h"
 
-/*
- * A fan-out reads the call record list ahead while fewer than
- * CR_LIST_AHEAD of its ids are still to be read, and keeps the ids not
- * yet read in a fresh context once CR_LIST_COMPACT were read.
- */
-#define CR_LIST_AHEAD	200
-#define CR_LIST_COMPACT 240
-
-static bool absorb_list_page(CrScanState *st);
-static json_t *fetch_json(CrScanState *st, const char *url, CrRequestScope scope,
-						  bool allow_404, CrJsonArena *arena, CrPageShape shape);
-static char *checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *chk);
+static bool link_seen(CrLinkCheck *chk, const char *url);
 
 /*
  * What the requests of a chain read, for Graph's per-scope limits: the
@@ -185,7 +174,7 @@ fill_chains(CrScanState *st)
 	{
 		CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
 
-		if (!prefetch_url(st, st->list_link, list_scope) || !absorb_list_page(st))
+		if (!prefetch_url(st, st->list_link, list_scope) || !cr_absorb_list_page(st))
 			break;
 	}
 	upcoming = st->fanout ? st->list_ids : st->chains;
@@ -316,8 +305,8 @@ check_arena_refusal(CrJsonArena *arena, size_t body_len)
  * is given (pruned first by shape).  A request started ahead for the URL
  * is used if there is one.  Returns NULL for a 404 when allow_404 is set.
  */
-static json_t *
-fetch_json(CrScanState *st, const char *url, CrRequestScope scope, bool allow_404,
+json_t *
+cr_fetch_json(CrScanState *st, const char *url, CrRequestScope scope, bool allow_404,
 		   CrJsonArena *arena, CrPageShape shape)
 {
 	CrResponse	resp;
@@ -401,11 +390,9 @@ fetch_page(CrScanState *st, const char *url, CrRequestScope scope, bool allow_40
 {
 	st->page = NULL;
 	cr_arena_reset(&st->arena);
-	st->page = fetch_json(st, url, scope, allow_404, &st->arena, shape);
+	st->page = cr_fetch_json(st, url, scope, allow_404, &st->arena, shape);
 	return st->page != NULL;
 }
-
-static bool link_seen(CrLinkCheck *chk, const char *url);
 
 /*
  * Begin the link checks of a chain whose first request is url.  Its next
@@ -413,8 +400,8 @@ static bool link_seen(CrLinkCheck *chk, const char *url);
  * with expanded children, the children's: …/callRecords/{id}/sessions);
  * the hashes of the pages asked for are kept to refuse a loop.
  */
-static void
-links_begin(CrScanState *st, CrLinkCheck *chk, const char *url, const char *child)
+void
+cr_links_begin(CrScanState *st, CrLinkCheck *chk, const char *url, const char *child)
 {
 	char	   *coll = cr_url_collection(url);
 	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
@@ -454,8 +441,8 @@ link_seen(CrLinkCheck *chk, const char *url)
  * at a page the chain has not asked for (a loop would never end).  NULL
  * when the page is the last.
  */
-static char *
-checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *chk)
+char *
+cr_checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *chk)
 {
 	const char *url;
 	char	   *coll;
@@ -495,7 +482,7 @@ set_next_link(CrScanState *st, json_t *link)
 {
 	char	   *prev = st->next_link;
 
-	st->next_link = checked_next_link(st, link, &st->chain_links);
+	st->next_link = cr_checked_next_link(st, link, &st->chain_links);
 	st->next_prefetched = false;
 	if (prev)
 		pfree(prev);
@@ -506,8 +493,8 @@ set_next_link(CrScanState *st, json_t *link)
  * (without its children) for the key columns of every later page.
  * Returns false if Graph does not know the call record.
  */
-static bool
-start_chain(CrScanState *st, CrChain *c)
+bool
+cr_start_chain(CrScanState *st, CrChain *c)
 {
 	char	   *url = psprintf("%s%s", st->opts->graph_url, c->path);
 	CrLevel		l = st->levels[0];
@@ -529,7 +516,7 @@ start_chain(CrScanState *st, CrChain *c)
 			url = full;
 	}
 
-	links_begin(st, &st->chain_links, url,
+	cr_links_begin(st, &st->chain_links, url,
 				c->first == CR_FIRST_EXPANDED_RECORD ? cr_child_key(l) : NULL);
 	if (st->record)
 		json_decref(st->record);
@@ -584,187 +571,6 @@ start_chain(CrScanState *st, CrChain *c)
 }
 
 /*
- * Keep only the ids of the list not yet started, in a fresh context, so
- * that a list read ahead (absorb_list_page) does not grow with its pages.
- * Called between two listed records: the chain that lived in the old
- * context is finished.
- */
-static void
-compact_list(CrScanState *st)
-{
-	MemoryContext fresh = AllocSetContextCreate(MemoryContextGetParent(st->list_cxt),
-												"callrecords_fdw call record list",
-												ALLOCSET_SMALL_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(fresh);
-	List	   *ids = NIL;
-	int			i;
-
-	for (i = st->chains_started; i < list_length(st->list_ids); i++)
-		ids = lappend(ids, pstrdup(list_nth(st->list_ids, i)));
-	MemoryContextSwitchTo(old);
-	st->chain = NULL;
-	MemoryContextDelete(st->list_cxt);
-	st->list_cxt = fresh;
-	st->list_ids = ids;
-	st->chains_prefetched = Max(0, st->chains_prefetched - st->chains_started);
-	st->chains_started = 0;
-}
-
-/*
- * Append the ids of a list page to those of the scan, in the list's
- * context.  An id that would be a URL dot segment names no record.
- */
-static void
-add_list_ids(CrScanState *st, json_t *value)
-{
-	MemoryContext old = MemoryContextSwitchTo(st->list_cxt);
-	json_t	   *rec;
-	size_t		i;
-
-	json_array_foreach(value, i, rec)
-	{
-		const char *id = json_string_value(json_object_get(rec, "id"));
-
-		if (id && cr_id_names_record(id))
-			st->list_ids = lappend(st->list_ids, pstrdup(id));
-	}
-	MemoryContextSwitchTo(old);
-}
-
-/*
- * The list's next page, asked for ahead, once it has come: its ids join
- * those still to be read, so that the requests for its records follow
- * those of the page before without a pause (a round trip) between them.
- * Returns false while it has not come.
- */
-static bool
-absorb_list_page(CrScanState *st)
-{
-	CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
-	CrFetch    *f = NULL;
-	ListCell   *lc;
-	json_t	   *root;
-	json_t	   *value;
-	char	   *url = st->list_link;
-
-	foreach(lc, st->prefetch)
-		if (strcmp(cr_fetch_url(lfirst(lc)), url) == 0)
-			f = lfirst(lc);
-	if (f == NULL || cr_fetch_state(f) != CR_FETCH_ANSWERED)
-		return false;
-	st->list_link_ahead = false;
-	root = fetch_json(st, url, list_scope, false, NULL, CR_PAGE_OTHER);
-	value = json_object_get(root, "value");
-	PG_TRY();
-	{
-		if (!json_is_array(value))
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-					 errmsg("Graph page holds no array of call records")));
-		add_list_ids(st, value);
-		st->list_link = checked_next_link(st, json_object_get(root, "@odata.nextLink"),
-										  &st->list_links);
-	}
-	PG_FINALLY();
-	{
-		json_decref(root);
-	}
-	PG_END_TRY();
-	pfree(url);
-	st->list_link_ahead = st->list_link != NULL;
-	return true;
-}
-
-/*
- * Read the next page of the call record list and keep its ids; the page
- * itself is dropped at once.  Returns false at the end of the list.
- */
-static bool
-next_list_page(CrScanState *st)
-{
-	CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
-	char	   *url;
-	json_t	   *root;
-	json_t	   *value;
-
-	/* a list path is set here or when the chains are built (chains.c) */
-	if (st->list_link == NULL && !cr_next_list_path(st))
-		return false;
-	if (!st->list_links_begun)
-	{
-		links_begin(st, &st->list_links, st->list_link, NULL);
-		st->list_links_begun = true;
-	}
-	url = st->list_link;
-	st->list_link_ahead = false;	/* it is the page read now */
-	root = fetch_json(st, url, list_scope, false, NULL, CR_PAGE_OTHER);
-	value = json_object_get(root, "value");
-	if (!json_is_array(value))
-	{
-		json_decref(root);
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("Graph page holds no array of call records")));
-	}
-	st->chain = NULL;			/* it lived in list_cxt */
-	MemoryContextReset(st->list_cxt);
-	st->list_ids = NIL;
-	add_list_ids(st, value);
-	st->chains_started = st->chains_prefetched = 0;
-	if (st->concurrency > 1)
-		cr_fill_prefetch(st);
-
-	PG_TRY();
-	{
-		st->list_link = checked_next_link(st, json_object_get(root, "@odata.nextLink"),
-										  &st->list_links);
-	}
-	PG_FINALLY();
-	{
-		json_decref(root);
-	}
-	PG_END_TRY();
-	pfree(url);
-	st->list_link_ahead = st->list_link != NULL;
-	if (st->concurrency > 1)
-		cr_fill_prefetch(st);
-	return true;
-}
-
-/*
- * Start the chain of the next listed call record.  Returns false when the
- * list is used up.
- */
-static bool
-next_listed_record(CrScanState *st)
-{
-	for (;;)
-	{
-		char	   *id;
-		CrChain    *c;
-		MemoryContext old;
-
-		if (st->chains_started >= list_length(st->list_ids))
-		{
-			if (!next_list_page(st))
-				return false;
-			continue;
-		}
-		if (st->chains_started >= CR_LIST_COMPACT)
-			compact_list(st);
-		id = list_nth(st->list_ids, st->chains_started);
-		st->chains_started++;
-		old = MemoryContextSwitchTo(st->list_cxt);
-		c = cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id), NULL,
-									  st->expand_segments),
-					   CR_FIRST_EXPANDED_RECORD, id);
-		MemoryContextSwitchTo(old);
-		if (start_chain(st, c))
-			return true;
-	}
-}
-
-/*
  * Load the next page: the next link of the current chain, or the first
  * page of the next chain (or listed call record).  Returns false when
  * everything was read.
@@ -779,11 +585,11 @@ cr_next_page(CrScanState *st)
 		CrChain    *c;
 
 		if (st->next_chain == NULL)
-			return st->fanout && next_listed_record(st);
+			return st->fanout && cr_next_listed_record(st);
 		c = lfirst(st->next_chain);
 		st->next_chain = lnext(st->chains, st->next_chain);
 		st->chains_started++;
-		if (start_chain(st, c))
+		if (cr_start_chain(st, c))
 			return true;
 	}
 

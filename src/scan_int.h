@@ -261,6 +261,22 @@ extern void cr_build_chains(CrScanState *st, ExprContext *econtext);
 
 /* in fetch.c */
 extern void cr_drop_prefetch(CrScanState *st);
+extern json_t *cr_fetch_json(CrScanState *st, const char *url, CrRequestScope scope,
+							 bool allow_404, CrJsonArena *arena, CrPageShape shape);
+extern char *cr_checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *chk);
+extern void cr_links_begin(CrScanState *st, CrLinkCheck *chk, const char *url,
+						   const char *child);
+extern bool cr_start_chain(CrScanState *st, CrChain *c);
+
+/*
+ * in listing.c: a fan-out reads the call record list ahead while fewer
+ * than CR_LIST_AHEAD of its ids are still to be read, and keeps the ids
+ * not yet read in a fresh context once CR_LIST_COMPACT were read
+ */
+#define CR_LIST_AHEAD	200
+#define CR_LIST_COMPACT 240
+extern bool cr_absorb_list_page(CrScanState *st);
+extern bool cr_next_listed_record(CrScanState *st);
 
 /* in pacing.c */
 extern void cr_pacing_start(CrScanState *st);
