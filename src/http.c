@@ -569,7 +569,7 @@ cr_fetch_start(const CrOptions *opts, const char *url, const CrRequestScope *sco
 	/*
 	 * A request ahead of need that the budget has no room for is not
 	 * started at all; one that must wait for Graph's limits is sent when
-	 * waited for.
+	 * they admit it (cr_fetch_try_begin) or when waited for.
 	 */
 	delay = admit(f, reserve);
 	if (delay < 0)
