@@ -59,6 +59,16 @@ SELECT count(*) FROM cr.sessions WHERE call_start_date_time >= '2026-11-27' AND 
 SELECT (string_agg(line, '')::jsonb->>'max_in_flight')::int > 10 AS more_than_10
   FROM emulator('GET', '/_emulator/stats');
 
+-- near the end of the statement's budget (63 requests of 70) requests
+-- still go ahead: a request started ahead leaves at most 10 of it
+ALTER SERVER graph OPTIONS (ADD max_requests '70');
+SELECT emulator_reset(), put_listed();
+SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config', '{"latency_ms": 200}');
+SELECT count(*) FROM cr.sessions WHERE call_start_date_time >= '2026-11-27' AND call_start_date_time < '2026-11-28';
+SELECT (string_agg(line, '')::jsonb->>'max_in_flight')::int > 10 AS more_than_10
+  FROM emulator('GET', '/_emulator/stats');
+ALTER SERVER graph OPTIONS (DROP max_requests);
+
 -- ... and once the window is full, the tenant rate times the latency
 -- seen (a quarter more): 40 requests per second at 200 ms a request
 -- need 8 in flight, so 11 or more

@@ -40,6 +40,9 @@
 #include "utils/memutils.h"
 #include "scan_int.h"
 
+/* the most of the statement's budget a request started ahead leaves */
+#define CR_PREFETCH_RESERVE 10
+
 static bool link_seen(CrLinkCheck *chk, const char *url);
 
 /*
@@ -143,10 +146,15 @@ prefetch_url(CrScanState *st, const char *url, CrRequestScope scope)
 	if (list_length(st->prefetch) >= 2 * st->concurrency ||
 		outstanding(st) >= st->concurrency)
 		return false;
-	/* a request that may never be needed leaves the budget for those that are */
+	/*
+	 * A request that may never be needed leaves some of the budget for
+	 * those that are: as many as are in flight, at most CR_PREFETCH_RESERVE
+	 * (with 100 in flight, a scan of 950 requests in a budget of 1,000
+	 * would otherwise make its last 50 one after another).
+	 */
 	old = MemoryContextSwitchTo(st->scan_cxt);
-	f = cr_fetch_start(st->opts, url, &scope, st->concurrency, st->page_size_hint,
-					   st->share_responses, &st->stats);
+	f = cr_fetch_start(st->opts, url, &scope, Min(st->concurrency, CR_PREFETCH_RESERVE),
+					   st->page_size_hint, st->share_responses, &st->stats);
 	/* the list's next page is the first of the requests held back */
 	if (f)
 		st->prefetch = list_page ? lcons(f, st->prefetch) : lappend(st->prefetch, f);
