@@ -16,7 +16,10 @@ OBJS = \
 	src/fetch.o \
 	src/http.o \
 	src/import.o \
+	src/jitcost.o \
+	src/listing.o \
 	src/option.o \
+	src/pacing.o \
 	src/plan.o \
 	src/prune.o \
 	src/pushdown.o \
@@ -35,7 +38,7 @@ SHLIB_LINK = -lcurl -ljansson
 
 # The regression suite needs the bundled Graph emulator running and
 # CR_EMULATOR_URL pointing at it; scripts/test.sh does both.
-REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin shapes retries faults quality archive security fidelity hardening sharing errors
+REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin shapes retries faults quality archive security fidelity hardening sharing errors throughput
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -43,7 +46,7 @@ include $(PGXS)
 
 # PGXS does not track header dependencies; every file includes these, and
 # the scan files (SCAN_OBJS) scan_int.h too.
-SCAN_OBJS = src/arena.o src/chains.o src/explain.o src/fetch.o src/rows.o src/scan.o
+SCAN_OBJS = src/arena.o src/chains.o src/explain.o src/fetch.o src/listing.o src/pacing.o src/rows.o src/scan.o
 $(OBJS): src/callrecords_fdw.h src/cr_json.h
 $(SCAN_OBJS): src/scan_int.h
 src/http.o src/token.o src/cache.o src/failure.o: src/http_int.h

@@ -15,12 +15,15 @@
  * Datums); the planner: plan.c (the callbacks and the plan), pushdown.c
  * (which conditions narrow the requests), estimate.c (rows, requests and
  * key statistics), batchjoin.c and batchexec.c (planning and running joins
- * that hand a batch of outer ids to the foreign scan); the scan: scan.c
- * (the executor callbacks), chains.c (the requests a scan makes), fetch.c
- * (fetching pages, ahead of need too), prune.c (dropping what no column
- * reads before parsing), arena.c (the memory a page's tree is parsed
- * into), rows.c (walking a page into rows) and explain.c (EXPLAIN).
- * compat.h holds what differs between PostgreSQL 15 and 18.
+ * that hand a batch of outer ids to the foreign scan), jitcost.c (the JIT
+ * decision without the cost of Graph's requests); the scan: scan.c (the
+ * executor callbacks), chains.c (the requests a scan makes), fetch.c
+ * (fetching pages, ahead of need too), listing.c (a fan-out's call record
+ * list, read ahead), pacing.c (how many requests a scan keeps in flight),
+ * prune.c (dropping what no column reads before parsing), arena.c (the
+ * memory a page's tree is parsed into), rows.c (walking a page into rows)
+ * and explain.c (EXPLAIN).  compat.h holds what differs between PostgreSQL
+ * 15 and 18.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -46,9 +49,9 @@ PG_FUNCTION_INFO_V1(callrecords_fdw_validator);
 
 /*
  * Settings, libcurl, the cache invalidation callbacks, the batched
- * join's planner hook, the executor hooks that count statements, once
- * per backend, and when preloaded, the shared memory of rate windows and
- * tokens.
+ * join's planner hook, the JIT decision's hook, the executor hooks that
+ * count statements, once per backend, and when preloaded, the shared
+ * memory of rate windows and tokens.
  */
 void
 _PG_init(void)
@@ -57,6 +60,7 @@ _PG_init(void)
 	cr_http_init();
 	cr_install_estimate_hooks();
 	cr_batch_join_init();
+	cr_jitcost_init();
 	cr_ratelimit_init();
 	cr_shared_init();
 }

@@ -31,7 +31,13 @@ Cases (issue 5):
      and 429s counted; 0 when the limiter is shared (the library in
      shared_preload_libraries), more when each backend paces alone.
 
-BENCH_CASES (e.g. "5") runs only the listed cases; default all.
+  p. parity with a hand-written concurrent client at 10 and 64 in flight,
+     r. a scan of 2,000 call records at Graph's tenant rate (scaled down):
+     bench/throughput.py.
+  c. (with case 2) the wrapper's time against a client that only
+     downloads the same pages, pruning on.
+
+BENCH_CASES (e.g. "5", "pr") runs only the listed cases; default all.
 """
 import http.client
 import json
@@ -44,9 +50,11 @@ import tempfile
 import time
 import urllib.parse
 
+import throughput
+
 EMU = os.environ["CR_EMULATOR_URL"]
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-CASES = os.environ.get("BENCH_CASES", "12345678")
+CASES = os.environ.get("BENCH_CASES", "12345678prc")
 HOST = urllib.parse.urlparse(EMU)
 BIG = "cafe0000-0000-4000-8000-000000000003"      # 6,000 sessions, 100 pages
 SMALL = "be4c0000-0000-4000-8000-000000000600"    # its first 600 sessions, 10 pages
@@ -79,13 +87,18 @@ def timed_psql(sql, warm=False):
     first gets its token (a query for an unknown id), as a long-lived
     session of a BI tool or pooler has; the baseline client also gets its
     token outside the timing."""
+    return timed_psql_output(sql, warm)[0]
+
+
+def timed_psql_output(sql, warm=False):
+    """timed_psql, with the statement's output too."""
     script = "\\timing on\n" + (WARM + ";\n" if warm else "") + sql + ";\n"
     out = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1"],
                          input=script, check=True, capture_output=True, text=True).stdout
     times = [float(line.split()[1]) for line in out.splitlines() if line.startswith("Time: ")]
     if not times:
         raise RuntimeError("no timing in psql output: " + out)
-    return times[-1]
+    return times[-1], out
 
 
 def token():
@@ -179,6 +192,30 @@ def peak_memory_kb(query):
     p.stdin.close()
     p.wait()
     return hwm
+
+
+def backend_cpu_ms(query):
+    """CPU time (user + system) of a backend running the query, after the
+    same query once to warm it (token, library, the emulator's cache)."""
+    p = subprocess.Popen(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    p.stdin.write("SELECT pg_backend_pid();\n" + query + ";\n")
+    p.stdin.flush()
+    pid = int(p.stdout.readline())
+    p.stdout.readline()
+
+    def cpu():
+        with open("/proc/%d/stat" % pid) as fh:
+            f = fh.read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+    before = cpu()
+    p.stdin.write(query + ";\n")
+    p.stdin.flush()
+    p.stdout.readline()
+    used = cpu() - before
+    p.stdin.close()
+    p.wait()
+    return used
 
 
 def median(xs):
@@ -333,9 +370,21 @@ def main():
     if "8" in CASES:
         psql("IMPORT FOREIGN SCHEMA callrecords LIMIT TO (call_records) FROM SERVER bench INTO bench")
         rows.append(concurrent_case())
-    if not set("123") & set(CASES):
-        return report(rows)
+    if "p" in CASES:
+        rows.append(throughput.parity_case(sys.modules[__name__], tok))
+    if "r" in CASES:
+        rows.append(throughput.rate_case(sys.modules[__name__]))
+    if "1" in CASES:
+        rows.append(serial_case(tok))
+    if set("2c") & set(CASES):
+        rows.append(unnest_case(tok))
+    if "3" in CASES:
+        rows.append(memory_case())
+    return report(rows)
 
+
+def serial_case(tok):
+    """Case 1: 64 records x 5 sessions at 100 ms a request, vs a serial loop."""
     # ---- case 1: 64 records x 5 sessions at 100 ms a request
     control("POST", "/_emulator/reset")
     ids = ["be4c0001-0000-4000-8000-%012d" % i for i in range(1, 65)]
@@ -357,11 +406,14 @@ def main():
         fdw.append(timed_psql(q1, warm=True))
         reqs.append(request_count() - 1)
         base.append(serial_gets(urls, tok))
-    rows.append(("1. 64 records x 5 sessions, 100 ms latency (token already held by both sides)",
+    return ("1. 64 records x 5 sessions, 100 ms latency (token already held by both sides)",
                  "serial client loop %.0f ms" % median(base), "wrapper %.0f ms" % median(fdw),
                  "%.1fx faster (target >= 6x)" % (median(base) / median(fdw)),
-                 "%d requests / lower bound 64" % max(reqs)))
+                 "%d requests / lower bound 64" % max(reqs))
 
+
+def unnest_case(tok):
+    """Case 2 (and c): 6,000 sessions at latency 0, vs jsonb unnest and vs downloading."""
     # ---- case 2: 6,000 sessions, latency 0, vs jsonb unnest of the same pages
     control("POST", "/_emulator/reset")
     bodies = chain_bodies("/v1.0/communications/callRecords/%s?$expand=sessions($expand=segments)" % BIG, tok)
@@ -384,7 +436,7 @@ def main():
              "jsonb_array_elements(m->'streams') t")
     a, b = psql(q2_fdw), psql(q2_pg)
     assert a == b, "case 2 results differ: %s vs %s" % (a, b)
-    fdw, whole, pg, reqs, floor = [], [], [], [], []
+    fdw, whole, pg, reqs, floor, fdw_cpu, floor_cpu = [], [], [], [], [], [], []
     first = "/v1.0/communications/callRecords/%s?$expand=sessions($expand=segments)" % BIG
     for _ in range(RUNS):
         control("POST", "/_emulator/reset")
@@ -392,23 +444,31 @@ def main():
         reqs.append(request_count())
         whole.append(timed_psql("SET callrecords_fdw.prune_pages = off;\n" + q2_fdw))
         pg.append(timed_psql(q2_pg))
-        start = time.monotonic()
+        start, cpu_start = time.monotonic(), time.process_time()
         pages = download_chain(first, tok)
         floor.append((time.monotonic() - start) * 1000.0)
+        floor_cpu.append((time.process_time() - cpu_start) * 1000.0)
+        fdw_cpu.append(backend_cpu_ms(q2_fdw))
         assert pages == len(bodies), "download_chain read %d pages, not %d" % (pages, len(bodies))
     nrows = int(a.split("|")[0])
     size = sum(len(b) for b in bodies)
-    rows.append(("2. 6,000 sessions (%d streams, %d pages, %.1f MB), latency 0" % (nrows, len(bodies), size / 1e6),
+    return ("2. 6,000 sessions (%d streams, %d pages, %.1f MB), latency 0" % (nrows, len(bodies), size / 1e6),
                  "PostgreSQL jsonb unnest of the stored pages %.0f ms (%.0f rows/s)" % (median(pg), nrows / median(pg) * 1000),
                  "wrapper %.0f ms (%.0f rows/s)" % (median(fdw), nrows / median(fdw) * 1000),
                  "wrapper time %.2fx of PostgreSQL's (target <= 1.0x)" % (median(fdw) / median(pg)),
                  "wrapper parsing pages whole (callrecords_fdw.prune_pages = off) %.0f ms, %.2fx" %
                  (median(whole), median(whole) / median(pg)),
-                 "for scale: a client only downloading the same pages (no JSON parsing) takes %.0f ms" % median(floor),
+                 "a client only downloading the same pages (no JSON parsing) %.0f ms; wrapper %.2fx of it "
+                 "(target <= 1.5x)" % (median(floor), median(fdw) / median(floor)),
+                 "CPU: the backend %.0f ms, the download client %.0f ms (process time); %.2fx (target <= 1.5x)"
+                 % (median(fdw_cpu), median(floor_cpu), median(fdw_cpu) / median(floor_cpu)),
                  "%d requests / lower bound %d" % (max(reqs), len(bodies)),
                  "(run with record_rate_limit 0: at Graph's 40 requests per call record per 20 s, "
-                 "%d pages of one record take at least %d s)" % (len(bodies), (len(bodies) - 1) // 40 * 20)))
+                 "%d pages of one record take at least %d s)" % (len(bodies), (len(bodies) - 1) // 40 * 20))
 
+
+def memory_case():
+    """Case 3: peak backend memory, 10 pages vs 100 pages of one shape."""
     # ---- case 3: peak backend memory, 10 pages vs 100 pages of one shape
     control("POST", "/_emulator/reset")
     raw = json.loads(control("GET", "/_emulator/raw/" + BIG))
@@ -426,12 +486,10 @@ def main():
     control("POST", "/_emulator/reset")
     psql(q3 % BIG)
     r100 = request_count()
-    rows.append(("3. peak backend memory (VmHWM)",
+    return ("3. peak backend memory (VmHWM)",
                  "10 pages %.0f kB" % median(m10), "100 pages %.0f kB" % median(m100),
                  "%.2fx (target <= 1.1x)" % (median(m100) / median(m10)),
-                 "%d / %d requests, lower bounds 10 / 100" % (r10, r100)))
-
-    return report(rows)
+                 "%d / %d requests, lower bounds 10 / 100" % (r10, r100))
 
 
 def report(rows):

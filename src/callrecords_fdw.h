@@ -186,6 +186,10 @@ typedef struct CrScanStats
 	double		rate_wait_ms;	/* time they waited */
 	double		retry_wait_ms;	/* time spent waiting before them */
 	double		wait_ms;
+	int64		responses;		/* requests answered, for their mean latency */
+	int			in_flight_chosen;	/* the scan's in-flight count at its end */
+	int			in_flight_peak; /* most requests in flight at once */
+	bool		in_flight_auto; /* chosen by pacing.c (max_concurrency unset) */
 } CrScanStats;
 
 /* in option.c */
@@ -240,9 +244,20 @@ typedef struct CrFetch CrFetch;
 extern CrFetch *cr_fetch_start(const CrOptions *opts, const char *url,
 							   const CrRequestScope *scope, int reserve,
 							   int maxpagesize, bool share, CrScanStats *stats);
-extern void cr_fetch_wait(CrFetch *f, CrResponse *resp);
+typedef enum CrFetchState
+{
+	CR_FETCH_HELD,				/* not sent yet: Graph's limits held it back */
+	CR_FETCH_IN_FLIGHT,
+	CR_FETCH_ANSWERED
+} CrFetchState;
+
+/* started while a scan waits: ms until it wants to run again, or <= 0 */
+typedef double (*CrFetchPump) (void *arg);
+extern void cr_fetch_wait(CrFetch *f, CrResponse *resp, CrFetchPump pump, void *pump_arg);
 extern void cr_fetch_free(CrFetch *f);
 extern const char *cr_fetch_url(CrFetch *f);
+extern CrFetchState cr_fetch_state(CrFetch *f);
+extern double cr_fetch_try_begin(CrFetch *f);
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 /* tests/libfuzzer/harness.c: the answer to every Graph GET of a fuzz build */
 extern void cr_fuzz_answer(const char *url, MemoryContext cxt, CrResponse *resp);
@@ -313,6 +328,9 @@ extern bool cr_batch_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber *key
 						 double *rows_per_key, Cost *cost_per_key, bool *serial);
 
 /* in batchjoin.c */
+/* in jitcost.c */
+extern void cr_jitcost_init(void);
+
 extern void cr_batch_join_init(void);
 extern bool cr_is_batched_inner(ForeignPath *path);
 

@@ -586,7 +586,6 @@ cr_build_chains(CrScanState *st, ExprContext *econtext)
 		/* list the call records (in each time window), then each one */
 		st->fanout = true;
 		st->list_ids = NIL;
-		st->list_next = NULL;
 		cr_next_list_path(st);
 	}
 
@@ -614,5 +613,6 @@ cr_next_list_path(CrScanState *st)
 	st->list_paths = list_delete_first(st->list_paths);
 	st->list_link = MemoryContextStrdup(st->scan_cxt,
 										psprintf("%s%s", st->opts->graph_url, path));
+	st->list_links_begun = false;	/* its link checks begin at its first page */
 	return true;
 }

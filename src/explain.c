@@ -328,6 +328,41 @@ explain_function_window(CrScanState *st, bool has_time, ExplainState *es)
 }
 
 /*
+ * How many requests the scan kept in flight and why (pacing.c), for a scan
+ * of more than one request: the count it ended with, chosen from the
+ * latency and the tenant rate or set by max_concurrency; with TIMING the
+ * latency it saw and the most in flight at once, which vary from run to
+ * run.
+ */
+static void
+explain_in_flight(CrScanState *st, ExplainState *es)
+{
+	const CrOptions *opts = st->opts;
+	StringInfoData s;
+
+	if (st->stats.requests <= 1)
+		return;
+	initStringInfo(&s);
+	appendStringInfo(&s, "%d", st->stats.in_flight_chosen);
+	if (st->share_responses)
+		appendStringInfoString(&s, ", one page at a time (responses shared with other scans)");
+	else if (!st->stats.in_flight_auto)
+		appendStringInfoString(&s, " (max_concurrency)");
+	else if (opts->tenant_rate_limit <= 0)
+		appendStringInfoString(&s, " (the default: no tenant rate limit)");
+	else if (es->timing && st->stats.responses > 0)
+		appendStringInfo(&s, " chosen from %.0f ms latency and %d requests per %d s",
+						 st->stats.wait_ms / st->stats.responses,
+						 opts->tenant_rate_limit, opts->rate_window);
+	else
+		appendStringInfo(&s, " chosen from latency and %d requests per %d s",
+						 opts->tenant_rate_limit, opts->rate_window);
+	if (es->timing)
+		appendStringInfo(&s, "; at most %d at once", st->stats.in_flight_peak);
+	ExplainPropertyText("Graph in flight", s.data, es);
+}
+
+/*
  * What executing the scan cost, for EXPLAIN ANALYZE: what was sent and
  * received, and where the time went.  The bytes parsed show only when
  * pages are pruned, the counters that are usually zero (cache hits,
@@ -356,6 +391,7 @@ explain_costs(CrScanState *st, ExplainState *es)
 	}
 	if (st->stats.rate_waits > 0 && es->timing)
 		ExplainPropertyFloat("Graph rate limit wait", "ms", st->stats.rate_wait_ms, 3, es);
+	explain_in_flight(st, es);
 	if (es->timing)
 		ExplainPropertyFloat("Graph wait", "ms", st->stats.wait_ms, 3, es);
 }

@@ -5,12 +5,15 @@
  *		  pages its next links lead to, requests started ahead of need, and
  *		  parsing a page into the arena.
  *
- * Requests for the next page and for the next chains' first pages are
- * started ahead, up to the scan's concurrency: max_concurrency at first,
- * halved when Graph throttles, grown back by one per page.  Only one page
- * is parsed at a time; its tree is built in the scan's arena (arena.c),
- * from the text pruned of what no column reads (prune.c), and dropped when
- * the next page is fetched.
+ * Requests for the next page, for the next chains' first pages and for
+ * the call record list's next page (listing.c reads the list) are started
+ * ahead, up to the scan's concurrency (pacing.c) of unanswered requests:
+ * while the scan waits for one page, every answer that comes frees a slot
+ * for the next request, and requests Graph's limits held back are sent as
+ * soon as they fit, in the order they were asked for.  Only one page is
+ * parsed at a time; its tree is built in the scan's arena (arena.c), from
+ * the text pruned of what no column reads (prune.c), and dropped when the
+ * next page is fetched.
  *
  * Rules kept here: every request says what it reads (a call record, the
  * list, a log function) when it is started, and ratelimit.c admits it
@@ -36,6 +39,11 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "scan_int.h"
+
+/* the most of the statement's budget a request started ahead leaves */
+#define CR_PREFETCH_RESERVE 10
+
+static bool link_seen(CrLinkCheck *chk, const char *url);
 
 /*
  * What the requests of a chain read, for Graph's per-scope limits: the
@@ -95,8 +103,34 @@ take_prefetched(CrScanState *st, const char *url)
 }
 
 /*
- * Start a request for url ahead of need, if the concurrency allows.
- * Returns false when it did not (and should not be tried again yet).
+ * The scan's requests not yet answered (held back by Graph's limits, or in
+ * flight), the one it waits for included; notes the most in flight at
+ * once for EXPLAIN ANALYZE.
+ */
+static int
+outstanding(CrScanState *st)
+{
+	ListCell   *lc;
+	int			n = st->waiting ? 1 : 0;
+	int			flying = n;
+
+	foreach(lc, st->prefetch)
+	{
+		CrFetchState state = cr_fetch_state(lfirst(lc));
+
+		n += state != CR_FETCH_ANSWERED;
+		flying += state == CR_FETCH_IN_FLIGHT;
+	}
+	st->stats.in_flight_peak = Max(st->stats.in_flight_peak, flying);
+	return n;
+}
+
+/*
+ * Start a request for url ahead of need, if the concurrency allows: fewer
+ * than concurrency requests unanswered, so that a slot freed by any
+ * answer is used at once (not only when the scan reaches it), and at most
+ * concurrency answers kept unread.  Returns false when it did not (and
+ * should not be tried again yet).
  */
 static bool
 prefetch_url(CrScanState *st, const char *url, CrRequestScope scope)
@@ -104,20 +138,70 @@ prefetch_url(CrScanState *st, const char *url, CrRequestScope scope)
 	MemoryContext old;
 	ListCell   *lc;
 	CrFetch    *f;
+	bool		list_page = scope.kind == CR_SCOPE_LIST;
 
-	if (list_length(st->prefetch) + 1 >= st->concurrency)
-		return false;
 	foreach(lc, st->prefetch)
 		if (strcmp(cr_fetch_url(lfirst(lc)), url) == 0)
 			return true;
-	/* a request that may never be needed leaves the budget for those that are */
+	if (list_length(st->prefetch) >= 2 * st->concurrency ||
+		outstanding(st) >= st->concurrency)
+		return false;
+	/*
+	 * A request that may never be needed leaves some of the budget for
+	 * those that are: as many as are in flight, at most CR_PREFETCH_RESERVE
+	 * (with 100 in flight, a scan of 950 requests in a budget of 1,000
+	 * would otherwise make its last 50 one after another).
+	 */
 	old = MemoryContextSwitchTo(st->scan_cxt);
-	f = cr_fetch_start(st->opts, url, &scope, st->concurrency, st->page_size_hint,
-					   st->share_responses, &st->stats);
+	f = cr_fetch_start(st->opts, url, &scope, Min(st->concurrency, CR_PREFETCH_RESERVE),
+					   st->page_size_hint, st->share_responses, &st->stats);
+	/* the list's next page is the first of the requests held back */
 	if (f)
-		st->prefetch = lappend(st->prefetch, f);
+		st->prefetch = list_page ? lcons(f, st->prefetch) : lappend(st->prefetch, f);
 	MemoryContextSwitchTo(old);
 	return f != NULL;
+}
+
+/*
+ * Ask ahead for the first pages of the chains (or listed call records)
+ * that come next.  A fan-out first reads the call record list ahead
+ * while fewer than CR_LIST_AHEAD of its ids are left to read, so that
+ * there are always ids to send when Graph's windows have room (a list
+ * page is a round trip, and each needs the one before); never under a
+ * LIMIT, which may stop before them.
+ */
+static void
+fill_chains(CrScanState *st)
+{
+	List	   *upcoming;
+	int			i;
+
+	/* the list's next page first, whatever else is in flight */
+	while (st->fanout && st->list_link_ahead && !st->limited &&
+		   list_length(st->list_ids) - st->chains_started < CR_LIST_AHEAD)
+	{
+		CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
+
+		if (!prefetch_url(st, st->list_link, list_scope) || !cr_absorb_list_page(st))
+			break;
+	}
+	upcoming = st->fanout ? st->list_ids : st->chains;
+	for (i = Max(st->chains_started, st->chains_prefetched); i < list_length(upcoming); i++)
+	{
+		const char *path = st->fanout ?
+			cr_record_path(st->opts, st->res, cr_url_escape(list_nth(upcoming, i)),
+						   NULL, st->expand_segments) :
+			((CrChain *) list_nth(upcoming, i))->path;
+		CrRequestScope scope = {CR_SCOPE_RECORD, NULL};
+
+		if (st->fanout)
+			scope.name = list_nth(upcoming, i);
+		else
+			scope = chain_scope(st, list_nth(upcoming, i));
+		if (!prefetch_url(st, psprintf("%s%s", st->opts->graph_url, path), scope))
+			return;
+		st->chains_prefetched = i + 1;
+	}
 }
 
 /*
@@ -131,46 +215,46 @@ void
 cr_fill_prefetch(CrScanState *st)
 {
 	json_t	   *rows = st->arr[st->levels[0]];
-	List	   *upcoming = st->fanout ? st->list_ids : st->chains;
-	int			i;
-
 
 	if (st->next_link && !st->next_prefetched && rows && st->page_size_hint == 0 &&
 		(!st->limited || st->pos[st->levels[0]] + 1 >= (int64) json_array_size(rows) / 2))
 	{
 		st->next_prefetched = prefetch_url(st, st->next_link, chain_scope(st, st->chain));
 	}
-	for (i = Max(st->chains_started, st->chains_prefetched);
-		 i < list_length(upcoming) && list_length(st->prefetch) + 1 < st->concurrency;
-		 i++)
-	{
-		const char *path = st->fanout ?
-			cr_record_path(st->opts, st->res, cr_url_escape(list_nth(upcoming, i)),
-						   NULL, st->expand_segments) :
-			((CrChain *) list_nth(upcoming, i))->path;
-		CrRequestScope scope = {CR_SCOPE_RECORD, NULL};
-
-		if (st->fanout)
-			scope.name = list_nth(upcoming, i);
-		else
-			scope = chain_scope(st, list_nth(upcoming, i));
-		if (!prefetch_url(st, psprintf("%s%s", st->opts->graph_url, path), scope))
-			break;
-		st->chains_prefetched = i + 1;
-	}
+	fill_chains(st);
 }
 
 /*
- * Adapt the concurrency to what Graph says: halve it when a request was
- * throttled, grow it back by one after a page that was not.
+ * Run while the scan waits for a page (http.c calls it when an answer has
+ * come or when the time it asked for has): send the requests Graph's
+ * limits held back once they fit, in the order they were asked for, then
+ * use the free slots for the chains that come next.  Not the next page of
+ * the chain, whose tree may be gone while its successor is fetched.
+ * Returns the milliseconds until a held request may fit, or 0.
  */
-static void
-pace(CrScanState *st, const CrResponse *resp)
+static double
+pump(void *arg)
 {
-	if (resp->throttled > 0)
-		st->concurrency = Max(1, st->concurrency / 2);
-	else if (st->concurrency < st->opts->max_concurrency && !st->share_responses)
-		st->concurrency++;
+	CrScanState *st = (CrScanState *) arg;
+	ListCell   *lc;
+	int			pass;
+
+	cr_pacing_update(st);		/* the window may have room again */
+	for (pass = 0; pass < 2; pass++)
+	{
+		foreach(lc, st->prefetch)
+		{
+			CrFetch    *f = lfirst(lc);
+			double		delay;
+
+			if (cr_fetch_state(f) == CR_FETCH_HELD && (delay = cr_fetch_try_begin(f)) > 0)
+				return delay;
+		}
+		if (pass == 0)
+			fill_chains(st);
+	}
+	(void) outstanding(st);
+	return 0;
 }
 
 /*
@@ -229,14 +313,15 @@ check_arena_refusal(CrJsonArena *arena, size_t body_len)
  * is given (pruned first by shape).  A request started ahead for the URL
  * is used if there is one.  Returns NULL for a 404 when allow_404 is set.
  */
-static json_t *
-fetch_json(CrScanState *st, const char *url, CrRequestScope scope, bool allow_404,
+json_t *
+cr_fetch_json(CrScanState *st, const char *url, CrRequestScope scope, bool allow_404,
 		   CrJsonArena *arena, CrPageShape shape)
 {
 	CrResponse	resp;
 	json_error_t jerr;
 	json_t	   *root;
 	CrFetch    *f = take_prefetched(st, url);
+	bool		was_waiting;
 
 	if (f == NULL)
 	{
@@ -248,8 +333,12 @@ fetch_json(CrScanState *st, const char *url, CrRequestScope scope, bool allow_40
 						   st->share_responses, &st->stats);
 		MemoryContextSwitchTo(old);
 	}
-	cr_fetch_wait(f, &resp);
-	pace(st, &resp);
+	/* (the pump may read a list page ahead while the scan waits for this) */
+	was_waiting = st->waiting;
+	st->waiting = true;
+	cr_fetch_wait(f, &resp, st->concurrency > 1 ? pump : NULL, st);
+	st->waiting = was_waiting;
+	cr_pacing_observe(st, &resp);
 
 	if (resp.status == 404 && allow_404)
 	{
@@ -309,11 +398,9 @@ fetch_page(CrScanState *st, const char *url, CrRequestScope scope, bool allow_40
 {
 	st->page = NULL;
 	cr_arena_reset(&st->arena);
-	st->page = fetch_json(st, url, scope, allow_404, &st->arena, shape);
+	st->page = cr_fetch_json(st, url, scope, allow_404, &st->arena, shape);
 	return st->page != NULL;
 }
-
-static bool link_seen(CrLinkCheck *chk, const char *url);
 
 /*
  * Begin the link checks of a chain whose first request is url.  Its next
@@ -321,8 +408,8 @@ static bool link_seen(CrLinkCheck *chk, const char *url);
  * with expanded children, the children's: …/callRecords/{id}/sessions);
  * the hashes of the pages asked for are kept to refuse a loop.
  */
-static void
-links_begin(CrScanState *st, CrLinkCheck *chk, const char *url, const char *child)
+void
+cr_links_begin(CrScanState *st, CrLinkCheck *chk, const char *url, const char *child)
 {
 	char	   *coll = cr_url_collection(url);
 	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
@@ -362,8 +449,8 @@ link_seen(CrLinkCheck *chk, const char *url)
  * at a page the chain has not asked for (a loop would never end).  NULL
  * when the page is the last.
  */
-static char *
-checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *chk)
+char *
+cr_checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *chk)
 {
 	const char *url;
 	char	   *coll;
@@ -403,7 +490,7 @@ set_next_link(CrScanState *st, json_t *link)
 {
 	char	   *prev = st->next_link;
 
-	st->next_link = checked_next_link(st, link, &st->chain_links);
+	st->next_link = cr_checked_next_link(st, link, &st->chain_links);
 	st->next_prefetched = false;
 	if (prev)
 		pfree(prev);
@@ -414,8 +501,8 @@ set_next_link(CrScanState *st, json_t *link)
  * (without its children) for the key columns of every later page.
  * Returns false if Graph does not know the call record.
  */
-static bool
-start_chain(CrScanState *st, CrChain *c)
+bool
+cr_start_chain(CrScanState *st, CrChain *c)
 {
 	char	   *url = psprintf("%s%s", st->opts->graph_url, c->path);
 	CrLevel		l = st->levels[0];
@@ -437,7 +524,7 @@ start_chain(CrScanState *st, CrChain *c)
 			url = full;
 	}
 
-	links_begin(st, &st->chain_links, url,
+	cr_links_begin(st, &st->chain_links, url,
 				c->first == CR_FIRST_EXPANDED_RECORD ? cr_child_key(l) : NULL);
 	if (st->record)
 		json_decref(st->record);
@@ -492,101 +579,6 @@ start_chain(CrScanState *st, CrChain *c)
 }
 
 /*
- * Read the next page of the call record list and keep its ids; the page
- * itself is dropped at once.  Returns false at the end of the list.
- */
-static bool
-next_list_page(CrScanState *st)
-{
-	CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
-	char	   *url;
-	json_t	   *root;
-	json_t	   *value;
-	json_t	   *rec;
-	size_t		i;
-	MemoryContext old;
-
-	if (st->list_link == NULL)
-	{
-		if (!cr_next_list_path(st))
-			return false;
-		links_begin(st, &st->list_links, st->list_link, NULL);
-	}
-	url = st->list_link;
-	root = fetch_json(st, url, list_scope, false, NULL, CR_PAGE_OTHER);
-	value = json_object_get(root, "value");
-	if (!json_is_array(value))
-	{
-		json_decref(root);
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("Graph page holds no array of call records")));
-	}
-	st->chain = NULL;			/* it lived in list_cxt */
-	MemoryContextReset(st->list_cxt);
-	old = MemoryContextSwitchTo(st->list_cxt);
-	st->list_ids = NIL;
-	json_array_foreach(value, i, rec)
-	{
-		const char *id = json_string_value(json_object_get(rec, "id"));
-
-		/* an id that would be a URL dot segment names no record */
-		if (id && cr_id_names_record(id))
-			st->list_ids = lappend(st->list_ids, pstrdup(id));
-	}
-	MemoryContextSwitchTo(old);
-	st->list_next = list_head(st->list_ids);
-	st->chains_started = st->chains_prefetched = 0;
-	if (st->concurrency > 1)
-		cr_fill_prefetch(st);
-
-	PG_TRY();
-	{
-		st->list_link = checked_next_link(st, json_object_get(root, "@odata.nextLink"),
-										  &st->list_links);
-	}
-	PG_FINALLY();
-	{
-		json_decref(root);
-	}
-	PG_END_TRY();
-	pfree(url);
-	return true;
-}
-
-/*
- * Start the chain of the next listed call record.  Returns false when the
- * list is used up.
- */
-static bool
-next_listed_record(CrScanState *st)
-{
-	for (;;)
-	{
-		char	   *id;
-		CrChain    *c;
-		MemoryContext old;
-
-		if (st->list_next == NULL)
-		{
-			if (!next_list_page(st))
-				return false;
-			continue;
-		}
-		id = lfirst(st->list_next);
-		st->list_next = lnext(st->list_ids, st->list_next);
-		st->chains_started++;
-		old = MemoryContextSwitchTo(st->list_cxt);
-		c = cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id), NULL,
-									  st->expand_segments),
-					   CR_FIRST_EXPANDED_RECORD, id);
-		MemoryContextSwitchTo(old);
-		if (start_chain(st, c))
-			return true;
-	}
-}
-
-/*
  * Load the next page: the next link of the current chain, or the first
  * page of the next chain (or listed call record).  Returns false when
  * everything was read.
@@ -601,11 +593,11 @@ cr_next_page(CrScanState *st)
 		CrChain    *c;
 
 		if (st->next_chain == NULL)
-			return st->fanout && next_listed_record(st);
+			return st->fanout && cr_next_listed_record(st);
 		c = lfirst(st->next_chain);
 		st->next_chain = lnext(st->chains, st->next_chain);
 		st->chains_started++;
-		if (start_chain(st, c))
+		if (cr_start_chain(st, c))
 			return true;
 	}
 

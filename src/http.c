@@ -44,8 +44,8 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
-#include "cr_json.h"
 #include "http_int.h"
+
 
 static CURL *cr_curl = NULL;	/* one handle per backend: keep-alive, TLS reuse */
 
@@ -366,6 +366,7 @@ struct CrFetch
 };
 
 static CURLM *cr_multi = NULL;
+static uint64 transfers_done = 0;	/* transfers finished, ever: wakes a pump */
 
 static CURLM *
 get_multi(void)
@@ -501,7 +502,9 @@ drive_transfers(void)
 		{
 			f->stats->bytes += f->buf.len;
 			f->stats->wait_ms += INSTR_TIME_GET_MILLISEC(elapsed);
+			f->stats->responses++;
 		}
+		transfers_done++;
 		/* the response code is read before the handle goes */
 		if (f->rc == CURLE_OK)
 		{
@@ -509,6 +512,20 @@ drive_transfers(void)
 			note_lateness(f, INSTR_TIME_GET_MILLISEC(elapsed));
 		}
 	}
+}
+
+/*
+ * Admit a fetch's request against the budget and Graph's limits
+ * (ratelimit.c) with the token at hand: a request is counted in the
+ * windows when admitted, and a token request between the two would send
+ * it a round trip later than counted, so Graph, counting arrivals, could
+ * see more in its window than the wrapper did.
+ */
+static double
+admit(CrFetch *f, int reserve)
+{
+	(void) cr_get_token(f->opts);
+	return cr_admit(f->opts, &f->scope, reserve);
 }
 
 /*
@@ -573,21 +590,19 @@ cr_fetch_start(const CrOptions *opts, const char *url, const CrRequestScope *sco
 	/*
 	 * A request ahead of need that the budget has no room for is not
 	 * started at all; one that must wait for Graph's limits is sent when
-	 * waited for.
+	 * they admit it (cr_fetch_try_begin) or when waited for.
 	 */
-	/*
-	 * A token to fetch is fetched before the request is admitted: the
-	 * windows count a request when admitted, and Graph when it arrives.
-	 */
-	(void) cr_get_token(opts);
-	delay = cr_admit(opts, &f->scope, reserve);
+	delay = admit(f, reserve);
 	if (delay < 0)
 	{
 		MemoryContextDelete(cxt);
 		return NULL;
 	}
 	if (delay > 0)
+	{
+		INSTR_TIME_SET_CURRENT(f->start);	/* held since */
 		return f;
+	}
 	fetch_begin(f);
 	drive_transfers();
 	return f;
@@ -598,6 +613,47 @@ const char *
 cr_fetch_url(CrFetch *f)
 {
 	return f->url;
+}
+
+/*
+ * Where a fetch is, so a scan can count its requests in flight: not yet
+ * sent (Graph's limits held it back), in flight, or answered.
+ */
+CrFetchState
+cr_fetch_state(CrFetch *f)
+{
+	if (!f->begun)
+		return CR_FETCH_HELD;
+	return f->done ? CR_FETCH_ANSWERED : CR_FETCH_IN_FLIGHT;
+}
+
+/*
+ * Send a fetch that Graph's limits held back if they admit it now, so it
+ * need not wait until the scan reaches it.  Returns 0 when it was sent (or
+ * already was), else the milliseconds until it may be.
+ */
+double
+cr_fetch_try_begin(CrFetch *f)
+{
+	double		delay;
+
+	if (f->begun)
+		return 0;
+	delay = admit(f, 0);
+	if (delay > 0)
+		return delay;
+	if (f->stats)
+	{
+		instr_time	held;
+
+		INSTR_TIME_SET_CURRENT(held);
+		INSTR_TIME_SUBTRACT(held, f->start);
+		f->stats->rate_waits++;
+		f->stats->rate_wait_ms += INSTR_TIME_GET_MILLISEC(held);
+	}
+	fetch_begin(f);
+	drive_transfers();
+	return 0;
 }
 
 /* Forget a fetch: its transfer stops and its memory goes. */
@@ -638,7 +694,7 @@ begin_within_limits(CrFetch *f)
 	double		delay;
 	bool		waited = false;
 
-	while ((delay = cr_admit(f->opts, &f->scope, 0)) > 0)
+	while ((delay = admit(f, 0)) > 0)
 	{
 		instr_time	start,
 					elapsed;
@@ -656,15 +712,54 @@ begin_within_limits(CrFetch *f)
 	fetch_begin(f);
 }
 
+/* A waiting scan's pump and when it runs next. */
+typedef struct CrPumpState
+{
+	CrFetchPump pump;
+	void	   *arg;
+	uint64		seen;			/* transfers_done when it last ran */
+	TimestampTz due;			/* when it asked to run again, or 0 */
+} CrPumpState;
+
+/*
+ * Let the waiting scan start more requests: when a transfer has finished
+ * since the pump last ran (a slot in flight is free), or when the time it
+ * asked for has come (Graph's limits may now admit a request it holds).
+ * Returns how long to poll before calling again, at most 100 ms so that
+ * interrupts are serviced.
+ */
+static int
+pump_transfers(CrPumpState *ps)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	double		next;
+
+	if (ps->pump == NULL)
+		return 100;
+	if (ps->seen == transfers_done && (ps->due == 0 || now < ps->due))
+		return ps->due == 0 ? 100 :
+			(int) Min(100, Max(1, TimestampDifferenceMilliseconds(now, ps->due)));
+	ps->seen = transfers_done;
+	next = ps->pump(ps->arg);
+	drive_transfers();
+	ps->due = next > 0 ? TimestampTzPlusMilliseconds(now, (int64) ceil(next)) : 0;
+	return next > 0 ? (int) Min(100, Max(1, ceil(next))) : 100;
+}
+
 /*
  * Wait until a fetch has its final answer, applying the policy for
  * failures: a new token once after a 401, then up to max_retries retries
  * of retryable answers, waiting at most max_retry_wait seconds in all.
- * Other transfers go on meanwhile.  resp points into the fetch's memory.
+ * Other transfers go on meanwhile, and the caller's pump (if any) may
+ * start more.  resp points into the fetch's memory.
  */
 void
-cr_fetch_wait(CrFetch *f, CrResponse *resp)
+cr_fetch_wait(CrFetch *f, CrResponse *resp, CrFetchPump pump, void *pump_arg)
 {
+	CrPumpState ps = {pump, pump_arg, transfers_done - 1, 0};	/* runs at once */
+
+	/* the other transfers move on at each page, even one already answered */
+	drive_transfers();
 	if (!f->begun)
 		begin_within_limits(f);
 	for (;;)
@@ -676,7 +771,7 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp)
 			drive_transfers();
 			if (f->done)
 				break;
-			poll_transfers(cr_multi, 100, WAIT_GRAPH_RESPONSE);
+			poll_transfers(cr_multi, pump_transfers(&ps), WAIT_GRAPH_RESPONSE);
 			CHECK_FOR_INTERRUPTS();
 		}
 		if (f->easy != NULL)
@@ -720,8 +815,6 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp)
 	if (resp->status == 200 && f->buf.data != NULL && f->share)
 		cr_cache_store(f->opts->umid, f->url, f->maxpagesize, resp);
 }
-
-
 
 /* Callbacks that live as long as the backend. */
 void

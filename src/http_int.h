@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * http_int.h
- *		  Shared by http.c (transfers), token.c (the OAuth2 token) and
- *		  cache.c (the statement's response cache).
+ *		  Shared by http.c (transfers), token.c (the OAuth2 token),
+ *		  cache.c (the statement's response cache) and failure.c (retries
+ *		  and Graph's errors as PostgreSQL errors).
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *

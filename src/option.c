@@ -56,7 +56,8 @@ typedef struct CrIntOption
 static const CrIntOption cr_int_options[] = {
 	{"max_requests", offsetof(CrOptions, max_requests), 1, 1000000, 1000},
 	{"max_retries", offsetof(CrOptions, max_retries), 0, 100, 5},
-	{"max_concurrency", offsetof(CrOptions, max_concurrency), 1, 100, 10},
+	/* unset (0): chosen from latency and the tenant rate (pacing.c) */
+	{"max_concurrency", offsetof(CrOptions, max_concurrency), 1, 100, 0},
 	{"max_retry_wait", offsetof(CrOptions, max_retry_wait), 0, 86400, 120},	/* seconds */
 	{"connect_timeout", offsetof(CrOptions, connect_timeout), 1, 3600, 10},	/* seconds */
 	{"request_timeout", offsetof(CrOptions, request_timeout), 1, 86400, 300},	/* seconds */

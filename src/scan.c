@@ -278,7 +278,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	 * one page at a time: two scans asking ahead for the same page could
 	 * both send the request before either answer is in the cache.
 	 */
-	st->concurrency = st->share_responses ? 1 : st->opts->max_concurrency;
+	cr_pacing_start(st);
 	set_levels(st);
 	st->select = record_select(st, plan.retrieved_attrs);
 
@@ -380,7 +380,7 @@ cr_iterate_foreign_scan(ForeignScanState *node)
 	MemoryContextReset(st->tuple_cxt);
 	if (cr_next_at(st, st->nlevels - 1))
 	{
-		if (st->concurrency > 1 && (st->next_link || st->next_chain || st->list_next))
+		if (st->concurrency > 1 && (st->next_link || st->next_chain || st->fanout))
 			cr_fill_prefetch(st);
 		old = MemoryContextSwitchTo(st->tuple_cxt);
 		cr_store_row(st, slot);
@@ -431,7 +431,8 @@ cr_rescan_foreign_scan(ForeignScanState *node)
 	st->list_link = NULL;
 	st->list_paths = NIL;
 	st->list_ids = NIL;
-	st->list_next = NULL;
+	st->list_link_ahead = false;
+	st->waiting = false;
 
 	/* nothing points into the chains now: the requests ahead are dropped */
 	st->chains = NIL;

@@ -134,6 +134,20 @@ typedef struct CrLinkCheck
 } CrLinkCheck;
 
 /* Execution state of one foreign scan. */
+/*
+ * What pacing.c keeps to choose a scan's concurrency: the cap a 429 set,
+ * and the scan's requests in the last rate window, in buckets of a
+ * twentieth of it, for the room the window has left.
+ */
+#define CR_PACE_BUCKETS 20
+typedef struct CrPacing
+{
+	int			cap;			/* after a 429, the cap growing back, or 0 */
+	int64		counted;		/* stats.requests already in a bucket */
+	int64		bucket_no[CR_PACE_BUCKETS]; /* which twentieth each counts */
+	int			bucket[CR_PACE_BUCKETS];
+} CrPacing;
+
 typedef struct CrScanState
 {
 	CrOptions  *opts;
@@ -172,9 +186,9 @@ typedef struct CrScanState
 	char	   *list_link;		/* next page of the call record list */
 	List	   *list_paths;		/* lists of the other time windows, to read next */
 	bool		time_unpushed;	/* a local-only condition reads the time column */
-	List	   *list_ids;		/* ids of the current list page */
-	ListCell   *list_next;
-	MemoryContext list_cxt;		/* reset per list page */
+	List	   *list_ids;		/* ids listed, from chains_started on unread */
+	MemoryContext list_cxt;		/* reset per list page, or renewed (fetch.c) */
+	bool		list_links_begun;	/* list_links check the list being read */
 
 	/*
 	 * The pages a chain may lead to: its next links must stay in the
@@ -191,12 +205,15 @@ typedef struct CrScanState
 
 	/*
 	 * Requests started ahead of need, in scan_cxt: the next page of the
-	 * chain being read and the first pages of the chains after it, at most
-	 * concurrency - 1 of them.  concurrency starts at max_concurrency,
-	 * halves when Graph throttles and grows back by one per page.
+	 * chain being read, the first pages of the chains after it and the
+	 * list's next page; at most concurrency of them unanswered and as
+	 * many answered but unread (pacing.c chooses concurrency).
 	 */
 	List	   *prefetch;		/* of CrFetch * */
-	int			concurrency;
+	int			concurrency;	/* unanswered requests at most (pacing.c) */
+	CrPacing	pacing;			/* what chooses concurrency sees (pacing.c) */
+	bool		waiting;		/* the scan waits for a page (one more unanswered) */
+	bool		list_link_ahead;	/* list_link is the list's next page, unread */
 	bool		next_prefetched;	/* the next link is among them */
 	int			chains_started; /* chains (or listed records) begun */
 	int			chains_prefetched;	/* ... or asked for ahead */
@@ -244,6 +261,27 @@ extern void cr_build_chains(CrScanState *st, ExprContext *econtext);
 
 /* in fetch.c */
 extern void cr_drop_prefetch(CrScanState *st);
+extern json_t *cr_fetch_json(CrScanState *st, const char *url, CrRequestScope scope,
+							 bool allow_404, CrJsonArena *arena, CrPageShape shape);
+extern char *cr_checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *chk);
+extern void cr_links_begin(CrScanState *st, CrLinkCheck *chk, const char *url,
+						   const char *child);
+extern bool cr_start_chain(CrScanState *st, CrChain *c);
+
+/*
+ * in listing.c: a fan-out reads the call record list ahead while fewer
+ * than CR_LIST_AHEAD of its ids are still to be read, and keeps the ids
+ * not yet read in a fresh context once CR_LIST_COMPACT were read
+ */
+#define CR_LIST_AHEAD	200
+#define CR_LIST_COMPACT 240
+extern bool cr_absorb_list_page(CrScanState *st);
+extern bool cr_next_listed_record(CrScanState *st);
+
+/* in pacing.c */
+extern void cr_pacing_start(CrScanState *st);
+extern void cr_pacing_observe(CrScanState *st, const CrResponse *resp);
+extern void cr_pacing_update(CrScanState *st);
 extern void cr_fill_prefetch(CrScanState *st);
 extern bool cr_next_page(CrScanState *st);
 

@@ -1,0 +1,139 @@
+"""Throughput cases of the benchmark (issue 15), run by bench.py.
+
+  p. parity: latency 100 ms, the 64 call records x 5 sessions of case 1,
+     count(*) of their streams; the wrapper with max_concurrency 10 and 64
+     vs a hand-written concurrent client at the same concurrency (Python
+     standard library: a ThreadPoolExecutor of that many threads, a
+     keep-alive http.client connection per thread, the token held, the
+     same GETs, each body parsed and its streams flattened).
+  r. Graph's tenant rate scaled down in time: the emulator enforces 150
+     requests per 2 s per app and tenant (and 40 per call record), the
+     server has rate_window 2, tenant_rate_limit 150 and max_concurrency
+     unset (its default); a scan of 2,000 listed call records at 200 ms a
+     request, against the time the limit itself imposes, and the 429s the
+     emulator answered.
+
+The CPU ratio (wrapper vs a download-only client, 6,000 sessions, pruning
+on) is printed by case 2 of bench.py.
+"""
+import http.client
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+
+def concurrent_client(host, urls, tok, threads):
+    """The peer a user would write: `threads` workers, each with its own
+    keep-alive connection, GET every URL, parse it and flatten its
+    streams.  Returns (milliseconds, streams)."""
+    local = threading.local()
+    conns = []
+    lock = threading.Lock()
+    headers = {"Authorization": "Bearer " + tok, "Accept": "application/json"}
+
+    def get(url):
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+            with lock:
+                conns.append(conn)
+        conn.request("GET", url, headers=headers)
+        resp = conn.getresponse()
+        body = resp.read()
+        if resp.status != 200:
+            raise RuntimeError("concurrent client GET %s: %d" % (url, resp.status))
+        doc = json.loads(body)
+        return sum(1 for s in doc.get("sessions") or [] for g in s.get("segments") or []
+                   for m in g.get("media") or [] for _ in m.get("streams") or [])
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(threads) as ex:
+        n = sum(ex.map(get, urls))
+    ms = (time.monotonic() - start) * 1000.0
+    for c in conns:
+        c.close()
+    return ms, n
+
+
+def parity_case(b, tok):
+    """Case p: the wrapper vs the concurrent client at 10 and 64 in flight."""
+    ids = ["be4c0001-0000-4000-8000-%012d" % i for i in range(1, 65)]
+
+    def load():
+        b.control("POST", "/_emulator/reset")
+        for i, rid in enumerate(ids):
+            b.control("PUT", "/_emulator/records/" + rid,
+                      json.dumps(b.record(rid, 5, "2026-11-%02dT10:00:00Z" % (i % 20 + 1))))
+        b.control("POST", "/_emulator/config", json.dumps({"latency_ms": 100}))
+
+    q = "SELECT count(*) FROM bench.streams WHERE call_record_id IN (%s)" % ",".join("'%s'" % r for r in ids)
+    urls = ["/v1.0/communications/callRecords/%s?$expand=sessions($expand=segments)" % r for r in ids]
+    out = ["p. parity with a concurrent client (ThreadPoolExecutor, keep-alive connection per thread, "
+           "token held, streams flattened), 64 records x 5 sessions, 100 ms latency"]
+    load()
+    for n in (10, 64):
+        b.psql("ALTER SERVER bench OPTIONS (ADD max_concurrency '%d')" % n)
+        assert b.psql(q) == str(64 * 5 * 2), "case p row count"
+        fdw, cli = [], []
+        for _ in range(b.RUNS):
+            load()
+            fdw.append(b.timed_psql(q, warm=True))
+            ms, rows = concurrent_client(b.HOST, urls, tok, n)
+            assert rows == 64 * 5 * 2, "case p client rows %d" % rows
+            cli.append(ms)
+        b.psql("ALTER SERVER bench OPTIONS (DROP max_concurrency)")
+        out.append("%d in flight: client %.0f ms, wrapper %.0f ms, %.2fx (target <= 1.05x; "
+                   "lower bound %d rounds x 100 ms)" % (n, b.median(cli), b.median(fdw),
+                                                        b.median(fdw) / b.median(cli), -(-64 // n)))
+    return tuple(out)
+
+
+RATE_RECORDS = 2000
+RATE_LIMIT = 150
+RATE_WINDOW = 2
+RATE_LATENCY = 200
+
+
+def rate_case(b):
+    """Case r: 2,000 call records at Graph's tenant rate, scaled down."""
+    ids = ["7a7e0000-0000-4000-8000-%012d" % i for i in range(1, RATE_RECORDS + 1)]
+    b.control("POST", "/_emulator/reset")
+    for i, rid in enumerate(ids):
+        rec = b.record(rid, 1, "2026-11-27T%02d:%02d:%02dZ" % (i // 3600, i // 60 % 60, i % 60))
+        rec["listed"] = True
+        b.control("PUT", "/_emulator/records/" + rid, json.dumps(rec))
+    b.psql("IMPORT FOREIGN SCHEMA callrecords LIMIT TO (sessions) FROM SERVER bench INTO bench")
+    b.psql("ALTER SERVER bench OPTIONS (ADD rate_window '%d', ADD tenant_rate_limit '%d', "
+           "SET record_rate_limit '40', SET max_requests '5000')" % (RATE_WINDOW, RATE_LIMIT))
+    q = ("SELECT count(*) FROM bench.sessions WHERE call_start_date_time >= '2026-11-27' "
+         "AND call_start_date_time < '2026-11-28'")
+    b.control("POST", "/_emulator/config", json.dumps(
+        {"latency_ms": RATE_LATENCY,
+         "throttle": {"window_s": RATE_WINDOW, "tenant_limit": RATE_LIMIT, "record_limit": 40}}))
+    time.sleep(RATE_WINDOW + 0.1)
+    before = b.request_count()
+    script = "EXPLAIN (ANALYZE, COSTS OFF) " + q
+    # the warm-up request of timed_psql gets the token and is one request of the window
+    plan = b.timed_psql_output(script, warm=True)
+    ms = plan[0]
+    reqs = b.request_count() - before - 1
+    rows = [line for line in plan[1].splitlines() if "rows=" in line and "Foreign Scan" in line]
+    inflight = [line.strip() for line in plan[1].splitlines() if "in flight" in line.lower()]
+    stats = json.loads(b.control("GET", "/_emulator/stats"))
+    b.control("POST", "/_emulator/config", json.dumps({"throttle": None, "latency_ms": 0}))
+    b.psql("ALTER SERVER bench OPTIONS (DROP rate_window, DROP tenant_rate_limit, "
+           "SET record_rate_limit '0', SET max_requests '10000')")
+    # the window already holds the warm-up request: the statement's last
+    # request can go no earlier than floor(reqs / limit) windows after it
+    bound = (reqs // RATE_LIMIT) * RATE_WINDOW * 1000.0 + RATE_LATENCY
+    lower_reqs = RATE_RECORDS + -(-RATE_RECORDS // 60)
+    return ("r. Graph's tenant rate scaled down (emulator enforcing %d requests per %d s, %d per call record), "
+            "%d listed call records, %d ms latency, max_concurrency unset" %
+            (RATE_LIMIT, RATE_WINDOW, 40, RATE_RECORDS, RATE_LATENCY),
+            "wrapper %.0f ms; the limit imposes %.0f ms for its %d requests (lower bound %d)"
+            % (ms, bound, reqs, lower_reqs),
+            "%.3fx of the limit's time (target <= 1.1x), %d throttled (429) responses (target 0)"
+            % (ms / bound, stats["throttled"]),
+            "EXPLAIN ANALYZE: %s" % ("; ".join(inflight) if inflight else "(no in-flight line)"),
+            "scan: %s" % (rows[0].strip() if rows else "?"))

@@ -1,0 +1,213 @@
+/*-------------------------------------------------------------------------
+ *
+ * listing.c
+ *		  The call record list of a fan-out: its pages, read ahead, and
+ *		  the ids they list, each of which becomes a request chain.
+ *
+ * A table below call records queried without ids lists the call records
+ * (in each time window) and reads each one.  A list page is a round trip,
+ * and each needs the one before (its next link), so the list is read
+ * ahead (fetch.c asks for the next page first among the requests it
+ * holds) and its ids join those still to be read, so that there are ids
+ * to send whenever Graph's windows have room.
+ *
+ * Rules kept here: the ids not yet read are kept in a context renewed
+ * once CR_LIST_COMPACT were read, so the list's memory does not grow with
+ * its pages; a list page's next link is checked like a chain's (same
+ * collection, never a page already read); an id that would be a URL dot
+ * segment names no record and is left out.
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/listing.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "callrecords_fdw.h"
+
+#include "utils/memutils.h"
+#include "scan_int.h"
+
+/*
+ * Keep only the ids of the list not yet started, in a fresh context, so
+ * that a list read ahead (cr_absorb_list_page) does not grow with its pages.
+ * Called between two listed records: the chain that lived in the old
+ * context is finished.
+ */
+static void
+compact_list(CrScanState *st)
+{
+	MemoryContext fresh = AllocSetContextCreate(MemoryContextGetParent(st->list_cxt),
+												"callrecords_fdw call record list",
+												ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(fresh);
+	List	   *ids = NIL;
+	int			i;
+
+	for (i = st->chains_started; i < list_length(st->list_ids); i++)
+		ids = lappend(ids, pstrdup(list_nth(st->list_ids, i)));
+	MemoryContextSwitchTo(old);
+	st->chain = NULL;
+	MemoryContextDelete(st->list_cxt);
+	st->list_cxt = fresh;
+	st->list_ids = ids;
+	st->chains_prefetched = Max(0, st->chains_prefetched - st->chains_started);
+	st->chains_started = 0;
+}
+
+/*
+ * Append the ids of a list page to those of the scan, in the list's
+ * context.  An id that would be a URL dot segment names no record.
+ */
+static void
+add_list_ids(CrScanState *st, json_t *value)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->list_cxt);
+	json_t	   *rec;
+	size_t		i;
+
+	json_array_foreach(value, i, rec)
+	{
+		const char *id = json_string_value(json_object_get(rec, "id"));
+
+		if (id && cr_id_names_record(id))
+			st->list_ids = lappend(st->list_ids, pstrdup(id));
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The list's next page, asked for ahead, once it has come: its ids join
+ * those still to be read, so that the requests for its records follow
+ * those of the page before without a pause (a round trip) between them.
+ * Returns false while it has not come.
+ */
+bool
+cr_absorb_list_page(CrScanState *st)
+{
+	CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
+	CrFetch    *f = NULL;
+	ListCell   *lc;
+	json_t	   *root;
+	json_t	   *value;
+	char	   *url = st->list_link;
+
+	foreach(lc, st->prefetch)
+		if (strcmp(cr_fetch_url(lfirst(lc)), url) == 0)
+			f = lfirst(lc);
+	if (f == NULL || cr_fetch_state(f) != CR_FETCH_ANSWERED)
+		return false;
+	st->list_link_ahead = false;
+	root = cr_fetch_json(st, url, list_scope, false, NULL, CR_PAGE_OTHER);
+	value = json_object_get(root, "value");
+	PG_TRY();
+	{
+		if (!json_is_array(value))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("Graph page holds no array of call records")));
+		add_list_ids(st, value);
+		st->list_link = cr_checked_next_link(st, json_object_get(root, "@odata.nextLink"),
+										  &st->list_links);
+	}
+	PG_FINALLY();
+	{
+		json_decref(root);
+	}
+	PG_END_TRY();
+	pfree(url);
+	st->list_link_ahead = st->list_link != NULL;
+	return true;
+}
+
+/*
+ * Read the next page of the call record list and keep its ids; the page
+ * itself is dropped at once.  Returns false at the end of the list.
+ */
+static bool
+next_list_page(CrScanState *st)
+{
+	CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
+	char	   *url;
+	json_t	   *root;
+	json_t	   *value;
+
+	/* a list path is set here or when the chains are built (chains.c) */
+	if (st->list_link == NULL && !cr_next_list_path(st))
+		return false;
+	if (!st->list_links_begun)
+	{
+		cr_links_begin(st, &st->list_links, st->list_link, NULL);
+		st->list_links_begun = true;
+	}
+	url = st->list_link;
+	st->list_link_ahead = false;	/* it is the page read now */
+	root = cr_fetch_json(st, url, list_scope, false, NULL, CR_PAGE_OTHER);
+	value = json_object_get(root, "value");
+	if (!json_is_array(value))
+	{
+		json_decref(root);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("Graph page holds no array of call records")));
+	}
+	st->chain = NULL;			/* it lived in list_cxt */
+	MemoryContextReset(st->list_cxt);
+	st->list_ids = NIL;
+	add_list_ids(st, value);
+	st->chains_started = st->chains_prefetched = 0;
+	if (st->concurrency > 1)
+		cr_fill_prefetch(st);
+
+	PG_TRY();
+	{
+		st->list_link = cr_checked_next_link(st, json_object_get(root, "@odata.nextLink"),
+										  &st->list_links);
+	}
+	PG_FINALLY();
+	{
+		json_decref(root);
+	}
+	PG_END_TRY();
+	pfree(url);
+	st->list_link_ahead = st->list_link != NULL;
+	if (st->concurrency > 1)
+		cr_fill_prefetch(st);
+	return true;
+}
+
+/*
+ * Start the chain of the next listed call record.  Returns false when the
+ * list is used up.
+ */
+bool
+cr_next_listed_record(CrScanState *st)
+{
+	for (;;)
+	{
+		char	   *id;
+		CrChain    *c;
+		MemoryContext old;
+
+		if (st->chains_started >= list_length(st->list_ids))
+		{
+			if (!next_list_page(st))
+				return false;
+			continue;
+		}
+		if (st->chains_started >= CR_LIST_COMPACT)
+			compact_list(st);
+		id = list_nth(st->list_ids, st->chains_started);
+		st->chains_started++;
+		old = MemoryContextSwitchTo(st->list_cxt);
+		c = cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id), NULL,
+									  st->expand_segments),
+					   CR_FIRST_EXPANDED_RECORD, id);
+		MemoryContextSwitchTo(old);
+		if (cr_start_chain(st, c))
+			return true;
+	}
+}

@@ -1,0 +1,138 @@
+/*-------------------------------------------------------------------------
+ *
+ * pacing.c
+ *		  How many requests a scan keeps in flight: max_concurrency when the
+ *		  server sets it, otherwise chosen from the latency the scan
+ *		  observes and the rate Graph's tenant limit allows, so that the
+ *		  default needs no tuning.
+ *
+ * Graph's windows allow tenant_rate_limit requests per rate_window.
+ * Without max_concurrency the count is the larger of two: what the window
+ * still has room for (the remaining budget: sending those now costs no
+ * more of it than later, and a burst at the start of the window sets the
+ * pattern every later window repeats, as each slot comes free a window
+ * after it was used), and the rate times the mean latency of the answers
+ * so far with a quarter more (Little's law: what keeps the window's pace
+ * once it is full).  Never below 10, the old default, nor above 100,
+ * max_concurrency's greatest value.  The room is the scan's own estimate
+ * (its requests in the last window, in twentieths of it); requests of
+ * other scans fill the window too, and then ratelimit.c holds back what
+ * does not fit.
+ *
+ * Rules kept here: the windows themselves are enforced by ratelimit.c
+ * (cr_admit), never here: this only decides how many requests may be
+ * outstanding.  A 429 halves the count, which grows back by one per page
+ * that was not throttled.  A scan that shares responses with other scans
+ * fetches one page at a time.
+ *
+ * Portions Copyright (c) 2026, callrecords_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/pacing.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "callrecords_fdw.h"
+
+#include "utils/timestamp.h"
+#include "scan_int.h"
+
+/* The count without max_concurrency and a tenant rate limit, and its floor. */
+#define CR_DEFAULT_IN_FLIGHT	10
+/* max_concurrency's greatest value (option.c) */
+#define CR_MAX_IN_FLIGHT		100
+
+/*
+ * The scan's requests in the last rate window, its newly begun ones
+ * counted into the current twentieth of it.
+ */
+static int
+window_requests(CrScanState *st)
+{
+	CrPacing   *p = &st->pacing;
+	int64		width_us = (int64) st->opts->rate_window * USECS_PER_SEC / CR_PACE_BUCKETS;
+	int64		now_no = GetCurrentTimestamp() / Max(1, width_us);
+	int			i = (int) (now_no % CR_PACE_BUCKETS);
+	int			n = 0;
+
+	if (p->bucket_no[i] != now_no)
+	{
+		p->bucket_no[i] = now_no;
+		p->bucket[i] = 0;
+	}
+	p->bucket[i] += (int) (st->stats.requests - p->counted);
+	p->counted = st->stats.requests;
+	for (i = 0; i < CR_PACE_BUCKETS; i++)
+		if (p->bucket_no[i] > now_no - CR_PACE_BUCKETS)
+			n += p->bucket[i];
+	return n;
+}
+
+/*
+ * The count the scan aims at: max_concurrency if set, else the larger of
+ * the window's room and the tenant rate times the mean latency (a quarter
+ * more, one more), within [10, 100].
+ */
+static int
+target(CrScanState *st)
+{
+	const CrOptions *opts = st->opts;
+	double		n = CR_DEFAULT_IN_FLIGHT;
+
+	if (st->share_responses)
+		return 1;
+	if (opts->max_concurrency > 0)
+		return opts->max_concurrency;
+	if (opts->tenant_rate_limit <= 0)
+		return CR_DEFAULT_IN_FLIGHT;
+	n = Max(n, opts->tenant_rate_limit - window_requests(st));
+	if (st->stats.responses > 0)
+	{
+		double		latency_ms = st->stats.wait_ms / st->stats.responses;
+		double		per_ms = opts->tenant_rate_limit / (opts->rate_window * 1000.0);
+
+		n = Max(n, ceil(per_ms * latency_ms * 1.25) + 1);
+	}
+	return (int) Min(CR_MAX_IN_FLIGHT, n);
+}
+
+/* The count at the start of a scan (and of each rescan). */
+void
+cr_pacing_start(CrScanState *st)
+{
+	st->pacing.cap = 0;
+	st->concurrency = target(st);
+	st->stats.in_flight_auto = !st->share_responses && st->opts->max_concurrency <= 0;
+	st->stats.in_flight_chosen = st->concurrency;
+}
+
+/* Follow the target, under the cap a 429 set. */
+void
+cr_pacing_update(CrScanState *st)
+{
+	int			goal = target(st);
+
+	st->concurrency = st->pacing.cap > 0 ? Min(goal, st->pacing.cap) : goal;
+	st->stats.in_flight_chosen = st->concurrency;
+}
+
+/*
+ * After each answer: halve the count when Graph throttled it (and cap it
+ * there), else let the cap grow by one, then follow the target, which
+ * moves with the latency observed and the window's room.
+ */
+void
+cr_pacing_observe(CrScanState *st, const CrResponse *resp)
+{
+	CrPacing   *p = &st->pacing;
+
+	if (resp->throttled > 0)
+		p->cap = Max(1, st->concurrency / 2);
+	else if (p->cap > 0 && ++p->cap >= target(st))
+		p->cap = 0;
+	cr_pacing_update(st);
+}
