@@ -27,7 +27,8 @@ OBJS = \
 	src/rows.o \
 	src/scan.o \
 	src/shared.o \
-	src/token.o
+	src/token.o \
+	src/transfer.o
 
 EXTENSION = callrecords_fdw
 DATA = callrecords_fdw--1.0.sql
@@ -49,6 +50,6 @@ include $(PGXS)
 SCAN_OBJS = src/arena.o src/chains.o src/explain.o src/fetch.o src/listing.o src/pacing.o src/rows.o src/scan.o
 $(OBJS): src/callrecords_fdw.h src/cr_json.h
 $(SCAN_OBJS): src/scan_int.h
-src/http.o src/token.o src/cache.o src/failure.o: src/http_int.h
+src/http.o src/token.o src/cache.o src/failure.o src/transfer.o: src/http_int.h
 src/plan.o src/pushdown.o src/estimate.o: src/plan_int.h
 src/batchjoin.o src/batchexec.o: src/batchjoin_int.h

@@ -7,14 +7,15 @@
  * The work is done in src/: option.c (options and their validation),
  * catalog.c (the tables and columns and their facts), import.c (IMPORT
  * FOREIGN SCHEMA and the catalogue as SQL functions), http.c (libcurl
- * transfers), failure.c (retries and Graph's errors), token.c (the OAuth2
- * token), cache.c (the statement's response cache), ratelimit.c (admitting
- * requests: the statement's budget and Graph's throttling windows),
- * shared.c (the windows' and tokens' memory shared by the backends),
- * deparse.c (Graph request paths and filters), convert.c (JSON values to
- * Datums); the planner: plan.c (the callbacks and the plan), pushdown.c
- * (which conditions narrow the requests), estimate.c (rows, requests and
- * key statistics), batchjoin.c and batchexec.c (planning and running joins
+ * transfers), transfer.c (one transfer's setup and callbacks), failure.c
+ * (retries and Graph's errors), token.c (the OAuth2 token), cache.c (the
+ * statement's response cache), ratelimit.c (admitting requests: the
+ * statement's budget and Graph's throttling windows), shared.c (the
+ * windows' and tokens' memory shared by the backends), deparse.c (Graph
+ * request paths and filters), convert.c (JSON values to Datums); the
+ * planner: plan.c (the callbacks and the plan), pushdown.c (which
+ * conditions narrow the requests), estimate.c (rows, requests and key
+ * statistics), batchjoin.c and batchexec.c (planning and running joins
  * that hand a batch of outer ids to the foreign scan), jitcost.c (the JIT
  * decision without the cost of Graph's requests); the scan: scan.c (the
  * executor callbacks), chains.c (the requests a scan makes), fetch.c

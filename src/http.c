@@ -11,12 +11,11 @@
  * cache (cache.c).  The token request (token.c) is a blocking transfer on
  * an easy handle.
  *
- * Rules kept here: nothing is thrown from inside a libcurl callback (they
- * only set flags and return), cancellation is noticed by the progress
- * callback and raised with CHECK_FOR_INTERRUPTS() once libcurl has
- * returned, waits sleep on the latch, redirects are never followed (the
- * bearer token must not leave the configured host), and neither the client
- * secret nor a token ever appears in a message.
+ * Rules kept here: the setup and the callbacks of a transfer are
+ * transfer.c's, and nothing is thrown from inside them; cancellation is
+ * raised with CHECK_FOR_INTERRUPTS() once libcurl has returned, waits
+ * sleep on the latch, and neither the client secret nor a token ever
+ * appears in a message.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -49,111 +48,6 @@
 
 static CURL *cr_curl = NULL;	/* one handle per backend: keep-alive, TLS reuse */
 
-/* Where the write callback puts the body; it must never ereport. */
-typedef struct CrBodyBuffer
-{
-	MemoryContext cxt;
-	CURL	   *easy;			/* the transfer, for its Content-Length */
-	size_t		limit;			/* max_response_bytes */
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	bool		too_large;
-	bool		out_of_memory;
-} CrBodyBuffer;
-
-static size_t
-write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	CrBodyBuffer *buf = (CrBodyBuffer *) userdata;
-	size_t		n = size * nmemb;
-
-	if (buf->len + n + 1 > buf->limit)
-	{
-		buf->too_large = true;
-		return 0;
-	}
-	if (buf->len + n + 1 > buf->cap)
-	{
-		size_t		newcap = Max(buf->cap * 2, buf->len + n + 1);
-		char	   *newdata;
-		curl_off_t	announced = -1;
-
-		/*
-		 * The first piece: take the whole announced length at once, so that
-		 * a 400 kB page is not copied through six doublings (a compressed
-		 * body announces less, and the buffer grows from there).
-		 */
-		if (buf->cap == 0 && buf->easy &&
-			curl_easy_getinfo(buf->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) == CURLE_OK &&
-			announced > 0 && (size_t) announced < buf->limit)
-			newcap = Max(newcap, (size_t) announced + 1);
-		newcap = Max(newcap, 16384);
-		newdata = MemoryContextAllocExtended(buf->cxt, newcap,
-											 MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
-		if (newdata == NULL)
-		{
-			buf->out_of_memory = true;
-			return 0;
-		}
-		if (buf->data)
-		{
-			memcpy(newdata, buf->data, buf->len);
-			pfree(buf->data);
-		}
-		buf->data = newdata;
-		buf->cap = newcap;
-	}
-	memcpy(buf->data + buf->len, ptr, n);
-	buf->len += n;
-	buf->data[buf->len] = '\0';
-	return n;
-}
-
-/* Copy one response header value into a fixed field if it is the one. */
-static void
-capture_header(const char *line, size_t len, const char *name,
-			   char *dest, size_t destsize)
-{
-	size_t		nlen = strlen(name);
-	size_t		i;
-
-	if (len <= nlen + 1 || pg_strncasecmp(line, name, nlen) != 0 || line[nlen] != ':')
-		return;
-	line += nlen + 1;
-	len -= nlen + 1;
-	while (len > 0 && (*line == ' ' || *line == '\t'))
-		line++, len--;
-	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
-		len--;
-	for (i = 0; i < len && i < destsize - 1; i++)
-		dest[i] = line[i];
-	dest[i] = '\0';
-}
-
-static size_t
-read_header(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	CrResponse *resp = (CrResponse *) userdata;
-	size_t		n = size * nmemb;
-
-	capture_header(ptr, n, "request-id", resp->request_id, sizeof(resp->request_id));
-	capture_header(ptr, n, "retry-after", resp->retry_after, sizeof(resp->retry_after));
-	return n;
-}
-
-/*
- * Lets a query cancel or statement_timeout stop a transfer: libcurl calls
- * this at least once a second, and a non-zero answer aborts the transfer.
- * The interrupt itself is serviced after libcurl has returned.
- */
-static int
-check_interrupt(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
-				curl_off_t ultotal, curl_off_t ulnow)
-{
-	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
-}
-
 static CURL *
 get_curl(void)
 {
@@ -168,91 +62,6 @@ get_curl(void)
 	else
 		curl_easy_reset(cr_curl);
 	return cr_curl;
-}
-
-/*
- * Set up a transfer on an easy handle: the options every Graph and token
- * request shares, and where the body and headers go.
- */
-static void
-setup_transfer(CURL *curl, const CrOptions *opts, const char *url,
-			   struct curl_slist *headers, const char *postfields,
-			   CrBodyBuffer *buf, CrResponse *resp, char *errbuf)
-{
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long) opts->connect_timeout);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long) opts->request_timeout);
-	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (opts->ca_file)
-		curl_easy_setopt(curl, CURLOPT_CAINFO, opts->ca_file);
-	/* only the proxy the server names: never one from the environment */
-	curl_easy_setopt(curl, CURLOPT_PROXY, opts->proxy ? opts->proxy : "");
-	if (opts->proxy && opts->proxy_user)
-		curl_easy_setopt(curl, CURLOPT_PROXYUSERNAME, opts->proxy_user);
-	if (opts->proxy && opts->proxy_password)
-		curl_easy_setopt(curl, CURLOPT_PROXYPASSWORD, opts->proxy_password);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "callrecords_fdw/1.0");
-	buf->easy = curl;
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, buf);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, read_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, resp);
-	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_interrupt);
-	if (headers)
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	if (postfields)
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, postfields);
-}
-
-/*
- * Turn the outcome of a finished transfer into resp: raise what no retry
- * can mend (a cancel, a body over the size cap, no memory), leave status 0
- * with the message for a transport failure, else the HTTP status and body.
- */
-static void
-finish_transfer(CURL *curl, CURLcode rc, CrBodyBuffer *buf, CrResponse *resp,
-				const char *errbuf, const char *url)
-{
-	if (rc == CURLE_ABORTED_BY_CALLBACK)
-	{
-		CHECK_FOR_INTERRUPTS();
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("Graph request was interrupted")));
-	}
-	if (rc == CURLE_WRITE_ERROR && buf->too_large)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_REPLY_HANDLE),
-				 errmsg("Graph response is larger than %zu bytes", buf->limit),
-				 errhint("Raise the server option max_response_bytes, or ask for less (a shorter time range)."),
-				 errcontext("GET %s", cr_url_path(url))));
-	if (rc == CURLE_WRITE_ERROR && buf->out_of_memory)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("out of memory while receiving a Graph response")));
-	if (rc != CURLE_OK)
-	{
-		resp->status = 0;
-		resp->transport_rc = (int) rc;
-		strlcpy(resp->transport_error, errbuf[0] ? errbuf : curl_easy_strerror(rc),
-				sizeof(resp->transport_error));
-		resp->body = MemoryContextAllocZero(buf->cxt, 1);
-		resp->body_len = 0;
-		return;
-	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (buf->data == NULL)
-		buf->data = MemoryContextAllocZero(buf->cxt, 1);
-	resp->body = buf->data;
-	resp->body_len = buf->len;
 }
 
 /*
@@ -286,14 +95,14 @@ cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *heade
 	memset(resp, 0, sizeof(*resp));
 	buf.cxt = CurrentMemoryContext;
 	buf.limit = (size_t) opts->max_response_bytes;
-	setup_transfer(curl, opts, url, headers, postfields, &buf, resp, errbuf);
+	cr_setup_transfer(curl, opts, url, headers, postfields, &buf, resp, errbuf);
 	pgstat_report_wait_start(WAIT_GRAPH_TOKEN);
 	rc = curl_easy_perform(curl);
 	pgstat_report_wait_end();
 	/* the header list and POST body belong to the caller; drop references */
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
-	finish_transfer(curl, rc, &buf, resp, errbuf, url);
+	cr_finish_transfer(curl, rc, &buf, resp, errbuf, url);
 }
 
 /* curl_multi_poll() as a wait in pg_stat_activity */
@@ -443,7 +252,7 @@ fetch_begin(CrFetch *f)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 				 errmsg("could not start a Graph request")));
-	setup_transfer(f->easy, f->opts, f->url, f->headers, NULL, &f->buf, &f->resp, f->errbuf);
+	cr_setup_transfer(f->easy, f->opts, f->url, f->headers, NULL, &f->buf, &f->resp, f->errbuf);
 	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
 	INSTR_TIME_SET_CURRENT(f->start);
 	if (curl_multi_add_handle(get_multi(), f->easy) != CURLM_OK)
@@ -777,7 +586,7 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp, CrFetchPump pump, void *pump_arg)
 		if (f->easy != NULL)
 		{
 			/* a network answer: judge it, then let the handle go */
-			finish_transfer(f->easy, f->rc, &f->buf, &f->resp, f->errbuf, f->url);
+			cr_finish_transfer(f->easy, f->rc, &f->buf, &f->resp, f->errbuf, f->url);
 			fetch_detach(f);
 		}
 		if (f->resp.status == 429)

@@ -19,6 +19,26 @@
 
 #include "callrecords_fdw.h"
 
+/* Where the write callback puts the body; it must never ereport. */
+typedef struct CrBodyBuffer
+{
+	MemoryContext cxt;
+	CURL	   *easy;			/* the transfer, for its Content-Length */
+	size_t		limit;			/* max_response_bytes */
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	bool		too_large;
+	bool		out_of_memory;
+} CrBodyBuffer;
+
+/* in transfer.c */
+extern void cr_setup_transfer(CURL *curl, const CrOptions *opts, const char *url,
+							  struct curl_slist *headers, const char *postfields,
+							  CrBodyBuffer *buf, CrResponse *resp, char *errbuf);
+extern void cr_finish_transfer(CURL *curl, CURLcode rc, CrBodyBuffer *buf, CrResponse *resp,
+							   const char *errbuf, const char *url);
+
 /* in http.c */
 extern void cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
 							const char *postfields, CrResponse *resp);
