@@ -35,8 +35,8 @@ SELECT count(*) FROM cr.call_records
  WHERE id IN ('cafe0000-0000-4000-8000-000000000005', 'cafe0000-0000-4000-8000-000000000006');
 \c
 -- ...and the next backend's first request waits for it
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT id FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000007';
+SELECT * FROM explain_analyze($$
+SELECT id FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000007'$$);
 SELECT throttled FROM jsonb_to_record(
   (SELECT string_agg(line, '')::jsonb FROM emulator('GET', '/_emulator/stats'))) AS s(throttled int);
 ALTER SERVER graph OPTIONS (DROP rate_window, DROP tenant_rate_limit);
