@@ -131,6 +131,15 @@ cr_btree_strategy(Oid opno, Oid lefttype, Oid righttype)
  * cluster, looked up once per backend into *cache); the generic
  * Extension event before.
  */
+/*
+ * 17: the DSM registry gives a library shared memory without
+ * shared_preload_libraries (shared.c).
+ */
+#if PG_VERSION_NUM >= 170000
+#include "storage/dsm_registry.h"
+#define CR_HAVE_DSM_REGISTRY 1
+#endif
+
 #if PG_VERSION_NUM >= 170000
 #define cr_wait_event(name, cache) \
 	(*(cache) != 0 ? *(cache) : (*(cache) = WaitEventExtensionNew(name)))

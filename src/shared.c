@@ -36,9 +36,6 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
-#if PG_VERSION_NUM >= 170000
-#include "storage/dsm_registry.h"
-#endif
 
 #define CR_SHARED_NAME CR_NAME
 
@@ -131,7 +128,7 @@ segment(void)
 {
 	static bool named = false;
 
-#if PG_VERSION_NUM >= 170000
+#ifdef CR_HAVE_DSM_REGISTRY
 	if (cr_segment == NULL && IsUnderPostmaster)
 	{
 		bool		found;
