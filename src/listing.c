@@ -80,27 +80,20 @@ add_list_ids(CrScanState *st, json_t *value)
 }
 
 /*
- * The list's next page, asked for ahead, once it has come: its ids join
- * those still to be read, so that the requests for its records follow
- * those of the page before without a pause (a round trip) between them.
- * Returns false while it has not come.
+ * Read a page of the call record list at url (freed here) and keep its
+ * ids: after those still to be read, or, with replace, instead of them
+ * (the chain that lived in the list's context is finished).  The page
+ * itself is dropped at once; its next link, checked like a chain's,
+ * becomes the list's.
  */
-bool
-cr_absorb_list_page(CrScanState *st)
+static void
+read_list_page(CrScanState *st, char *url, bool replace)
 {
 	CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
-	CrFetch    *f = NULL;
-	ListCell   *lc;
 	json_t	   *root;
 	json_t	   *value;
-	char	   *url = st->list_link;
 
-	foreach(lc, st->prefetch)
-		if (strcmp(cr_fetch_url(lfirst(lc)), url) == 0)
-			f = lfirst(lc);
-	if (f == NULL || cr_fetch_state(f) != CR_FETCH_ANSWERED)
-		return false;
-	st->list_link_ahead = false;
+	st->list_link_ahead = false;	/* it is the page read now */
 	root = cr_fetch_json(st, url, list_scope, false, NULL, CR_PAGE_OTHER);
 	value = json_object_get(root, "value");
 	PG_TRY();
@@ -109,6 +102,13 @@ cr_absorb_list_page(CrScanState *st)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 					 errmsg("Graph page holds no array of call records")));
+		if (replace)
+		{
+			st->chain = NULL;	/* it lived in list_cxt */
+			MemoryContextReset(st->list_cxt);
+			st->list_ids = NIL;
+			st->chains_started = st->chains_prefetched = 0;
+		}
 		add_list_ids(st, value);
 		st->list_link = cr_checked_next_link(st, json_object_get(root, "@odata.nextLink"),
 										  &st->list_links);
@@ -120,21 +120,37 @@ cr_absorb_list_page(CrScanState *st)
 	PG_END_TRY();
 	pfree(url);
 	st->list_link_ahead = st->list_link != NULL;
+}
+
+/*
+ * The list's next page, asked for ahead, once it has come: its ids join
+ * those still to be read, so that the requests for its records follow
+ * those of the page before without a pause (a round trip) between them.
+ * Returns false while it has not come.
+ */
+bool
+cr_absorb_list_page(CrScanState *st)
+{
+	CrFetch    *f = NULL;
+	ListCell   *lc;
+
+	foreach(lc, st->prefetch)
+		if (strcmp(cr_fetch_url(lfirst(lc)), st->list_link) == 0)
+			f = lfirst(lc);
+	if (f == NULL || cr_fetch_state(f) != CR_FETCH_ANSWERED)
+		return false;
+	read_list_page(st, st->list_link, false);
 	return true;
 }
 
 /*
- * Read the next page of the call record list and keep its ids; the page
- * itself is dropped at once.  Returns false at the end of the list.
+ * Read the next page of the call record list in place of the ids read so
+ * far, and start the requests of its records.  Returns false at the end
+ * of the list.
  */
 static bool
 next_list_page(CrScanState *st)
 {
-	CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
-	char	   *url;
-	json_t	   *root;
-	json_t	   *value;
-
 	/* a list path is set here or when the chains are built (chains.c) */
 	if (st->list_link == NULL && !cr_next_list_path(st))
 		return false;
@@ -143,37 +159,7 @@ next_list_page(CrScanState *st)
 		cr_links_begin(st, &st->list_links, st->list_link, NULL);
 		st->list_links_begun = true;
 	}
-	url = st->list_link;
-	st->list_link_ahead = false;	/* it is the page read now */
-	root = cr_fetch_json(st, url, list_scope, false, NULL, CR_PAGE_OTHER);
-	value = json_object_get(root, "value");
-	if (!json_is_array(value))
-	{
-		json_decref(root);
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("Graph page holds no array of call records")));
-	}
-	st->chain = NULL;			/* it lived in list_cxt */
-	MemoryContextReset(st->list_cxt);
-	st->list_ids = NIL;
-	add_list_ids(st, value);
-	st->chains_started = st->chains_prefetched = 0;
-	if (st->concurrency > 1)
-		cr_fill_prefetch(st);
-
-	PG_TRY();
-	{
-		st->list_link = cr_checked_next_link(st, json_object_get(root, "@odata.nextLink"),
-										  &st->list_links);
-	}
-	PG_FINALLY();
-	{
-		json_decref(root);
-	}
-	PG_END_TRY();
-	pfree(url);
-	st->list_link_ahead = st->list_link != NULL;
+	read_list_page(st, st->list_link, true);
 	if (st->concurrency > 1)
 		cr_fill_prefetch(st);
 	return true;
