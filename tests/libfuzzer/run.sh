@@ -52,6 +52,9 @@ SO="$WORK/callrecords_fuzz.so"
 
 echo "== libFuzzer: seeds from the Graph docs' example bodies"
 /usr/bin/python3 "$HERE/seeds.py" "$ROOT/emulator/fixtures" "$WORK/seeds"
+# the server reads the dictionary: from $WORK, as a checkout may lie in a
+# directory its user cannot enter
+cp "$HERE/dict" "$WORK/dict"
 if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$WORK"; fi
 
 db=cr_libfuzzer
@@ -72,7 +75,7 @@ echo "== libFuzzer: running for ${SECONDS_TO_RUN}s"
 log="$WORK/fuzz.log"
 args="ARRAY['-max_total_time=$SECONDS_TO_RUN', '-max_len=65536', '-timeout=0',
             '-handle_int=0', '-handle_term=0', '-rss_limit_mb=2048', '-print_final_stats=1',
-            '-dict=$HERE/dict', '-artifact_prefix=$WORK/artifacts/',
+            '-dict=$WORK/dict', '-artifact_prefix=$WORK/artifacts/',
             '$WORK/corpus', '$WORK/seeds']"
 # libFuzzer ends the backend when it is done, so psql reports a lost
 # connection; the verdict comes from the log.
