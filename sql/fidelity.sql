@@ -64,7 +64,14 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE p.raw::text <> o.raw::text) AS r
  WHERE p.start_date_time >= '2026-11-01 00:00+00' AND p.start_date_time < '2026-12-01 00:00+00';
 
 -- 1. text comes in the database's encoding: a LATIN1 database gets Zoë,
--- not ZoÃ«, and a character LATIN1 cannot hold (€) is an error
+-- not ZoÃ«, and a character LATIN1 cannot hold (€) is an error; and the
+-- query's values go to Graph in UTF-8 (a record whose id is not ASCII,
+-- listed for the participant filter, removed again below)
+SELECT string_agg(line, '') FROM emulator('PUT', '/_emulator/records/caf%C3%A9', $j$
+{"id": "café", "version": 1, "type": "peerToPeer", "modalities": ["audio"],
+ "startDateTime": "2026-11-03T10:00:00Z", "endDateTime": "2026-11-03T10:05:00Z",
+ "sessions": [], "participants_v2": [{"id": "Zoë"}], "listed": true}
+$j$);
 SELECT current_database() AS regress_db \gset
 CREATE DATABASE fidelity_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
 \c fidelity_latin1
@@ -92,8 +99,18 @@ SELECT modalities FROM sessions WHERE call_record_id = 'f1de0000-0000-4000-8000-
 -- nothing of it reaches a table through CREATE TABLE AS
 CREATE TABLE copied AS SELECT * FROM sessions WHERE call_record_id = 'f1de0000-0000-4000-8000-000000000002';
 SELECT to_regclass('copied') AS copied;
+-- the id and the participant filter sent in UTF-8: the same rows with
+-- pushdown as without (the LATIN1 bytes of café named no record)
+CREATE FOREIGN TABLE call_records (id text, type text) SERVER graph OPTIONS (resource 'call_records');
+CREATE FOREIGN TABLE participants (call_record_id text, id text) SERVER graph OPTIONS (resource 'participants');
+SELECT id, octet_length(id) AS bytes, type FROM call_records WHERE id = 'café';
+SELECT call_record_id, id FROM participants WHERE id = 'Zoë';
+SET callrecords_fdw.enable_pushdown = off;
+SELECT call_record_id, id FROM participants WHERE id = 'Zoë';
+RESET callrecords_fdw.enable_pushdown;
 \c :regress_db
 DROP DATABASE fidelity_latin1;
+SELECT string_agg(line, '') FROM emulator('DELETE', '/_emulator/records/caf%C3%A9');
 
 -- 5. an array column honours its type modifier, as the input function does
 CREATE FOREIGN TABLE fid_records (id text, modalities varchar(2)[]) SERVER graph OPTIONS (resource 'call_records');

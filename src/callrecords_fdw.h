@@ -410,7 +410,9 @@ typedef enum CrQualRole
 extern void cr_install_estimate_hooks(void);
 
 /* in deparse.c */
+extern char *cr_server_to_utf8(const char *s);
 extern char *cr_url_escape(const char *s);
+extern char *cr_url_escape_utf8(const char *s);
 extern bool cr_same_origin(const char *base, const char *url);
 extern char *cr_url_collection(const char *url);
 extern char *cr_record_path(const CrOptions *opts, const CrResource *res,

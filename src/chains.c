@@ -526,12 +526,13 @@ cr_pushed_chains(CrScanState *st, const CrPushedValues *pv, List **list_paths)
 	{
 		foreach(lc, cr_unique_ids(list_copy(pv->ids)))
 		{
-			char	   *id = strVal(lfirst(lc));
+			/* a chain names its record as Graph spells ids: in UTF-8 */
+			char	   *id = cr_server_to_utf8(strVal(lfirst(lc)));
 
 			if ((foreach_current_index(lc) & 1023) == 0)
 				CHECK_FOR_INTERRUPTS();
 			chains = lappend(chains,
-							 cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id),
+							 cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape_utf8(id),
 														  st->select, st->expand_segments),
 										   st->res->fetch == CR_FETCH_RECORDS ?
 										   CR_FIRST_SINGLE : CR_FIRST_EXPANDED_RECORD,

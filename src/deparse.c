@@ -9,6 +9,10 @@
  * shows is what the scan sends.  Paths are relative to graph_url; neither
  * a host nor a token ever appears in them.
  *
+ * What the database holds (a query's values, options) is sent in UTF-8,
+ * whatever the database's encoding (cr_url_escape); ids read from Graph's
+ * pages are UTF-8 already (cr_url_escape_utf8).
+ *
  * Query strings keep "$", "(", ")", "=" and "," literal and encode spaces
  * as %20: Graph's OData parser rejects "+" for a space.  Next links are
  * followed as Graph wrote them, never rebuilt here: their form differs
@@ -29,6 +33,7 @@
 #include "callrecords_fdw.h"
 
 #include "datatype/timestamp.h"
+#include "mb/pg_wchar.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
@@ -175,9 +180,30 @@ cr_odata_timestamp(TimestampTz t, bool minus_tick)
 					tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
-/* Escape a string for a URL or form body, as a palloc'd copy. */
+/*
+ * A string of the database (a query's value, an option) as Graph reads
+ * it: URLs, filters and form bodies are UTF-8 whatever the database's
+ * encoding, and an id sent in LATIN1 bytes names no record.
+ */
+char *
+cr_server_to_utf8(const char *s)
+{
+	return pg_server_to_any(s, strlen(s), PG_UTF8);
+}
+
+/* Escape a string of the database for a URL or form body (palloc'd). */
 char *
 cr_url_escape(const char *s)
+{
+	return cr_url_escape_utf8(cr_server_to_utf8(s));
+}
+
+/*
+ * Escape a string already in UTF-8 (an id read from a Graph page, or a
+ * chain's id) for a URL, as a palloc'd copy.
+ */
+char *
+cr_url_escape_utf8(const char *s)
 {
 	char	   *e = curl_easy_escape(NULL, s, 0);
 	char	   *result;

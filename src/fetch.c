@@ -189,7 +189,7 @@ fill_chains(CrScanState *st)
 	for (i = Max(st->chains_started, st->chains_prefetched); i < list_length(upcoming); i++)
 	{
 		const char *path = st->fanout ?
-			cr_record_path(st->opts, st->res, cr_url_escape(list_nth(upcoming, i)),
+			cr_record_path(st->opts, st->res, cr_url_escape_utf8(list_nth(upcoming, i)),
 						   NULL, st->expand_segments) :
 			((CrChain *) list_nth(upcoming, i))->path;
 		CrRequestScope scope = {CR_SCOPE_RECORD, NULL};
@@ -517,7 +517,7 @@ cr_start_chain(CrScanState *st, CrChain *c)
 	{
 		char	   *full = psprintf("%s%s", st->opts->graph_url,
 									cr_record_path(st->opts, st->res,
-												   cr_url_escape(c->record_id),
+												   cr_url_escape_utf8(c->record_id),
 												   NULL, true));
 
 		if (cr_graph_cached(st->opts, full, st->page_size_hint))

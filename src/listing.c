@@ -189,7 +189,7 @@ cr_next_listed_record(CrScanState *st)
 		id = list_nth(st->list_ids, st->chains_started);
 		st->chains_started++;
 		old = MemoryContextSwitchTo(st->list_cxt);
-		c = cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape(id), NULL,
+		c = cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape_utf8(id), NULL,
 									  st->expand_segments),
 					   CR_FIRST_EXPANDED_RECORD, id);
 		MemoryContextSwitchTo(old);

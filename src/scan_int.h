@@ -42,7 +42,7 @@ typedef struct CrChain
 {
 	char	   *path;			/* first request, relative to graph_url */
 	CrFirstPage first;
-	char	   *record_id;		/* call record it reads, for messages */
+	char	   *record_id;		/* call record it reads, in UTF-8 */
 	TimestampTz window_from;	/* log functions: the window asked for */
 	TimestampTz window_to;
 } CrChain;

@@ -141,6 +141,7 @@ holds_secret(const CrOptions *opts, const char *text)
 	if (text == NULL || secret == NULL || *secret == '\0')
 		return false;
 	return strstr(text, secret) != NULL ||
+		strstr(text, cr_server_to_utf8(secret)) != NULL ||
 		strstr(text, cr_url_escape(secret)) != NULL;
 }
 
