@@ -41,6 +41,56 @@ SELECT throttled FROM jsonb_to_record(
   (SELECT string_agg(line, '')::jsonb FROM emulator('GET', '/_emulator/stats'))) AS s(throttled int);
 ALTER SERVER graph OPTIONS (DROP rate_window, DROP tenant_rate_limit);
 
+-- 3. a backend that ends (terminated) while it fetches the token frees
+-- its claim on the way out: the next backend logs in at once instead of
+-- waiting out the 30 s the claim lasts (statement_timeout would end it)
+CREATE FUNCTION waiting_backend(marker text) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+  p int;
+BEGIN
+  FOR i IN 1..600 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    SELECT pid INTO p FROM pg_stat_activity
+     WHERE query LIKE '%' || marker || '%' AND pid <> pg_backend_pid() AND wait_event_type = 'Extension';
+    IF p IS NOT NULL THEN RETURN p; END IF;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+  RETURN NULL;
+END $$;
+ALTER USER MAPPING FOR CURRENT_USER SERVER graph OPTIONS (SET client_secret 'test-secret');
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "oauth2", "stall_ms": 5000, "times": 1}');
+\setenv PGDATABASE :DBNAME
+\! psql -X -q -c "SELECT /* token fetcher */ count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000047'" > /dev/null 2>&1 &
+SELECT pg_terminate_backend(waiting_backend('token fetcher'), 20000) AS terminated;
+SET statement_timeout = '20s';
+SELECT count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000048';
+RESET statement_timeout;
+
+-- 4. a client that goes away while its backend waits for the token: the
+-- backend sees it (client_connection_check_interval) and ends, instead of
+-- waiting out the token endpoint's 60 s
+CREATE FUNCTION backend_gone(marker text) RETURNS bool LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1..200 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    IF NOT EXISTS (SELECT FROM pg_stat_activity
+                    WHERE query LIKE '%' || marker || '%' AND pid <> pg_backend_pid()) THEN
+      RETURN true;
+    END IF;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+  RETURN false;
+END $$;
+ALTER USER MAPPING FOR CURRENT_USER SERVER graph OPTIONS (SET client_secret 'test-secret');
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "oauth2", "stall_ms": 60000, "times": 1}');
+\! PGOPTIONS='-c client_connection_check_interval=100' psql -X -q -c "SELECT /* lost client */ count(*) FROM cr.call_records WHERE id = 'cafe0000-0000-4000-8000-000000000047'" > /dev/null 2>&1 & echo $! > /tmp/cr_regress_lost_client.pid
+SELECT waiting_backend('lost client') IS NOT NULL AS waiting;
+\! kill -9 $(cat /tmp/cr_regress_lost_client.pid); rm -f /tmp/cr_regress_lost_client.pid
+SELECT backend_gone('lost client') AS gone;
+SELECT emulator_reset();
+
 DROP USER MAPPING FOR regress_cr_sharing SERVER graph;
 DROP OWNED BY regress_cr_sharing;
 DROP ROLE regress_cr_sharing;

@@ -8,8 +8,8 @@
  * Graph GETs run on one libcurl multi handle per backend, so a scan can
  * keep several in flight; they are retried here on throttling and
  * transient failures, and answers are shared through the statement's
- * cache (cache.c).  The token request (token.c) is a blocking transfer on
- * an easy handle.
+ * cache (cache.c).  The token request (token.c) runs alone, on a multi
+ * handle of its own, and the backend waits for it.
  *
  * Rules kept here: the setup and the callbacks of a transfer are
  * transfer.c's, and nothing is thrown from inside them; cancellation is
@@ -78,10 +78,45 @@ static uint32 we_token,
 #define WAIT_GRAPH_RATE_LIMIT cr_wait_event("CallrecordsRateLimit", &we_rate_limit)
 #define WAIT_GRAPH_RETRY_DELAY cr_wait_event("CallrecordsRetryDelay", &we_retry_delay)
 
+/* curl_multi_poll() as a wait in pg_stat_activity */
+static void
+poll_transfers(CURLM *multi, int timeout_ms, uint32 wait_event)
+{
+	pgstat_report_wait_start(wait_event);
+	curl_multi_poll(multi, NULL, 0, timeout_ms, NULL);
+	pgstat_report_wait_end();
+}
+
+static CURLM *cr_token_multi = NULL;	/* the token request's own */
+
 /*
- * Perform one blocking request on the backend's easy handle (the token
- * request).  Any HTTP status, or status 0 for a transport failure, is
- * returned in resp; token.c retries with the functions below.
+ * Run the one transfer of a multi handle to its end, servicing interrupts
+ * between polls: a cancel, a terminate or a lost client
+ * (client_connection_check_interval) ends the wait at once, where a
+ * blocking curl_easy_perform() would see only the first two.
+ */
+static CURLcode
+run_alone(CURLM *multi, CURL *curl)
+{
+	for (;;)
+	{
+		CURLMsg    *msg;
+		int			running,
+					left;
+
+		curl_multi_perform(multi, &running);
+		while ((msg = curl_multi_info_read(multi, &left)) != NULL)
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == curl)
+				return msg->data.result;
+		poll_transfers(multi, 100, WAIT_GRAPH_TOKEN);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Perform one request on the backend's easy handle (the token request),
+ * waiting for it alone.  Any HTTP status, or status 0 for a transport
+ * failure, is returned in resp; token.c retries with the functions below.
  */
 void
 cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
@@ -90,28 +125,33 @@ cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *heade
 	CURL	   *curl = get_curl();
 	CrBodyBuffer buf = {0};
 	char		errbuf[CURL_ERROR_SIZE] = "";
-	CURLcode	rc;
+	CURLcode	rc = CURLE_OK;
 
+	if (cr_token_multi == NULL && (cr_token_multi = curl_multi_init()) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not initialize libcurl")));
 	memset(resp, 0, sizeof(*resp));
 	buf.cxt = CurrentMemoryContext;
 	buf.limit = (size_t) opts->max_response_bytes;
 	cr_setup_transfer(curl, opts, url, headers, postfields, &buf, resp, errbuf);
-	pgstat_report_wait_start(WAIT_GRAPH_TOKEN);
-	rc = curl_easy_perform(curl);
-	pgstat_report_wait_end();
-	/* the header list and POST body belong to the caller; drop references */
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
+	if (curl_multi_add_handle(cr_token_multi, curl) != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not start a libcurl transfer")));
+	PG_TRY();
+	{
+		rc = run_alone(cr_token_multi, curl);
+	}
+	PG_FINALLY();
+	{
+		curl_multi_remove_handle(cr_token_multi, curl);
+		/* the header list and POST body belong to the caller: drop them */
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
+	}
+	PG_END_TRY();
 	cr_finish_transfer(curl, rc, &buf, resp, errbuf, url);
-}
-
-/* curl_multi_poll() as a wait in pg_stat_activity */
-static void
-poll_transfers(CURLM *multi, int timeout_ms, uint32 wait_event)
-{
-	pgstat_report_wait_start(wait_event);
-	curl_multi_poll(multi, NULL, 0, timeout_ms, NULL);
-	pgstat_report_wait_end();
 }
 
 /*

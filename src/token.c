@@ -42,6 +42,7 @@
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -489,20 +490,48 @@ publish_shared(const uint8 *key, int slot, const CrToken *t)
 	cr_shared_unlock(lock);
 }
 
+/* The slot this backend claimed and fetches a token for, if any. */
+static int	claimed_slot = -1;
+static uint8 claimed_key[PG_SHA256_DIGEST_LENGTH];
+
+/*
+ * A backend that ends while it fetches (pg_terminate_backend, a lost
+ * client: FATAL, which no PG_CATCH sees) frees its claim on the way out;
+ * otherwise the others would wait out CR_TOKEN_FETCH_WAIT_S for it.
+ */
+static void
+release_claim_at_exit(int code, Datum arg)
+{
+	if (claimed_slot >= 0)
+		publish_shared(claimed_key, claimed_slot, NULL);
+	claimed_slot = -1;
+}
+
 /* Fetch the token of a claimed slot and publish it, or free the claim. */
 static void
 fetch_and_publish(const CrOptions *opts, const uint8 *key, int slot, CrToken *t)
 {
+	static bool exit_callback_registered = false;
+
+	if (!exit_callback_registered)
+	{
+		before_shmem_exit(release_claim_at_exit, (Datum) 0);
+		exit_callback_registered = true;
+	}
+	memcpy(claimed_key, key, PG_SHA256_DIGEST_LENGTH);
+	claimed_slot = slot;
 	PG_TRY();
 	{
 		fetch_token(opts, t);
 	}
 	PG_CATCH();
 	{
+		claimed_slot = -1;
 		publish_shared(key, slot, NULL);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	claimed_slot = -1;
 	publish_shared(key, slot, t);
 }
 
