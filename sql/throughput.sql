@@ -121,6 +121,16 @@ SELECT plan_jit($$SELECT count(*) FROM cr.streams WHERE call_record_id IN
    'cafe0000-0000-4000-8000-000000000009', 'cafe0000-0000-4000-8000-000000000010',
    'cafe0000-0000-4000-8000-000000000011', 'cafe0000-0000-4000-8000-000000000012',
    'cafe0000-0000-4000-8000-000000000013', 'cafe0000-0000-4000-8000-000000000014')$$) AS compiled;
+-- nor one whose scans run once per row of a local table: a correlated
+-- subquery, a nested loop (counted once each, these were still compiled)
+CREATE TEMP TABLE jit_calls AS
+  SELECT 'cafe0000-0000-4000-8000-0000000000' || lpad(i::text, 2, '0') AS id FROM generate_series(1, 49) i;
+ANALYZE jit_calls;
+SELECT plan_jit($$SELECT m.id, (SELECT count(*) FROM cr.sessions s WHERE s.call_record_id = m.id)
+                    FROM jit_calls m$$) AS compiled;
+SET callrecords_fdw.batch_joins = off;
+SELECT plan_jit($$SELECT count(*) FROM cr.call_records c JOIN jit_calls m ON m.id = c.id$$) AS compiled;
+RESET callrecords_fdw.batch_joins;
 SET jit_above_cost = 0;
 SELECT plan_jit($$SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$)
        = pg_jit_available() AS compiled_when_anything_is;

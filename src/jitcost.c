@@ -18,8 +18,8 @@
  * Rules kept here: plans without the wrapper's scans are left as they
  * are; JIT is only ever turned down, never on, and with the thresholds
  * and settings (jit, jit_expressions, jit_tuple_deforming) the user set.
- * A scan inside a nested loop has its cost subtracted once though the
- * loop runs it many times, so such a plan may still be compiled.
+ * A scan that a nested loop or a correlated subquery runs many times
+ * has its cost subtracted as many times as the plan counted it.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -35,47 +35,92 @@
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "jit/jit.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/plannodes.h"
 #include "optimizer/planner.h"
 
 static planner_hook_type prev_planner_hook = NULL;
 
-/*
- * The cost of the wrapper's scans in a plan tree (each counted once), and
- * whether there is any.
- */
-static Cost
-scans_cost(Plan *plan, bool *found)
+/* A walk adding up the cost of the wrapper's scans, with their loops. */
+typedef struct CrScanCostWalk
 {
-	Cost		cost = 0;
+	PlannedStmt *stmt;
+	Cost		cost;
+	bool		found;
+	double		calls;			/* of the node whose expressions are walked */
+} CrScanCostWalk;
+
+static void add_scans_cost(Plan *plan, double loops, CrScanCostWalk *w);
+
+static bool
+is_wrapper_scan(Plan *plan)
+{
+	ForeignScan *fs = (ForeignScan *) plan;
+
+	return IsA(plan, ForeignScan) && OidIsValid(fs->fs_server) &&
+		GetFdwRoutineByServerId(fs->fs_server)->GetForeignPlan == cr_get_foreign_plan;
+}
+
+/*
+ * A correlated subquery runs once per row of the node that holds it, and
+ * its cost is in that node's that many times; decide_jit() counted it
+ * once, so add the other calls.
+ */
+static bool
+add_subplan_calls(Node *node, CrScanCostWalk *w)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubPlan) && !((SubPlan *) node)->useHashTable && w->calls > 1)
+	{
+		double		calls = w->calls;
+
+		add_scans_cost(list_nth(w->stmt->subplans, ((SubPlan *) node)->plan_id - 1),
+					   calls - 1, w);
+		w->calls = calls;
+	}
+	return expression_tree_walker(node, add_subplan_calls, (void *) w);
+}
+
+/*
+ * Add the cost of the wrapper's scans in a plan tree, each as often as
+ * the plan runs it: loops times, and the inner side of a nested loop once
+ * per outer row.  A Memoize there makes the loop cheaper than that, so
+ * the sum errs high, which only ever turns JIT down.
+ */
+static void
+add_scans_cost(Plan *plan, double loops, CrScanCostWalk *w)
+{
 	ListCell   *lc;
 
 	if (plan == NULL)
-		return 0;
-	if (IsA(plan, ForeignScan))
+		return;
+	if (is_wrapper_scan(plan))
 	{
-		ForeignScan *fs = (ForeignScan *) plan;
-
-		if (OidIsValid(fs->fs_server) &&
-			GetFdwRoutineByServerId(fs->fs_server)->GetForeignPlan == cr_get_foreign_plan)
-		{
-			*found = true;
-			return plan->total_cost;
-		}
+		w->found = true;
+		w->cost += loops * plan->total_cost;
+		return;
 	}
-	cost += scans_cost(plan->lefttree, found) + scans_cost(plan->righttree, found);
+	w->calls = loops * Max(1.0, plan->plan_rows);
+	add_subplan_calls((Node *) plan->targetlist, w);
+	w->calls = loops * Max(1.0, plan->plan_rows);
+	add_subplan_calls((Node *) plan->qual, w);
+	add_scans_cost(plan->lefttree, loops, w);
+	if (IsA(plan, NestLoop) && plan->lefttree)
+		add_scans_cost(plan->righttree, loops * Max(1.0, plan->lefttree->plan_rows), w);
+	else
+		add_scans_cost(plan->righttree, loops, w);
 	if (IsA(plan, Append))
 		foreach(lc, ((Append *) plan)->appendplans)
-			cost += scans_cost(lfirst(lc), found);
+			add_scans_cost(lfirst(lc), loops, w);
 	else if (IsA(plan, MergeAppend))
 		foreach(lc, ((MergeAppend *) plan)->mergeplans)
-			cost += scans_cost(lfirst(lc), found);
+			add_scans_cost(lfirst(lc), loops, w);
 	else if (IsA(plan, SubqueryScan))
-		cost += scans_cost(((SubqueryScan *) plan)->subplan, found);
+		add_scans_cost(((SubqueryScan *) plan)->subplan, loops, w);
 	else if (IsA(plan, CustomScan))
 		foreach(lc, ((CustomScan *) plan)->custom_plans)
-			cost += scans_cost(lfirst(lc), found);
-	return cost;
+			add_scans_cost(lfirst(lc), loops, w);
 }
 
 /*
@@ -86,19 +131,20 @@ scans_cost(Plan *plan, bool *found)
 static void
 decide_jit(PlannedStmt *stmt)
 {
-	bool		found = false;
+	CrScanCostWalk w = {stmt, 0, false, 1};
 	Cost		cost;
 	int			flags = PGJIT_NONE;
 	ListCell   *lc;
 
 	if (stmt->jitFlags == PGJIT_NONE || stmt->planTree == NULL)
 		return;
-	cost = scans_cost(stmt->planTree, &found);
+	/* every subquery once (CTEs, init plans), then the tree's loops */
 	foreach(lc, stmt->subplans)
-		cost += scans_cost(lfirst(lc), &found);
-	if (!found)
+		add_scans_cost(lfirst(lc), 1, &w);
+	add_scans_cost(stmt->planTree, 1, &w);
+	if (!w.found)
 		return;
-	cost = Max(0, stmt->planTree->total_cost - cost);
+	cost = Max(0, stmt->planTree->total_cost - w.cost);
 	if (jit_enabled && jit_above_cost >= 0 && cost > jit_above_cost)
 	{
 		flags |= PGJIT_PERFORM;
