@@ -169,6 +169,27 @@ SELECT (string_agg(line, '')::jsonb->>'max_in_flight')::int > 1 AS concurrent
   FROM emulator('GET', '/_emulator/stats');
 SELECT emulator_reset();
 
+-- a key repeated in a later batch is not fetched again: 20,000 outer rows
+-- naming 49 records and one unknown id are two batches, 50 keys sent and
+-- 50 requests (each batch sent its 50 before); an outer side that ends
+-- with a full batch adds no empty one
+CREATE TABLE many_rows AS
+  SELECT g, CASE WHEN g % 50 = 3 THEN 'cafe0000-0000-4000-8000-000000000099'
+                 ELSE 'cafe0000-0000-4000-8000-0000000000' || lpad((1 + g % 50)::text, 2, '0') END AS id
+    FROM generate_series(1, 20000) g;
+ANALYZE many_rows;
+SELECT emulator_reset();
+SELECT trim(p) AS line FROM explain_analyze($$SELECT count(*) FROM many_rows m LEFT JOIN cr.call_records c ON c.id = m.id$$) p
+ WHERE p ~ 'Batches|Keys sent|Graph requests:|Batched Join';
+SELECT count(*) AS requests FROM emulator_log() l WHERE l NOT LIKE 'POST%';
+SELECT trim(p) AS line FROM explain_analyze($$SELECT count(*) FROM many_rows m JOIN cr.call_records c ON c.id = m.id
+                                              WHERE m.g <= 10000$$) p
+ WHERE p ~ 'Batches|Keys sent';
+SELECT count(*) AS joined, count(c.id) AS matched FROM many_rows m LEFT JOIN cr.call_records c ON c.id = m.id;
+SET callrecords_fdw.batch_joins = off;
+SELECT count(*) AS joined, count(c.id) AS matched FROM many_rows m LEFT JOIN cr.call_records c ON c.id = m.id;
+RESET callrecords_fdw.batch_joins;
+
 ALTER SERVER graph OPTIONS (DROP record_rate_limit);
-DROP TABLE my_calls, day_calls, six_calls, batch_queries;
+DROP TABLE my_calls, day_calls, six_calls, batch_queries, many_rows;
 DROP FUNCTION batch_diff(text, text, text);

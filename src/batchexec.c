@@ -7,11 +7,12 @@
  *
  * The rules this file keeps: every join clause is evaluated on each joined
  * row as a nested loop would (the hash lookup only skips inner rows whose
- * key differs byte for byte); a batch's rows and keys live in the batch
- * context, reset with the next batch; a LEFT join null-extends an outer
- * row no inner row joined; no backward scan (the planner adds a Material
- * where a cursor needs one); a rescan that changes no parameter replays a
- * batch that held every outer row.
+ * key differs byte for byte); a batch's outer rows and new keys live in
+ * the batch context, reset with the next batch, and a key's inner rows
+ * are fetched once and kept while they fit in work_mem; a LEFT join
+ * null-extends an outer row no inner row joined; no backward scan (the
+ * planner adds a Material where a cursor needs one); a rescan that
+ * changes no parameter replays a batch that held every outer row.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -56,11 +57,12 @@
 #include "utils/tuplestore.h"
 #include "batchjoin_int.h"
 
-/* The distinct keys of a batch, and the inner rows fetched for each. */
+/* A distinct key of the outer rows, and the inner rows fetched for it. */
 typedef struct CrKeyEntry
 {
-	text	   *key;			/* hash key: detoasted, in the batch context */
+	text	   *key;			/* hash key: detoasted, in the keys context */
 	List	   *rows;			/* of MinimalTuple */
+	bool		fetched;		/* by an earlier batch: not sent again */
 } CrKeyEntry;
 
 typedef struct CrBatchJoinState
@@ -76,11 +78,15 @@ typedef struct CrBatchJoinState
 	ExprState  *outer_key;		/* on the scan row with the outer side set */
 	ExprState  *joinqual;		/* decides a match (LEFT: which rows join) */
 
-	/* the batch */
-	MemoryContext batch_cxt;	/* keys, inner rows, the keys' array */
-	Tuplestorestate *outer_rows;
+	/* the keys seen and their inner rows, kept across batches */
+	MemoryContext keys_cxt;
 	HTAB	   *keys;
-	List	   *key_order;		/* keys in first-seen order, for the array */
+	bool		keys_stale;		/* a parameter changed: fetch anew */
+
+	/* the batch */
+	MemoryContext batch_cxt;	/* the batch's new keys and their array */
+	Tuplestorestate *outer_rows;
+	List	   *key_order;		/* new keys (CrKeyEntry *), first seen first */
 	bool		batch_ready;
 	bool		outer_done;		/* the outer side has no more rows */
 	bool		one_batch;		/* every outer row is in this batch */
@@ -194,6 +200,9 @@ cr_batch_begin(CustomScanState *node, EState *estate, int eflags)
 	bj->batch_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										  "callrecords_fdw batched join",
 										  ALLOCSET_DEFAULT_SIZES);
+	bj->keys_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										 "callrecords_fdw batched join keys",
+										 ALLOCSET_DEFAULT_SIZES);
 }
 
 /*
@@ -257,31 +266,43 @@ outer_row_key(CrBatchJoinState *bj, TupleTableSlot *outer, bool enter)
 	entry = hash_search(bj->keys, &key, enter ? HASH_ENTER : HASH_FIND, &found);
 	if (enter && !found)
 	{
-		old = MemoryContextSwitchTo(bj->batch_cxt);
-
+		old = MemoryContextSwitchTo(bj->keys_cxt);
 		entry->key = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(key));
 		entry->rows = NIL;
-		bj->key_order = lappend(bj->key_order, entry->key);
+		entry->fetched = false;
+		MemoryContextSwitchTo(bj->batch_cxt);
+		bj->key_order = lappend(bj->key_order, entry);
 		MemoryContextSwitchTo(old);
 	}
 	return entry;
 }
 
-/* An empty key table and outer row store for the next batch. */
+/*
+ * An empty outer row store for the next batch.  The keys of earlier
+ * batches and their inner rows are kept, so that a key repeated in a later
+ * batch is not fetched again, while they fit in work_mem and no parameter
+ * changed; past that the table starts empty.
+ */
 static void
 reset_batch(CrBatchJoinState *bj)
 {
-	HASHCTL		ctl;
-
 	MemoryContextReset(bj->batch_cxt);
-	ctl.keysize = sizeof(text *);
-	ctl.entrysize = sizeof(CrKeyEntry);
-	ctl.hash = key_hash;
-	ctl.match = key_match;
-	ctl.hcxt = bj->batch_cxt;
-	bj->keys = hash_create("callrecords_fdw batched join keys", 256, &ctl,
-						   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 	bj->key_order = NIL;
+	if (bj->keys == NULL || bj->keys_stale ||
+		MemoryContextMemAllocated(bj->keys_cxt, true) > (Size) work_mem * 1024)
+	{
+		HASHCTL		ctl;
+
+		MemoryContextReset(bj->keys_cxt);
+		ctl.keysize = sizeof(text *);
+		ctl.entrysize = sizeof(CrKeyEntry);
+		ctl.hash = key_hash;
+		ctl.match = key_match;
+		ctl.hcxt = bj->keys_cxt;
+		bj->keys = hash_create("callrecords_fdw batched join keys", 256, &ctl,
+							   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+		bj->keys_stale = false;
+	}
 	if (bj->outer_rows == NULL)
 		bj->outer_rows = tuplestore_begin_heap(false, false, work_mem);
 	else
@@ -309,9 +330,9 @@ read_outer_batch(CrBatchJoinState *bj)
 }
 
 /*
- * Hand the batch's distinct keys to the inner scan, and file the rows it
- * returns under their keys.  From the second batch on, the inner scan is
- * rescanned so that it builds its requests from the new keys.
+ * Hand the batch's new distinct keys to the inner scan, and file the rows
+ * it returns under their keys.  From the second batch on, the inner scan
+ * is rescanned so that it builds its requests from the new keys.
  */
 static void
 fetch_inner_batch(CrBatchJoinState *bj)
@@ -322,7 +343,7 @@ fetch_inner_batch(CrBatchJoinState *bj)
 	int			n = 0;
 
 	foreach(lc, bj->key_order)
-		elems[n++] = PointerGetDatum(lfirst(lc));
+		elems[n++] = PointerGetDatum(((CrKeyEntry *) lfirst(lc))->key);
 	cr_scan_set_batch_keys(bj->inner_scan,
 						   PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
 														   TYPALIGN_INT)));
@@ -347,20 +368,22 @@ fetch_inner_batch(CrBatchJoinState *bj)
 			continue;
 		key = DatumGetTextPP(d);
 		entry = hash_search(bj->keys, &key, HASH_FIND, NULL);
-		if (entry)
+		if (entry && !entry->fetched)
 		{
-			old = MemoryContextSwitchTo(bj->batch_cxt);
+			old = MemoryContextSwitchTo(bj->keys_cxt);
 			entry->rows = lappend(entry->rows, ExecCopySlotMinimalTuple(slot));
 			MemoryContextSwitchTo(old);
 		}
 		if ((Pointer) key != DatumGetPointer(d))
 			pfree(key);
 	}
+	foreach(lc, bj->key_order)
+		((CrKeyEntry *) lfirst(lc))->fetched = true;
 }
 
 /*
- * The next batch: outer rows, then (if they have any key) the inner rows
- * of their keys.  False when the outer side is exhausted.
+ * The next batch: outer rows, then (if they have new keys) the inner rows
+ * of those.  False when the outer side is exhausted.
  */
 static bool
 next_batch(CrBatchJoinState *bj)
@@ -369,6 +392,12 @@ next_batch(CrBatchJoinState *bj)
 		return false;
 	reset_batch(bj);
 	read_outer_batch(bj);
+	if (bj->scan_batches > 0 && tuplestore_tuple_count(bj->outer_rows) == 0)
+	{
+		/* the last batch ended the outer side exactly: nothing more */
+		bj->batch_ready = true;
+		return false;
+	}
 	bj->one_batch = bj->scan_batches == 0 && bj->outer_done;
 	bj->scan_batches++;
 	bj->batches++;
@@ -461,6 +490,9 @@ cr_batch_rescan(CustomScanState *node)
 	}
 	if (bj->outer->chgParam == NULL)
 		ExecReScan(bj->outer);
+	/* the inner rows of a key may differ under other parameters */
+	if (node->ss.ps.chgParam != NULL)
+		bj->keys_stale = true;
 	bj->batch_ready = false;
 	bj->outer_done = false;
 	bj->one_batch = false;
