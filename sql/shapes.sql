@@ -103,6 +103,15 @@ SELECT call_record_id, count(*) FROM cr.sessions
  WHERE CAST(call_start_date_time AS date) = '2026-11-05' OR call_start_date_time::date = '2026-11-13'
  GROUP BY 1 ORDER BY 1;
 SELECT * FROM graph_requests();
+-- a list of days (IN, = ANY of a constant array), as Tableau and Metabase
+-- write a choice of days: one window each, adjacent days merged
+SELECT emulator_reset();
+SELECT count(*) FROM cr.sessions WHERE call_start_date_time::date IN ('2026-11-18', '2026-11-19');
+SELECT count(*) FROM cr.call_records
+ WHERE start_date_time::date = ANY (ARRAY['2026-11-03', '2026-11-10']::date[]);
+SELECT * FROM graph_requests();
+SELECT * FROM on_off($$SELECT id FROM cr.call_records
+  WHERE CAST(start_date_time AS date) IN ('2026-11-03', '2026-11-10', '2026-11-17')$$);
 
 -- infinite bounds are open ends; an empty range sends nothing
 SELECT emulator_reset();
@@ -129,6 +138,20 @@ SELECT count(*) FROM cr.call_records
 SELECT count(*) FROM cr.streams WHERE call_record_id LIKE 'cafe0000-0000-4000-8000-000000000001';
 SELECT count(*) FROM cr.call_records WHERE id ILIKE 'CAFE0000-0000-4000-8000-000000000004';
 SELECT * FROM graph_requests();
+-- IS NOT DISTINCT FROM (ORMs' equality) is a lookup by id too
+SELECT emulator_reset();
+SELECT count(*) FROM cr.sessions WHERE call_record_id IS NOT DISTINCT FROM 'cafe0000-0000-4000-8000-000000000004';
+SELECT count(*) FROM cr.call_records
+ WHERE id IS NOT DISTINCT FROM 'cafe0000-0000-4000-8000-000000000007'
+    OR id IS NOT DISTINCT FROM 'cafe0000-0000-4000-8000-000000000008';
+PREPARE by_id_orm(text) AS SELECT count(*) FROM cr.call_records WHERE id IS NOT DISTINCT FROM $1;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE by_id_orm('cafe0000-0000-4000-8000-000000000009');
+RESET plan_cache_mode;
+SELECT * FROM graph_requests();
+SELECT * FROM on_off($$SELECT id FROM cr.call_records
+  WHERE id IS NOT DISTINCT FROM 'cafe0000-0000-4000-8000-000000000004'
+     OR id IS NOT DISTINCT FROM 'CAFE0000-0000-4000-8000-000000000005'$$);
 -- a pattern with a wildcard is checked locally (the list is read)
 EXPLAIN (COSTS OFF) SELECT count(*) FROM cr.call_records WHERE id LIKE 'cafe0000-0000-4000-8000-00000000000_';
 SELECT * FROM on_off($$SELECT id FROM cr.call_records

@@ -57,6 +57,8 @@ BEGIN
   END LOOP;
   RETURN NULL;
 END $$;
+-- (the rate windows off: only the claim may hold a request up here)
+ALTER SERVER graph OPTIONS (ADD record_rate_limit '0', ADD tenant_rate_limit '0');
 ALTER USER MAPPING FOR CURRENT_USER SERVER graph OPTIONS (SET client_secret 'test-secret');
 SELECT emulator_reset();
 SELECT emulator_fault('{"match": "oauth2", "stall_ms": 5000, "times": 1}');
@@ -90,6 +92,7 @@ SELECT waiting_backend('lost client') IS NOT NULL AS waiting;
 \! kill -9 $(cat /tmp/cr_regress_lost_client.pid); rm -f /tmp/cr_regress_lost_client.pid
 SELECT backend_gone('lost client') AS gone;
 SELECT emulator_reset();
+ALTER SERVER graph OPTIONS (DROP record_rate_limit, DROP tenant_rate_limit);
 
 DROP USER MAPPING FOR regress_cr_sharing SERVER graph;
 DROP OWNED BY regress_cr_sharing;

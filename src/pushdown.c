@@ -9,13 +9,13 @@
  * condition narrows the requests but never changes the answer.  Matched:
  *
  *	- the key (id of call_records, call_record_id below a call record):
- *	  = value, = ANY(array), IN (...), an OR of those, LIKE or ILIKE with
- *	  a pattern without wildcards;
+ *	  = value, = ANY(array), IN (...), IS NOT DISTINCT FROM value, an OR of
+ *	  those, LIKE or ILIKE with a pattern without wildcards;
  *	- the time column (start_date_time, call_start_date_time, a log
  *	  table's window column): < <= = >= > BETWEEN against a timestamptz,
  *	  timestamp or date value, the column's date (col::date) against a
  *	  date, date_trunc('unit', col) against a time, and one OR of such
- *	  ranges per table, as arms;
+ *	  ranges per table, as arms (IN lists of such values too);
  *	- from_date_time = value, to_date_time = value of the dial-out report;
  *	- participants.id = value, which narrows the call record list.
  *
@@ -146,14 +146,23 @@ like_as_id(OpExpr *op, RelOptInfo *baserel, AttrNumber keyattno)
 
 /*
  * key = value, or key = ANY(array value) (which is also what IN lists
- * become), or a LIKE that can only mean equality.  Only text equality
- * qualifies: another operator on the key (a case-insensitive one, say)
- * would not mean what a lookup by id means.
+ * become), or a LIKE that can only mean equality, or key IS NOT DISTINCT
+ * FROM value (as ORMs write it), which is equality too since a key is
+ * never null.  Only text equality qualifies: another operator on the key
+ * (a case-insensitive one, say) would not mean what a lookup by id means.
  */
 static bool
 match_key_qual(Expr *clause, RelOptInfo *baserel, AttrNumber keyattno,
 			   Expr **value, CrQualRole *role)
 {
+	if (is_notclause(clause) && IsA(get_notclausearg(clause), DistinctExpr))
+	{
+		/* a DistinctExpr is an OpExpr of the equality operator */
+		OpExpr	   *op = copyObject((OpExpr *) get_notclausearg(clause));
+
+		op->xpr.type = T_OpExpr;
+		clause = (Expr *) op;
+	}
 	if (IsA(clause, OpExpr))
 	{
 		OpExpr	   *op = (OpExpr *) clause;
@@ -466,8 +475,60 @@ match_time_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel,
 }
 
 /*
+ * col::date IN (d1, d2, ...) (or = ANY of a constant array, any form of the
+ * column), as Tableau and Metabase write a choice of days: the OR of its
+ * equalities, to match_time_or.  NULL if the clause is not that.
+ */
+static Expr *
+time_in_as_or(Expr *clause, RelOptInfo *baserel, AttrNumber attno)
+{
+	ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
+	Node	   *left;
+	Node	   *arr;
+	List	   *elems = NIL;
+	List	   *arms = NIL;
+	CrTimeForm	form;
+	Interval   *unit;
+	ListCell   *lc;
+
+	if (!IsA(saop, ScalarArrayOpExpr) || !saop->useOr || attno == InvalidAttrNumber)
+		return NULL;
+	left = linitial(saop->args);
+	arr = cr_strip_relabel(lsecond(saop->args));
+	if (!time_column_form(left, baserel, attno, &form, &unit))
+		return NULL;
+	if (IsA(arr, ArrayExpr) && !((ArrayExpr *) arr)->multidims)
+		elems = ((ArrayExpr *) arr)->elements;
+	else if (IsA(arr, Const) && !((Const *) arr)->constisnull)
+	{
+		ArrayType  *a = DatumGetArrayTypeP(((Const *) arr)->constvalue);
+		Oid			elemtype = ARR_ELEMTYPE(a);
+		int16		typlen;
+		bool		byval;
+		char		align;
+		Datum	   *d;
+		bool	   *nulls;
+		int			n,
+					i;
+
+		get_typlenbyvalalign(elemtype, &typlen, &byval, &align);
+		deconstruct_array(a, elemtype, typlen, byval, align, &d, &nulls, &n);
+		for (i = 0; i < n; i++)
+			if (!nulls[i])
+				elems = lappend(elems, makeConst(elemtype, -1, InvalidOid, typlen,
+												 d[i], false, byval));
+	}
+	if (elems == NIL)
+		return NULL;
+	foreach(lc, elems)
+		arms = lappend(arms, make_opclause(saop->opno, BOOLOID, false, (Expr *) left,
+										   lfirst(lc), InvalidOid, saop->inputcollid));
+	return make_orclause(arms);
+}
+
+/*
  * An OR of time ranges on the column (two ranges, BETWEEN SYMMETRIC, NOT
- * BETWEEN): each arm an AND of time conditions.  Its values carry their
+ * BETWEEN, a list of days): each arm an AND of time conditions.  Its values carry their
  * arm's number; the scan fetches each arm's window once, windows merged so
  * that no row comes twice.  Only one such OR per scan: the windows of two
  * would multiply.
@@ -592,6 +653,9 @@ cr_push_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid relid)
 
 	if (match_time_qual(info, clause, baserel, timeattno, 0) ||
 		match_time_or(info, clause, baserel, timeattno))
+		return true;
+	if ((value = time_in_as_or(clause, baserel, timeattno)) != NULL &&
+		match_time_or(info, value, baserel, timeattno))
 		return true;
 
 	if (res->fetch == CR_FETCH_FUNCTION && res->window_column == NULL)
