@@ -72,6 +72,20 @@ SELECT * FROM expect_error($$SELECT * FROM cr.streams WHERE call_record_id = 'ca
 ALTER USER MAPPING FOR CURRENT_USER SERVER graph OPTIONS (SET client_secret 'test-secret');
 SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001';
 
+-- a very long id (Graph answers 414): the error's context quotes the URL
+-- and the id cut short, not 100 kB of them
+DO $$
+DECLARE
+  ctx text;
+  msg text;
+BEGIN
+  PERFORM count(*) FROM cr.call_records WHERE id = repeat('a', 100000);
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS ctx = PG_EXCEPTION_CONTEXT, msg = MESSAGE_TEXT;
+  RAISE NOTICE '%: %', SQLSTATE, msg;
+  RAISE NOTICE 'context of % bytes: %', octet_length(ctx), regexp_replace(ctx, 'a{20,}', 'aaa...', 'g');
+END $$;
+
 -- nothing listening: a connection error
 CREATE SERVER dead FOREIGN DATA WRAPPER callrecords_fdw
   OPTIONS (tenant_id 'contoso', graph_url 'http://127.0.0.1:9', login_url 'http://127.0.0.1:9');

@@ -61,5 +61,16 @@ ALTER FOREIGN TABLE ft_ok ALTER COLUMN call_record_id OPTIONS (ADD resource 'x')
 SELECT * FROM expect_error($$CREATE SERVER bad FOREIGN DATA WRAPPER callrecords_fdw OPTIONS (tenant_id 'c', port '1')$$);
 SELECT * FROM expect_error($$CREATE SERVER bad FOREIGN DATA WRAPPER callrecords_fdw OPTIONS (tenant_id 'c', graph_url 'http://example.com')$$);
 SELECT * FROM expect_error($$CREATE SERVER bad FOREIGN DATA WRAPPER callrecords_fdw OPTIONS (graph_url 'https://example.com')$$);
+-- whole numbers are decimal digits: a leading zero is not octal (0101 is
+-- 101, over max_retries' 100, not 65), no hex, exponent or spaces; digits
+-- past int's range are over the maximum
+SELECT * FROM expect_error($$CREATE SERVER bad FOREIGN DATA WRAPPER callrecords_fdw OPTIONS (tenant_id 'c', max_retries '0101')$$);
+SELECT * FROM expect_error($$CREATE SERVER bad FOREIGN DATA WRAPPER callrecords_fdw OPTIONS (tenant_id 'c', max_response_bytes '0x10')$$);
+SELECT * FROM expect_error($$CREATE SERVER bad FOREIGN DATA WRAPPER callrecords_fdw OPTIONS (tenant_id 'c', max_requests '1e3')$$);
+SELECT * FROM expect_error($$CREATE SERVER bad FOREIGN DATA WRAPPER callrecords_fdw OPTIONS (tenant_id 'c', max_retries ' 3')$$);
+SELECT * FROM expect_error($$CREATE SERVER bad FOREIGN DATA WRAPPER callrecords_fdw OPTIONS (tenant_id 'c', max_retries '99999999999999999999')$$);
+CREATE SERVER ok4 FOREIGN DATA WRAPPER callrecords_fdw OPTIONS (tenant_id 'c', rate_window '10', max_retries '0');
+SELECT srvoptions FROM pg_foreign_server WHERE srvname = 'ok4';
+DROP SERVER ok4;
 
 DROP SERVER ok1, ok2, ok3 CASCADE;

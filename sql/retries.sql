@@ -43,6 +43,10 @@ ALTER SERVER graph OPTIONS (ADD max_retry_wait '2');
 SELECT emulator_reset();
 SELECT emulator_fault('{"match": "cafe0000-0000-4000-8000-000000000001?", "status": 429, "retry_after": 30, "times": 1}');
 SELECT * FROM expect_error($$SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
+-- one past long's range reads as a day, not as a saturated number
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "cafe0000-0000-4000-8000-000000000001?", "status": 503, "retry_after": 9999999999999999999, "times": 1}');
+SELECT * FROM expect_error($$SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
 ALTER SERVER graph OPTIONS (DROP max_retry_wait);
 
 -- statement_timeout ends a Retry-After wait at once, and the backend stays usable

@@ -33,16 +33,29 @@
 #define CR_BACKOFF_BASE_MS		500.0
 #define CR_BACKOFF_CAP_MS		30000.0
 
-/* The part of a URL after its host, for messages: never a host or token. */
+/* the longest URL path a message quotes whole */
+#define CR_MESSAGE_PATH_MAX		300
+
+/*
+ * The part of a URL after its host, for messages: never a host or token,
+ * and cut short past CR_MESSAGE_PATH_MAX (a list of 100,000 ids is not
+ * worth a 100 kB CONTEXT line in the log).
+ */
 const char *
 cr_url_path(const char *url)
 {
 	const char *p = strstr(url, "://");
+	size_t		len;
 
 	if (p == NULL)
-		return url;
-	p = strchr(p + 3, '/');
-	return p ? p : "/";
+		p = url;
+	else if ((p = strchr(p + 3, '/')) == NULL)
+		return "/";
+	len = strlen(p);
+	if (len <= CR_MESSAGE_PATH_MAX)
+		return p;
+	return psprintf("%.*s... (%zu bytes more)", CR_MESSAGE_PATH_MAX, p,
+					len - CR_MESSAGE_PATH_MAX);
 }
 
 /* Raise the error of a request that failed below HTTP (status 0). */
@@ -54,6 +67,8 @@ cr_report_transport_error(const CrResponse *resp, const char *method, const char
 	ereport(ERROR,
 			(errcode(rc == CURLE_OPERATION_TIMEDOUT ? ERRCODE_FDW_ERROR
 					 : ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+			 strcmp(method, "POST") == 0 ?
+			 errmsg("could not complete the token request: %s", curl_easy_strerror(rc)) :
 			 errmsg("could not complete request to Graph: %s", curl_easy_strerror(rc)),
 			 resp->retries > 0 ?
 			 errdetail("%s (after %d retries).", resp->transport_error, resp->retries) :
@@ -101,6 +116,9 @@ cr_is_retryable(const CrResponse *resp)
 	}
 }
 
+/* a longer Retry-After reads as this (a day), refused like it anyway */
+#define CR_RETRY_AFTER_MAX_S	86400
+
 /*
  * How long to wait before retry number n (from 0): what Retry-After says,
  * else exponential backoff with jitter, so that many backends do not come
@@ -110,11 +128,14 @@ double
 cr_retry_delay_ms(const CrResponse *resp, int n)
 {
 	char	   *end;
-	long		secs = strtol(resp->retry_after, &end, 10);
+	long		secs;
 	double		backoff;
 
+	errno = 0;
+	secs = strtol(resp->retry_after, &end, 10);
 	if (resp->retry_after[0] != '\0' && *end == '\0' && secs >= 0)
-		return secs * 1000.0;
+		return (errno == ERANGE || secs > CR_RETRY_AFTER_MAX_S ?
+				CR_RETRY_AFTER_MAX_S : secs) * 1000.0;
 	backoff = Min(CR_BACKOFF_CAP_MS, CR_BACKOFF_BASE_MS * (double) (1 << Min(n, 16)));
 	return backoff * (0.5 + pg_prng_double(&pg_global_prng_state));
 }

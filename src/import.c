@@ -69,7 +69,7 @@ import_include_deprecated(ImportForeignSchemaStmt *stmt)
 					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 					 errmsg("invalid value for option \"include_deprecated\": \"%s\"",
 							defGetString(def)),
-					 errhint("Valid values: 'true', 'false'.")));
+					 errhint("Give a boolean: 'true' or 'false' (on/off, yes/no and 1/0 are read too).")));
 	}
 	return include;
 }

@@ -378,13 +378,36 @@ check_network_option(const char *name, const char *value)
 				 errhint("Give the proxy's credentials as the user mapping options proxy_user and proxy_password.")));
 }
 
+/*
+ * A whole number in decimal digits, as the hint asks for: parse_int()
+ * would read "010" as octal 8, and take hex, exponents and spaces.
+ * Digits past int's range read as INT_MAX, which is over every maximum.
+ */
+static bool
+parse_whole_number(const char *s, int *result)
+{
+	int64		n = 0;
+	const char *p;
+
+	if (*s == '\0')
+		return false;
+	for (p = s; *p; p++)
+	{
+		if (*p < '0' || *p > '9')
+			return false;
+		n = Min(n * 10 + (*p - '0'), (int64) PG_INT32_MAX);
+	}
+	*result = (int) n;
+	return true;
+}
+
 /* A whole number from min to max (requests, retries, seconds or bytes). */
 static void
 check_int_option(const char *name, const char *value, int min, int max)
 {
 	int			n;
 
-	if (!parse_int(value, &n, 0, NULL) || n < min)
+	if (!parse_whole_number(value, &n) || n < min)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
@@ -512,7 +535,7 @@ apply_options(CrOptions *opts, List *options)
 		const CrIntOption *io = find_int_option(def->defname);
 
 		if (io != NULL)
-			(void) parse_int(val, INT_OPTION_FIELD(opts, io), 0, NULL);
+			(void) parse_whole_number(val, INT_OPTION_FIELD(opts, io));
 		else if (strcmp(def->defname, "tenant_id") == 0)
 			opts->tenant_id = val;
 		else if (strcmp(def->defname, "graph_url") == 0)

@@ -40,6 +40,7 @@
 
 #include "commands/defrem.h"
 #include "executor/executor.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -60,6 +61,9 @@ release_json(void *arg)
 	memset(st->obj, 0, sizeof(st->obj));
 }
 
+/* the longest call record id an error context quotes whole */
+#define CR_MESSAGE_ID_MAX	100
+
 /* Adds which column and call record (or window) a failure happened at. */
 static void
 scan_error_callback(void *arg)
@@ -67,6 +71,11 @@ scan_error_callback(void *arg)
 	CrScanState *st = (CrScanState *) arg;
 	const char *relname = RelationGetRelationName(st->rel);
 	const char *where = st->chain ? st->chain->record_id : NULL;
+
+	/* an id is a GUID; a long one given in a query is quoted cut short */
+	if (where && strlen(where) > CR_MESSAGE_ID_MAX)
+		where = psprintf("%.*s...", pg_mbcliplen(where, strlen(where), CR_MESSAGE_ID_MAX),
+						 where);
 
 	if (st->cur_attr >= 0)
 		errcontext("column \"%s\" of foreign table \"%s\"%s%s%s",
