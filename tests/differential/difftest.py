@@ -205,6 +205,8 @@ def must_have():
  WHERE c.start_date_time >= '2026-11-05' AND c.start_date_time < '2026-11-07' GROUP BY 1, 2"""))
     c.append(Case('streams-day-date-cast', "SELECT call_record_id, count(*) FROM cr.streams WHERE CAST(call_start_date_time AS date) = date '2026-11-09' GROUP BY 1"))
     c.append(Case('segments-date-trunc', "SELECT call_record_id, session_index, segment_index FROM cr.segments WHERE date_trunc('day', call_start_date_time) = timestamptz '2026-11-12 00:00+00'"))
+    c.append(Case('sessions-is-not-distinct', "SELECT call_record_id, session_index FROM cr.sessions WHERE call_record_id IS NOT DISTINCT FROM 'cafe0000-0000-4000-8000-000000000004'"))
+    c.append(Case('call-records-date-in', "SELECT id, type FROM cr.call_records WHERE start_date_time::date IN ('2026-11-03', '2026-11-04', '2026-11-10')"))
     c.append(Case('call-records-between-symmetric', "SELECT id, type FROM cr.call_records WHERE start_date_time BETWEEN SYMMETRIC '2026-11-11' AND '2026-11-10'"))
     c.append(Case('call-records-two-ranges', "SELECT id FROM cr.call_records WHERE (start_date_time >= '2026-11-06' AND start_date_time < '2026-11-07') OR (start_date_time >= date '2026-11-15' AND start_date_time < date '2026-11-16')"))
     c.append(Case('local-table-nestloop', """SELECT lc.site, st.call_record_id, count(*)
@@ -282,7 +284,7 @@ class Gen:
         q = ["'%s'" % i for i in ids]
         if len(ids) == 1:
             return r.choice(['%s = %s' % (col, q[0]), '%s LIKE %s' % (col, q[0]), '%s IN (%s)' % (col, q[0]),
-                             '%s = ANY (ARRAY[%s])' % (col, q[0])])
+                             '%s = ANY (ARRAY[%s])' % (col, q[0]), '%s IS NOT DISTINCT FROM %s' % (col, q[0])])
         return r.choice(['%s IN (%s)' % (col, ', '.join(q)), '%s = ANY (ARRAY[%s])' % (col, ', '.join(q)),
                          '(%s)' % ' OR '.join('%s = %s' % (col, x) for x in q),
                          "%s = ANY ('{%s}'::text[])" % (col, ','.join(ids))])
@@ -304,6 +306,8 @@ class Gen:
             % (col, d0, col, '2026-11-%02d' % (d + 1), col, d + 2, col, d + 3),
             "CAST(%s AS date) = date '%s'" % (col, d0),
             "date_trunc('day', %s) = timestamptz '%s 00:00+00'" % (col, d0),
+            "CAST(%s AS date) IN ('%s', '2026-11-%02d')" % (col, d0, d + 2),
+            "%s::date = ANY (ARRAY['%s', '%s']::date[])" % (col, d0, d1),
         ])
 
     def extra_filter(self, chain):
