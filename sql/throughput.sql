@@ -131,6 +131,18 @@ SELECT plan_jit($$SELECT m.id, (SELECT count(*) FROM cr.sessions s WHERE s.call_
 SET callrecords_fdw.batch_joins = off;
 SELECT plan_jit($$SELECT count(*) FROM cr.call_records c JOIN jit_calls m ON m.id = c.id$$) AS compiled;
 RESET callrecords_fdw.batch_joins;
+-- nor the first statement of a session, which loads the library while it
+-- is planned (decided again at executor start, where the hook exists)
+\c
+SET jit = on;
+SET jit_above_cost = 100000;
+SELECT plan_jit($$SELECT count(*) FROM cr.streams WHERE call_record_id IN
+  ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000002',
+   'cafe0000-0000-4000-8000-000000000004', 'cafe0000-0000-4000-8000-000000000006',
+   'cafe0000-0000-4000-8000-000000000007', 'cafe0000-0000-4000-8000-000000000008',
+   'cafe0000-0000-4000-8000-000000000009', 'cafe0000-0000-4000-8000-000000000010',
+   'cafe0000-0000-4000-8000-000000000011', 'cafe0000-0000-4000-8000-000000000012',
+   'cafe0000-0000-4000-8000-000000000013', 'cafe0000-0000-4000-8000-000000000014')$$) AS compiled;
 SET jit_above_cost = 0;
 SELECT plan_jit($$SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$)
        = pg_jit_available() AS compiled_when_anything_is;

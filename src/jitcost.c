@@ -11,9 +11,12 @@
  * optimizing thresholds, so a count(*) over a few thousand rows spent
  * about 50 ms compiling (inlining alone 35 ms), more than it then
  * spent on its rows.  Waiting on Graph is not work that compiled code
- * speeds up.  So after the standard planner, in a plan that holds scans of
- * this wrapper, the decision is made again on the plan's cost without
- * theirs: what the nodes above them cost for the rows they pass on.
+ * speeds up.  So when the executor starts a plan that holds scans of this
+ * wrapper, the decision is made again on the plan's cost without theirs:
+ * what the nodes above them cost for the rows they pass on.  At executor
+ * start, not after planning: the statement that loads the library (its
+ * first foreign scan, planned before the library's hooks existed) is
+ * decided again too, and so are plans from the plan cache.
  *
  * Rules kept here: plans without the wrapper's scans are left as they
  * are; JIT is only ever turned down, never on, and with the thresholds
@@ -32,14 +35,14 @@
 
 #include "callrecords_fdw.h"
 
+#include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "jit/jit.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/plannodes.h"
-#include "optimizer/planner.h"
 
-static planner_hook_type prev_planner_hook = NULL;
+static ExecutorStart_hook_type prev_executor_start = NULL;
 
 /* A walk adding up the cost of the wrapper's scans, with their loops. */
 typedef struct CrScanCostWalk
@@ -160,25 +163,26 @@ decide_jit(PlannedStmt *stmt)
 	stmt->jitFlags &= flags;
 }
 
-/* The planner, then the JIT decision without Graph's requests. */
-static PlannedStmt *
-cr_planner(Query *parse, const char *query_string, int cursorOptions,
-		   ParamListInfo boundParams)
+/*
+ * The JIT decision without Graph's requests, before the executor reads it
+ * (standard_ExecutorStart copies the plan's flags into the executor state;
+ * EXPLAIN without ANALYZE comes through here too).  Deciding again only
+ * turns flags off, so a cached plan decided twice stays the same.
+ */
+static void
+cr_jit_executor_start(QueryDesc *queryDesc, int eflags)
 {
-	PlannedStmt *stmt;
-
-	if (prev_planner_hook)
-		stmt = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+	decide_jit(queryDesc->plannedstmt);
+	if (prev_executor_start)
+		prev_executor_start(queryDesc, eflags);
 	else
-		stmt = standard_planner(parse, query_string, cursorOptions, boundParams);
-	decide_jit(stmt);
-	return stmt;
+		standard_ExecutorStart(queryDesc, eflags);
 }
 
-/* Install the planner hook, once per backend. */
+/* Install the executor hook, once per backend. */
 void
 cr_jitcost_init(void)
 {
-	prev_planner_hook = planner_hook;
-	planner_hook = cr_planner;
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = cr_jit_executor_start;
 }
