@@ -33,6 +33,7 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/datetime.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -79,25 +80,41 @@ set_upper(CrTimeBounds *b, TimestampTz t, bool inclusive)
 }
 
 /*
+ * Whether a time lies before (-1) or after (1) the years 1 to 9999 that
+ * Graph's Edm.DateTimeOffset holds, or within them (0).
+ */
+static int
+outside_graph_years(TimestampTz t)
+{
+	if (TIMESTAMP_IS_NOBEGIN(t) || t < (date2j(1, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY)
+		return -1;
+	if (TIMESTAMP_IS_NOEND(t) || t >= (date2j(10000, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY)
+		return 1;
+	return 0;
+}
+
+/*
  * Narrow the bounds by one condition.  Of several conditions on a side
  * the tightest wins; at an equal upper bound a comparison (exclusive once
- * widened) wins over the window's inclusive toDateTime.  An infinite value
- * is an open end on its own side (>= -infinity, <= infinity hold for every
- * time) and leaves nothing on the other (>= infinity holds for none).
+ * widened) wins over the window's inclusive toDateTime.  A value outside
+ * Graph's years (an infinite one too) is an open end on its own side
+ * (>= -infinity, <= infinity hold for every time Graph has) and leaves
+ * nothing on the other (>= infinity holds for none).
  */
 void
 cr_add_time_bound(CrTimeBounds *b, CrQualRole role, TimestampTz t)
 {
 	bool		lower = (role == CR_QUAL_TIME_GE || role == CR_QUAL_TIME_GT ||
 						 role == CR_QUAL_WINDOW_FROM);
+	int			outside;
 
-	if (TIMESTAMP_NOT_FINITE(t))
+	t = cr_widened(role, t);
+	if ((outside = outside_graph_years(t)) != 0)
 	{
-		if (lower ? TIMESTAMP_IS_NOEND(t) : TIMESTAMP_IS_NOBEGIN(t))
+		if (lower ? outside > 0 : outside < 0)
 			b->empty = true;
 		return;
 	}
-	t = cr_widened(role, t);
 	if (lower)
 		set_lower(b, t, role == CR_QUAL_TIME_GT);
 	else if (role == CR_QUAL_TIME_LE || role == CR_QUAL_TIME_LT || role == CR_QUAL_WINDOW_TO)
