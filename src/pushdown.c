@@ -46,8 +46,6 @@
 #include "optimizer/optimizer.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/date.h"
-#include "utils/datetime.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -356,28 +354,6 @@ make_call(Oid funcid, Oid rettype, List *args)
 }
 
 /*
- * LEAST(date, 200000-01-01): a date past the years a timestamp holds
- * (5874897 is a date, not a timestamp) cannot be converted, and the day
- * after the last date is none.  Any such date lies past Graph's years, so
- * the bound it makes is as open or as empty as with the clamped one.
- */
-static Expr *
-clamped_date(Expr *date)
-{
-	MinMaxExpr *m = makeNode(MinMaxExpr);
-
-	m->minmaxtype = DATEOID;
-	m->minmaxcollid = InvalidOid;
-	m->inputcollid = InvalidOid;
-	m->op = IS_LEAST;
-	m->args = list_make2(date, makeConst(DATEOID, -1, InvalidOid, 4,
-										 DateADTGetDatum(date2j(200000, 1, 1) - POSTGRES_EPOCH_JDATE),
-										 false, true));
-	m->location = -1;
-	return (Expr *) m;
-}
-
-/*
  * value as a timestamptz, converted the way the comparison operator would
  * convert it: a timestamp or date is read in the session time zone when
  * the scan starts (the conversion is stable, so it is evaluated then, like
@@ -389,7 +365,7 @@ as_timestamptz(Expr *value, Oid type)
 	if (type == TIMESTAMPOID)
 		return make_call(F_TIMESTAMPTZ_TIMESTAMP, TIMESTAMPTZOID, list_make1(value));
 	if (type == DATEOID)
-		return make_call(F_TIMESTAMPTZ_DATE, TIMESTAMPTZOID, list_make1(clamped_date(value)));
+		return make_call(F_TIMESTAMPTZ_DATE, TIMESTAMPTZOID, list_make1(value));
 	return value;
 }
 
@@ -398,9 +374,8 @@ static Expr *
 day_after(Expr *date)
 {
 	Expr	   *next = make_call(F_DATE_PLI, DATEOID,
-								 list_make2(clamped_date(date),
-											makeConst(INT4OID, -1, InvalidOid, 4,
-													  Int32GetDatum(1), false, true)));
+								 list_make2(date, makeConst(INT4OID, -1, InvalidOid, 4,
+															Int32GetDatum(1), false, true)));
 
 	return as_timestamptz(next, DATEOID);
 }
