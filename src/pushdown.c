@@ -198,34 +198,47 @@ match_key_qual(Expr *clause, RelOptInfo *baserel, AttrNumber keyattno,
 }
 
 /*
- * The elements of a key value as a list of text expressions: the value
- * itself, or the elements of an array written out (ARRAY[...] or a
- * constant).  NIL for an array known only at run time.
+ * The elements of an array written out (ARRAY[...], or a constant without
+ * its NULLs) as expressions of its element type; NIL for an array known
+ * only at run time.  An id list and a list of days are read alike.
  */
 static List *
-key_elements(Expr *value, CrQualRole role)
+array_elements(Node *arr)
 {
 	List	   *elems = NIL;
 
-	if (role == CR_QUAL_KEY)
-		return list_make1(value);
-	if (IsA(value, ArrayExpr))
-		return list_copy(((ArrayExpr *) value)->elements);
-	if (IsA(value, Const) && !((Const *) value)->constisnull)
+	if (IsA(arr, ArrayExpr))
+		return list_copy(((ArrayExpr *) arr)->elements);
+	if (IsA(arr, Const) && !((Const *) arr)->constisnull)
 	{
+		ArrayType  *a = DatumGetArrayTypeP(((Const *) arr)->constvalue);
+		Oid			elemtype = ARR_ELEMTYPE(a);
+		int16		typlen;
+		bool		byval;
+		char		align;
 		Datum	   *d;
 		bool	   *nulls;
 		int			n,
 					i;
 
-		deconstruct_array(DatumGetArrayTypeP(((Const *) value)->constvalue),
-						  TEXTOID, -1, false, TYPALIGN_INT, &d, &nulls, &n);
+		get_typlenbyvalalign(elemtype, &typlen, &byval, &align);
+		deconstruct_array(a, elemtype, typlen, byval, align, &d, &nulls, &n);
 		for (i = 0; i < n; i++)
 			if (!nulls[i])
-				elems = lappend(elems, makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
-												 d[i], false, false));
+				elems = lappend(elems, makeConst(elemtype, -1, get_typcollation(elemtype),
+												 typlen, d[i], false, byval));
 	}
 	return elems;
+}
+
+/*
+ * The elements of a key value as a list of text expressions: the value
+ * itself, or the elements of an array written out.
+ */
+static List *
+key_elements(Expr *value, CrQualRole role)
+{
+	return role == CR_QUAL_KEY ? list_make1(value) : array_elements((Node *) value);
 }
 
 /*
@@ -484,8 +497,7 @@ time_in_as_or(Expr *clause, RelOptInfo *baserel, AttrNumber attno)
 {
 	ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
 	Node	   *left;
-	Node	   *arr;
-	List	   *elems = NIL;
+	List	   *elems;
 	List	   *arms = NIL;
 	CrTimeForm	form;
 	Interval   *unit;
@@ -494,31 +506,10 @@ time_in_as_or(Expr *clause, RelOptInfo *baserel, AttrNumber attno)
 	if (!IsA(saop, ScalarArrayOpExpr) || !saop->useOr || attno == InvalidAttrNumber)
 		return NULL;
 	left = linitial(saop->args);
-	arr = cr_strip_relabel(lsecond(saop->args));
 	if (!time_column_form(left, baserel, attno, &form, &unit))
 		return NULL;
-	if (IsA(arr, ArrayExpr) && !((ArrayExpr *) arr)->multidims)
-		elems = ((ArrayExpr *) arr)->elements;
-	else if (IsA(arr, Const) && !((Const *) arr)->constisnull)
-	{
-		ArrayType  *a = DatumGetArrayTypeP(((Const *) arr)->constvalue);
-		Oid			elemtype = ARR_ELEMTYPE(a);
-		int16		typlen;
-		bool		byval;
-		char		align;
-		Datum	   *d;
-		bool	   *nulls;
-		int			n,
-					i;
-
-		get_typlenbyvalalign(elemtype, &typlen, &byval, &align);
-		deconstruct_array(a, elemtype, typlen, byval, align, &d, &nulls, &n);
-		for (i = 0; i < n; i++)
-			if (!nulls[i])
-				elems = lappend(elems, makeConst(elemtype, -1, InvalidOid, typlen,
-												 d[i], false, byval));
-	}
-	if (elems == NIL)
+	/* the elements of a nested ARRAY[ARRAY[...]] are arrays: no match below */
+	if ((elems = array_elements(cr_strip_relabel(lsecond(saop->args)))) == NIL)
 		return NULL;
 	foreach(lc, elems)
 		arms = lappend(arms, make_opclause(saop->opno, BOOLOID, false, (Expr *) left,
