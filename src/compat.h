@@ -126,12 +126,6 @@ cr_btree_strategy(Oid opno, Oid lefttype, Oid righttype)
 }
 
 /*
- * The wait event of a backend waiting on Graph under the given name: its
- * own, as pg_stat_activity shows it, from 17 on (allocated once per
- * cluster, looked up once per backend into *cache); the generic
- * Extension event before.
- */
-/*
  * 17: the DSM registry gives a library shared memory without
  * shared_preload_libraries (shared.c).
  */
@@ -140,6 +134,12 @@ cr_btree_strategy(Oid opno, Oid lefttype, Oid righttype)
 #define CR_HAVE_DSM_REGISTRY 1
 #endif
 
+/*
+ * The wait event of a backend waiting on Graph under the given name: its
+ * own, as pg_stat_activity shows it, from 17 on (allocated once per
+ * cluster, looked up once per backend into *cache); the generic
+ * Extension event before.
+ */
 #if PG_VERSION_NUM >= 170000
 #define cr_wait_event(name, cache) \
 	(*(cache) != 0 ? *(cache) : (*(cache) = WaitEventExtensionNew(name)))

@@ -106,7 +106,6 @@ add_scans_cost(Plan *plan, double loops, CrScanCostWalk *w)
 	}
 	w->calls = loops * Max(1.0, plan->plan_rows);
 	add_subplan_calls((Node *) plan->targetlist, w);
-	w->calls = loops * Max(1.0, plan->plan_rows);
 	add_subplan_calls((Node *) plan->qual, w);
 	add_scans_cost(plan->lefttree, loops, w);
 	if (IsA(plan, NestLoop) && plan->lefttree)
