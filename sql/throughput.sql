@@ -114,13 +114,15 @@ BEGIN
 END $$;
 SET jit = on;
 SET jit_above_cost = 100000;
-SELECT plan_jit($$SELECT count(*) FROM cr.streams WHERE call_record_id IN
+-- (a psql variable: the query again after the new session below)
+SELECT $$SELECT count(*) FROM cr.streams WHERE call_record_id IN
   ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000002',
    'cafe0000-0000-4000-8000-000000000004', 'cafe0000-0000-4000-8000-000000000006',
    'cafe0000-0000-4000-8000-000000000007', 'cafe0000-0000-4000-8000-000000000008',
    'cafe0000-0000-4000-8000-000000000009', 'cafe0000-0000-4000-8000-000000000010',
    'cafe0000-0000-4000-8000-000000000011', 'cafe0000-0000-4000-8000-000000000012',
-   'cafe0000-0000-4000-8000-000000000013', 'cafe0000-0000-4000-8000-000000000014')$$) AS compiled;
+   'cafe0000-0000-4000-8000-000000000013', 'cafe0000-0000-4000-8000-000000000014')$$ AS twelve_ids \gset
+SELECT plan_jit(:'twelve_ids') AS compiled;
 -- nor one whose scans run once per row of a local table: a correlated
 -- subquery, a nested loop (counted once each, these were still compiled)
 CREATE TEMP TABLE jit_calls AS
@@ -136,13 +138,7 @@ RESET callrecords_fdw.batch_joins;
 \c
 SET jit = on;
 SET jit_above_cost = 100000;
-SELECT plan_jit($$SELECT count(*) FROM cr.streams WHERE call_record_id IN
-  ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000002',
-   'cafe0000-0000-4000-8000-000000000004', 'cafe0000-0000-4000-8000-000000000006',
-   'cafe0000-0000-4000-8000-000000000007', 'cafe0000-0000-4000-8000-000000000008',
-   'cafe0000-0000-4000-8000-000000000009', 'cafe0000-0000-4000-8000-000000000010',
-   'cafe0000-0000-4000-8000-000000000011', 'cafe0000-0000-4000-8000-000000000012',
-   'cafe0000-0000-4000-8000-000000000013', 'cafe0000-0000-4000-8000-000000000014')$$) AS compiled;
+SELECT plan_jit(:'twelve_ids') AS compiled;
 SET jit_above_cost = 0;
 SELECT plan_jit($$SELECT count(*) FROM cr.streams WHERE call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$)
        = pg_jit_available() AS compiled_when_anything_is;
