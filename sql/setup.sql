@@ -11,6 +11,14 @@ CREATE SERVER graph FOREIGN DATA WRAPPER callrecords_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER graph
   OPTIONS (client_id 'test-client', client_secret 'test-secret');
 
+-- The emulator's fixed calls are from 2026-11-01 to 20.  The planner
+-- counts Graph's 30 days back from callrecords_fdw.reference_time: fixed
+-- here, so that the estimates (and the plans) are the same on any date.
+DO $$ BEGIN
+  EXECUTE format('ALTER DATABASE %I SET callrecords_fdw.reference_time = %L',
+                 current_database(), '2026-12-01 00:00:00+00');
+END $$;
+
 -- the emulator's base URL, for the helpers below
 CREATE TABLE emulator_conf (url text NOT NULL);
 INSERT INTO emulator_conf VALUES (:'emulator_url');

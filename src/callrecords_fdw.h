@@ -200,6 +200,7 @@ extern void cr_define_gucs(void);
 extern bool cr_enable_pushdown;
 extern bool cr_prune_pages;
 extern bool cr_batch_joins;
+extern TimestampTz cr_reference_time(void);
 
 /* in catalog.c */
 extern const CrResource *cr_find_resource(const char *name);

@@ -208,7 +208,7 @@ guess_time(PlannerInfo *root, Expr *value, TimestampTz *t)
 static double
 arm_time_fraction(PlannerInfo *root, CrRelInfo *info, int arm, double span_days)
 {
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz now = cr_reference_time();
 	double		span = span_days * USECS_PER_DAY;
 	TimestampTz lower = now - (TimestampTz) span,
 				upper = now;

@@ -29,7 +29,10 @@
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/timestamp.h"
+#include "access/xact.h"
 #include "utils/rel.h"
 
 #define DEFAULT_GRAPH_URL	"https://graph.microsoft.com"
@@ -620,6 +623,51 @@ bool		cr_prune_pages = true;
 bool		cr_batch_joins = true;
 
 /*
+ * callrecords_fdw.reference_time: the moment Graph's retention (30 days of
+ * call records, 90 of logs) is counted back from by the estimates and the
+ * notice on windows older than that; empty: the transaction's start.
+ */
+char	   *cr_reference_time_setting = NULL;
+
+/*
+ * The moment the planner measures time windows against.  Real tenants
+ * want "now"; a test over fixed data, or an estimate for an archive
+ * snapshot, wants the moment the data describes, so that the plan does not
+ * change as the calendar moves on.
+ */
+TimestampTz
+cr_reference_time(void)
+{
+	if (cr_reference_time_setting == NULL || cr_reference_time_setting[0] == '\0')
+		return GetCurrentTransactionStartTimestamp();
+	return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+												   CStringGetDatum(cr_reference_time_setting),
+												   ObjectIdGetDatum(InvalidOid),
+												   Int32GetDatum(-1)));
+}
+
+/*
+ * Catch the obvious typo at SET rather than at the next plan: a check hook
+ * must not raise, and PostgreSQL 15 has no soft-error timestamp input, so
+ * this is the cheap test (an ISO timestamp begins with a digit); the full
+ * parse, with its own error, happens when the planner reads it.
+ */
+static bool
+check_reference_time(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+
+	if (v == NULL || v[0] == '\0')
+		return true;
+	if (!isdigit((unsigned char) v[0]))
+	{
+		GUC_check_errdetail("The reference time is an ISO timestamp, e.g. 2026-11-21 00:00:00+00, or empty for the transaction's start.");
+		return false;
+	}
+	return true;
+}
+
+/*
  * The wrapper's settings.  enable_pushdown is a field workaround and a
  * test aid: with it off every condition is evaluated locally, which must
  * give the same rows (only more requests).
@@ -651,5 +699,13 @@ cr_define_gucs(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomStringVariable(CR_NAME ".reference_time",
+							   "The moment Graph's retention is counted back from in estimates and notices.",
+							   "Empty: the transaction's start. Tests over fixed data set it to the moment the data describes.",
+							   &cr_reference_time_setting,
+							   "",
+							   PGC_USERSET,
+							   GUC_NOT_IN_SAMPLE,
+							   check_reference_time, NULL, NULL);
 	MarkGUCPrefixReserved(CR_NAME);
 }
