@@ -48,9 +48,6 @@
 #include "utils/timestamp.h"
 #include "plan_int.h"
 
-/* Cost of one Graph request in planner units: ~100 ms of remote work. */
-#define CR_REQUEST_COST				10000.0
-
 
 /*
  * The attnums the query reads: from the target list and from the quals,
@@ -161,6 +158,22 @@ statement_scans(PlannerInfo *root, Oid serverid, bool *segments, bool *share)
 	statement_scans_walker((Node *) root->parse, &found);
 	*segments = found.segments;
 	*share = found.tables > 1;
+}
+
+/*
+ * Whether a pushed join of the given number of tables shares responses
+ * with other scans of the statement: only when tables of the server are
+ * left outside it.
+ */
+bool
+cr_statement_shares(PlannerInfo *root, Oid serverid, int joined)
+{
+	CrStatementScans found = {serverid, 0, false};
+
+	while (root->parent_root)
+		root = root->parent_root;
+	statement_scans_walker((Node *) root->parse, &found);
+	return found.tables - joined + 1 > 1;
 }
 
 /*
@@ -394,6 +407,12 @@ cr_scan_plan_write(const CrScanPlan *plan)
 	l = lappend(l, makeInteger(plan->limited ? 1 : 0));
 	l = lappend(l, makeInteger(plan->outer_value));
 	l = lappend(l, makeInteger(plan->time_unpushed ? 1 : 0));
+	if (plan->join_relids != NIL)
+	{
+		l = lappend(l, plan->join_relids);
+		l = lappend(l, plan->join_bounds);
+		l = lappend(l, makeString(plan->relations));
+	}
 	return l;
 }
 
@@ -409,6 +428,15 @@ cr_scan_plan_read(List *fdw_private, CrScanPlan *plan)
 	plan->limited = intVal(list_nth(fdw_private, CrScanPrivateLimited)) != 0;
 	plan->outer_value = intVal(list_nth(fdw_private, CrScanPrivateOuterValue));
 	plan->time_unpushed = intVal(list_nth(fdw_private, CrScanPrivateTimeUnpushed)) != 0;
+	plan->join_relids = NIL;
+	plan->join_bounds = NIL;
+	plan->relations = NULL;
+	if (list_length(fdw_private) > CrScanPrivateRelations)
+	{
+		plan->join_relids = list_nth(fdw_private, CrScanPrivateJoinRelids);
+		plan->join_bounds = list_nth(fdw_private, CrScanPrivateJoinBounds);
+		plan->relations = strVal(list_nth(fdw_private, CrScanPrivateRelations));
+	}
 }
 
 /*
@@ -458,6 +486,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	plan.limited = root->limit_tuples > 0;
 	plan.outer_value = outer_value;
 	plan.time_unpushed = info->time_unpushed;
+	plan.join_relids = NIL;
 	fdw_private = cr_scan_plan_write(&plan);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							exprs, fdw_private,

@@ -15,6 +15,9 @@
 
 #include "callrecords_fdw.h"
 
+/* Cost of one Graph request in planner units: ~100 ms of remote work. */
+#define CR_REQUEST_COST				10000.0
+
 /* Planner state kept in baserel->fdw_private. */
 typedef struct CrRelInfo
 {
@@ -39,6 +42,9 @@ extern AttrNumber cr_column_attno(Oid relid, const char *name);
 extern bool cr_push_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid relid);
 extern bool cr_reads_time_column(Expr *clause, RelOptInfo *baserel, Oid relid,
 								 const CrResource *res);
+
+/* in plan.c */
+extern bool cr_statement_shares(PlannerInfo *root, Oid serverid, int joined);
 
 /* in estimate.c */
 extern void cr_estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel);
