@@ -267,7 +267,7 @@ cr_batch_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel
 		(jointype != JOIN_INNER && jointype != JOIN_LEFT) ||
 		innerrel->reloptkind != RELOPT_BASEREL ||
 		innerrel->fdwroutine == NULL ||
-		innerrel->fdwroutine->GetForeignPlan != cr_get_foreign_plan ||
+		innerrel->fdwroutine->GetForeignRelSize != cr_get_foreign_rel_size ||
 		!bms_is_empty(innerrel->lateral_relids) ||
 		!bms_is_empty(joinrel->lateral_relids) ||
 		root->placeholder_list != NIL ||

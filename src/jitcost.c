@@ -61,7 +61,7 @@ is_wrapper_scan(Plan *plan)
 	ForeignScan *fs = (ForeignScan *) plan;
 
 	return IsA(plan, ForeignScan) && OidIsValid(fs->fs_server) &&
-		GetFdwRoutineByServerId(fs->fs_server)->GetForeignPlan == cr_get_foreign_plan;
+		GetFdwRoutineByServerId(fs->fs_server)->GetForeignRelSize == cr_get_foreign_rel_size;
 }
 
 /*

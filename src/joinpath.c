@@ -595,7 +595,7 @@ cr_get_foreign_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 	Cost		startup,
 				total;
 
-	if (joinrel->fdw_private != NULL || !cr_enable_pushdown ||
+	if (joinrel->fdw_private != NULL || !cr_enable_pushdown || !cr_enable_join_pushdown ||
 		(jointype != JOIN_INNER && jointype != JOIN_LEFT) ||
 		root->parse->commandType != CMD_SELECT || root->rowMarks != NIL ||
 		!bms_is_empty(joinrel->lateral_relids) ||
