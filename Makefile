@@ -48,7 +48,7 @@ include $(PGXS)
 # PGXS does not track header dependencies; every file includes these, and
 # the scan files (SCAN_OBJS) scan_int.h too.
 SCAN_OBJS = src/arena.o src/chains.o src/explain.o src/fetch.o src/listing.o src/pacing.o src/rows.o src/scan.o
-$(OBJS): src/callrecords_fdw.h src/cr_json.h
+$(OBJS): src/cr_common.h src/cr_json.h
 $(SCAN_OBJS): src/scan_int.h
 src/http.o src/token.o src/cache.o src/failure.o src/transfer.o: src/http_int.h
 src/plan.o src/pushdown.o src/estimate.o: src/plan_int.h

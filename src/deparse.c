@@ -30,7 +30,7 @@
 
 #include <curl/curl.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"

@@ -26,7 +26,7 @@
 
 #include <math.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -41,7 +41,7 @@
 #include "utils/timestamp.h"
 #include "plan_int.h"
 
-/* Rough shape of the data, for estimates (and see callrecords_fdw.h). */
+/* Rough shape of the data, for estimates (and see cr_common.h). */
 #define CR_EST_RECORDS_IN_TENANT	10000.0 /* 30 days of call records */
 #define CR_EST_LOG_ROWS				10000.0 /* rows of a log function window */
 

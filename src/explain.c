@@ -18,7 +18,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "catalog/pg_type.h"
 #include "executor/executor.h"

@@ -30,7 +30,7 @@
 
 #include <curl/curl.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "access/xact.h"
 #include "catalog/pg_foreign_server.h"

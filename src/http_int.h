@@ -17,7 +17,7 @@
 
 #include <curl/curl.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 /* Where the write callback puts the body; it must never ereport. */
 typedef struct CrBodyBuffer

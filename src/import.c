@@ -20,7 +20,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"

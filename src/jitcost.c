@@ -33,7 +33,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"

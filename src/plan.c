@@ -23,7 +23,7 @@
 
 #include <math.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "access/nbtree.h"
 #include "access/sysattr.h"

@@ -13,7 +13,7 @@
 #ifndef CR_PLAN_INT_H
 #define CR_PLAN_INT_H
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 /* Planner state kept in baserel->fdw_private. */
 typedef struct CrRelInfo

@@ -41,7 +41,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include <errno.h>
 #include <math.h>

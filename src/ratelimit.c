@@ -36,7 +36,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 #include "compat.h"
 
 #include "foreign/foreign.h"

@@ -36,7 +36,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "commands/defrem.h"
 #include "executor/executor.h"

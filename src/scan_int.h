@@ -8,7 +8,7 @@
  *
  * Each group of prototypes is owned by the file named above it.  Only
  * these files include this header; what the rest of the extension calls
- * is in callrecords_fdw.h.  It includes cr_json.h, so it comes after every
+ * is in cr_common.h.  It includes cr_json.h, so it comes after every
  * other PostgreSQL header.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
@@ -21,7 +21,7 @@
 #ifndef SCAN_INT_H
 #define SCAN_INT_H
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"

@@ -29,7 +29,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 #include "compat.h"
 
 #include "miscadmin.h"

@@ -34,7 +34,7 @@
 
 #include <curl/curl.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "catalog/objectaccess.h"
 #include "catalog/pg_foreign_server.h"

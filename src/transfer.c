@@ -25,7 +25,7 @@
 
 #include <curl/curl.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "miscadmin.h"
 #include "utils/memutils.h"

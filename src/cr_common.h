@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * callrecords_fdw.h
+ * cr_common.h
  *		  Declarations shared by the files of callrecords_fdw.
  *
  * Each group of prototypes is owned by the file named above it.  The
@@ -10,12 +10,12 @@
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
  * IDENTIFICATION
- *		  src/callrecords_fdw.h
+ *		  src/cr_common.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef CALLRECORDS_FDW_H
-#define CALLRECORDS_FDW_H
+#ifndef CR_COMMON_H
+#define CR_COMMON_H
 
 #include "postgres.h"
 
@@ -427,4 +427,4 @@ extern char *cr_function_path(const CrOptions *opts, const CrResource *res,
 							  const char *from_text, const char *to_text);
 extern char *cr_odata_timestamp(TimestampTz t, bool minus_tick);
 
-#endif							/* CALLRECORDS_FDW_H */
+#endif							/* CR_COMMON_H */
