@@ -27,6 +27,7 @@ OBJS = \
 	src/rows.o \
 	src/scan.o \
 	src/shared.o \
+	src/statement.o \
 	src/token.o \
 	src/transfer.o
 

@@ -62,6 +62,7 @@ _PG_init(void)
 	cr_install_estimate_hooks();
 	cr_batch_join_init();
 	cr_jitcost_init();
+	cr_statement_init();
 	cr_ratelimit_init();
 	cr_shared_init();
 }

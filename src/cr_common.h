@@ -270,23 +270,22 @@ extern void cr_report_graph_error(const CrResponse *resp, const char *what);
 /* in cache.c */
 extern bool cr_graph_cached(const CrOptions *opts, const char *url, int maxpagesize);
 
-/* in ratelimit.c */
+/* in statement.c */
+extern void cr_statement_init(void);
 extern uint64 cr_statement_number(void);
+
+/* in ratelimit.c */
 extern void cr_ratelimit_init(void);
 extern double cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve);
-extern Size cr_rates_shmem_size(void);
 extern void cr_note_lateness(const CrOptions *opts, double late_ms);
 
 /* in shared.c */
 extern void cr_shared_init(void);
+extern int	cr_shared_register(const char *name, Size size);
 extern LWLock *cr_shared_lock(void);
 extern void cr_shared_unlock(LWLock *lock);
-extern void *cr_shared_rates(void);
-extern void *cr_shared_tokens(void);
+extern void *cr_shared_part(int part);
 extern const char *cr_shared_mode(void);
-
-/* in token.c */
-extern Size cr_tokens_shmem_size(void);
 
 /* in convert.c */
 typedef struct CrColumnConv CrColumnConv;
