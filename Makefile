@@ -17,6 +17,7 @@ OBJS = \
 	src/http.o \
 	src/import.o \
 	src/jitcost.o \
+	src/keystats.o \
 	src/listing.o \
 	src/option.o \
 	src/pacing.o \
@@ -26,6 +27,7 @@ OBJS = \
 	src/ratelimit.o \
 	src/rows.o \
 	src/scan.o \
+	src/scanplan.o \
 	src/shared.o \
 	src/statement.o \
 	src/token.o \
@@ -52,5 +54,5 @@ SCAN_OBJS = src/arena.o src/chains.o src/explain.o src/fetch.o src/listing.o src
 $(OBJS): src/cr_common.h src/cr_json.h
 $(SCAN_OBJS): src/scan_int.h
 src/http.o src/token.o src/cache.o src/failure.o src/transfer.o: src/http_int.h
-src/plan.o src/pushdown.o src/estimate.o: src/plan_int.h
+src/plan.o src/pushdown.o src/estimate.o src/keystats.o src/batchjoin.o: src/plan_int.h
 src/batchjoin.o src/batchexec.o: src/batchjoin_int.h

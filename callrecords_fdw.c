@@ -59,7 +59,7 @@ _PG_init(void)
 {
 	cr_define_gucs();
 	cr_http_init();
-	cr_install_estimate_hooks();
+	cr_install_key_stats_hook();
 	cr_batch_join_init();
 	cr_jitcost_init();
 	cr_statement_init();

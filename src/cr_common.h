@@ -332,7 +332,6 @@ extern bool cr_batch_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber *key
 extern void cr_jitcost_init(void);
 
 extern void cr_batch_join_init(void);
-extern bool cr_is_batched_inner(ForeignPath *path);
 
 /* in scan.c */
 extern void cr_begin_foreign_scan(ForeignScanState *node, int eflags);
@@ -377,7 +376,7 @@ typedef struct CrScanPlan
 	bool		time_unpushed;	/* a local-only condition reads the time column */
 } CrScanPlan;
 
-/* in plan.c: the one writer and the one reader of fdw_private */
+/* in scanplan.c: the one writer and the one reader of fdw_private */
 extern List *cr_scan_plan_write(const CrScanPlan *plan);
 extern void cr_scan_plan_read(List *fdw_private, CrScanPlan *plan);
 
@@ -407,7 +406,7 @@ typedef enum CrQualRole
 #define CR_ROLE_ARM(r)		((r) / CR_ROLE_ARM_STEP)
 
 /* in estimate.c */
-extern void cr_install_estimate_hooks(void);
+extern void cr_install_key_stats_hook(void);
 
 /* in deparse.c */
 extern char *cr_server_to_utf8(const char *s);

@@ -376,39 +376,18 @@ cr_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 /*
- * The plan's facts of a scan as ForeignScan.fdw_private: a list of nodes,
- * so that the plan can be copied and cached, in CrScanPrivateIndex order.
- * This writer and the reader below are the only places that know the
- * order.
+ * Whether a ForeignPath is the inner side of a batched join: this file then
+ * gives its scan a placeholder for the batch's keys instead of an outer
+ * row's value.  The mark is a String, which no expression of a
+ * parameterized path can be.
  */
-List *
-cr_scan_plan_write(const CrScanPlan *plan)
+static bool
+is_batched_inner(ForeignPath *path)
 {
-	List	   *l = NIL;
+	Node	   *first = path->fdw_private ? linitial(path->fdw_private) : NULL;
 
-	l = lappend(l, plan->retrieved_attrs);
-	l = lappend(l, plan->roles);
-	l = lappend(l, makeInteger(plan->page_size_hint));
-	l = lappend(l, makeInteger(plan->expand_segments ? 1 : 0));
-	l = lappend(l, makeInteger(plan->share_responses ? 1 : 0));
-	l = lappend(l, makeInteger(plan->limited ? 1 : 0));
-	l = lappend(l, makeInteger(plan->outer_value));
-	l = lappend(l, makeInteger(plan->time_unpushed ? 1 : 0));
-	return l;
-}
-
-/* Read what cr_scan_plan_write wrote. */
-void
-cr_scan_plan_read(List *fdw_private, CrScanPlan *plan)
-{
-	plan->retrieved_attrs = list_nth(fdw_private, CrScanPrivateRetrievedAttrs);
-	plan->roles = list_nth(fdw_private, CrScanPrivateRoles);
-	plan->page_size_hint = intVal(list_nth(fdw_private, CrScanPrivatePageSizeHint));
-	plan->expand_segments = intVal(list_nth(fdw_private, CrScanPrivateExpandSegments)) != 0;
-	plan->share_responses = intVal(list_nth(fdw_private, CrScanPrivateShareResponses)) != 0;
-	plan->limited = intVal(list_nth(fdw_private, CrScanPrivateLimited)) != 0;
-	plan->outer_value = intVal(list_nth(fdw_private, CrScanPrivateOuterValue));
-	plan->time_unpushed = intVal(list_nth(fdw_private, CrScanPrivateTimeUnpushed)) != 0;
+	return first && IsA(first, String) &&
+		strcmp(strVal(first), CR_BATCHED_INNER_MARK) == 0;
 }
 
 /*
@@ -436,7 +415,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	 * The inner scan of a batched join (batchjoin.c): the join hands it the
 	 * outer keys, one array per batch, in place of this NULL placeholder.
 	 */
-	if (cr_is_batched_inner(best_path))
+	if (is_batched_inner(best_path))
 	{
 		outer_value = list_length(exprs);
 		exprs = lappend(exprs, makeNullConst(TEXTARRAYOID, -1, InvalidOid));

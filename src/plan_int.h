@@ -31,6 +31,12 @@ typedef struct CrRelInfo
 	bool		time_unpushed;	/* a local-only condition reads the time column */
 } CrRelInfo;
 
+/*
+ * fdw_private of the inner ForeignPath of a batched join: batchjoin.c
+ * marks the path, plan.c reads the mark when it makes the plan.
+ */
+#define CR_BATCHED_INNER_MARK	"callrecords_fdw batched join inner"
+
 /* in pushdown.c */
 extern Node *cr_strip_relabel(Node *n);
 extern bool cr_is_column_var(Node *n, RelOptInfo *baserel, AttrNumber attno);
