@@ -36,6 +36,10 @@
 #include "postgres.h"
 
 #include "cr_common.h"
+#include "cr_graph.h"
+#include "cr_scan.h"
+#include "cr_plan.h"
+#include "cr_import.h"
 
 #include "access/reloptions.h"
 #include "foreign/fdwapi.h"

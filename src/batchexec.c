@@ -26,6 +26,7 @@
 #include <math.h>
 
 #include "cr_common.h"
+#include "cr_scan.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_collation.h"

@@ -58,6 +58,7 @@
 #include <math.h>
 
 #include "cr_common.h"
+#include "cr_plan.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_collation.h"

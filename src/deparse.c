@@ -31,6 +31,7 @@
 #include <curl/curl.h>
 
 #include "cr_common.h"
+#include "cr_url.h"
 
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"

@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include "cr_common.h"
+#include "cr_scan.h"
 
 #include "catalog/pg_type.h"
 #include "executor/executor.h"

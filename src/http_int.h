@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "cr_common.h"
+#include "cr_graph.h"
 
 /* Where the write callback puts the body; it must never ereport. */
 typedef struct CrBodyBuffer

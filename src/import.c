@@ -21,6 +21,7 @@
 #include "postgres.h"
 
 #include "cr_common.h"
+#include "cr_import.h"
 
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"

@@ -34,6 +34,7 @@
 #include "postgres.h"
 
 #include "cr_common.h"
+#include "cr_plan.h"
 
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"

@@ -24,6 +24,7 @@
 #include <math.h>
 
 #include "cr_common.h"
+#include "cr_scan.h"
 
 #include "access/nbtree.h"
 #include "access/sysattr.h"

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * plan_int.h
- *		  Planner state shared by plan.c, pushdown.c and estimate.c.
+ *		  Planner state shared by the planner's files: pushdown.c,
+ *		  estimate.c, plan.c, keystats.c and batchjoin.c.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -14,6 +15,7 @@
 #define CR_PLAN_INT_H
 
 #include "cr_common.h"
+#include "cr_plan.h"
 
 /* Planner state kept in baserel->fdw_private. */
 typedef struct CrRelInfo
@@ -46,7 +48,16 @@ extern bool cr_push_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid
 extern bool cr_reads_time_column(Expr *clause, RelOptInfo *baserel, Oid relid,
 								 const CrResource *res);
 
-/* in estimate.c */
+/* in estimate.c; the rough shape of the data, for estimates */
+#define CR_EST_SESSIONS_PER_RECORD	8.0
+#define CR_EST_PARTICIPANTS_PER_RECORD 6.0
+#define CR_EST_CHILDREN_PER_PARENT	1.5
+extern double cr_rows_per_record(const CrResource *res);
 extern void cr_estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel);
+
+/* in plan.c */
+extern const CrResource *cr_relation_resource(Oid relid);
+extern bool cr_batch_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber *keyattno,
+						 double *rows_per_key, Cost *cost_per_key, bool *serial);
 
 #endif							/* CR_PLAN_INT_H */

@@ -47,6 +47,7 @@
 #include <math.h>
 
 #include "mb/pg_wchar.h"
+#include "scan_int.h"
 
 /*
  * jansson's JSON_PARSER_MAX_DEPTH: the root value is at depth 1, and no

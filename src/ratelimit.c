@@ -35,6 +35,7 @@
 #include "postgres.h"
 
 #include "cr_common.h"
+#include "cr_graph.h"
 #include "compat.h"
 
 #include "foreign/foreign.h"

@@ -37,6 +37,7 @@
 #include "postgres.h"
 
 #include "cr_common.h"
+#include "cr_scan.h"
 
 #include "commands/defrem.h"
 #include "executor/executor.h"

@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "cr_common.h"
+#include "cr_scan.h"
 
 #include "nodes/value.h"
 

@@ -34,6 +34,7 @@
 #include "postgres.h"
 
 #include "cr_common.h"
+#include "cr_graph.h"
 #include "compat.h"
 
 #include "miscadmin.h"

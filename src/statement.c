@@ -21,6 +21,7 @@
 #include "postgres.h"
 
 #include "cr_common.h"
+#include "cr_graph.h"
 #include "compat.h"
 
 #include "access/xact.h"

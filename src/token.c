@@ -35,6 +35,7 @@
 #include <curl/curl.h>
 
 #include "cr_common.h"
+#include "cr_url.h"
 
 #include "catalog/objectaccess.h"
 #include "catalog/pg_foreign_server.h"

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cr_common.h"
+#include "cr_graph.h"
 
 #include "access/xact.h"
 #include "executor/spi.h"
