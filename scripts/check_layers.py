@@ -3,8 +3,10 @@
 
 The layers are written in one place, the table in src/README.md: one row
 per layer, listed bottom (ground) to top (the FDW wiring), each with its
-files, in the same order: a file stands above the files listed before it in
-its own row, and above every file of the rows before.  This script reads
+files, in the same order: a .c file stands above the .c files listed before
+it in its own row, and above every file of the rows before.  A header
+belongs to its row's layer as a whole: any file of that layer or above may
+include it.  This script reads
 that table, reads every C file of the extension (src/*.c, src/*.h and
 callrecords_fdw.c) with its comments and strings blanked out, and finds:
 
@@ -16,16 +18,21 @@ callrecords_fdw.c) with its comments and strings blanked out, and finds:
 
 It fails (exit 1) on each of these, printed as `file -> file: name`:
 
-  - a file that uses a name defined by, or includes, a file placed above it
-    (in a higher layer, or later in its own row);
+  - a file that uses a name defined by a file placed above it (in a higher
+    layer, or later in its own row);
+  - a file that includes a header of a higher layer;
+  - a header that declares a function of a file of a higher layer (it
+    would hand an upward call to whoever includes it), or uses one;
   - two files that use each other (a loop), whatever their places;
-  - a header that declares a function of a file placed above it (the
-    header would hand an upward call to whoever includes it);
-  - a C file of the extension missing from the table.
+  - a C file of the extension missing from the table, or listed twice.
 
-Options: --loops prints only the pairs of files that use each other (and
-exits 1 if there are any); --graph prints every file's uses.  Python 3
-standard library only.
+A file named in the table but absent (a file on its way in another branch)
+is shown as such and is no offence.
+
+Options: --loops prints the pairs of files that use each other, and the
+longer cycles of uses, and exits 1 if there are any (it needs no table);
+--graph prints every file's uses; --root DIR checks another checkout (the
+table too is read from DIR/src/README.md).  Python 3 standard library only.
 """
 
 import argparse
@@ -34,7 +41,6 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TABLE = os.environ.get("CR_LAYER_TABLE") or os.path.join(ROOT, "src", "README.md")
 C_KEYWORDS = {
     "if", "for", "while", "switch", "return", "sizeof", "case", "do", "else",
     "goto", "break", "continue", "default", "typedef", "struct", "union",
@@ -61,17 +67,17 @@ def read_table(path):
             if set(cells[0]) <= set("-: "):
                 continue
             files = re.findall(r"[A-Za-z0-9_./]+\.[ch]\b", cells[1])
-            name = re.sub(r"[*`]", "", cells[0]).strip()
+            name = re.sub(r"^\d+\.\s*", "", re.sub(r"[*`]", "", cells[0]).strip())
             layers.append((name, [os.path.basename(x) for x in files]))
     if not layers:
         sys.exit("check_layers: no layer table (a row starting `| layer |`) in " + path)
     return layers
 
 
-def project_files():
+def project_files(root):
     """Every C file of the extension, by base name, with its path."""
-    files = {"callrecords_fdw.c": os.path.join(ROOT, "callrecords_fdw.c")}
-    src = os.path.join(ROOT, "src")
+    files = {"callrecords_fdw.c": os.path.join(root, "callrecords_fdw.c")}
+    src = os.path.join(root, "src")
     for name in sorted(os.listdir(src)):
         if name.endswith((".c", ".h")):
             files[name] = os.path.join(src, name)
@@ -247,83 +253,139 @@ def uses(info):
     return edges, owner
 
 
+def cycles(edges):
+    """The cycles of uses longer than a pair: each strongly connected set of
+    more than two files (Tarjan), where every file reaches every other
+    through uses."""
+    graph = {}
+    for a, b in edges:
+        graph.setdefault(a, set()).add(b)
+        graph.setdefault(b, set())
+    index, low, stack, on, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 2:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def print_loops(edges):
+    """The pairs of files that use each other, and the longer cycles."""
+    loops = sorted({tuple(sorted(k)) for k in edges if (k[1], k[0]) in edges})
+    for a, b in loops:
+        print("%s <-> %s: %s | %s" % (a, b, ", ".join(sorted(edges[(a, b)])),
+                                      ", ".join(sorted(edges[(b, a)]))))
+    comps = cycles(edges)
+    for comp in comps:
+        inner = ["%s -> %s" % (a, b) for (a, b) in sorted(edges) if a in comp and b in comp]
+        print("cycle among %s: %s" % (", ".join(comp), "; ".join(inner)))
+    print("%d pair(s) of files use each other; %d cycle(s) of more than two files"
+          % (len(loops), len(comps)))
+    return 1 if loops or comps else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--loops", action="store_true",
-                    help="print only the pairs of files that use each other")
+                    help="print only the pairs of files that use each other, and longer cycles")
     ap.add_argument("--graph", action="store_true",
                     help="print every file's uses of other files")
+    ap.add_argument("--root", default=ROOT, help="the checkout to check")
     args = ap.parse_args()
 
-    layers = read_table(TABLE)
-    files = project_files()
+    files = project_files(args.root)
     info = analyse(files)
     edges, owner = uses(info)
 
-    loops = sorted({tuple(sorted(k)) for k in edges if (k[1], k[0]) in edges})
     if args.loops:
-        for a, b in loops:
-            print("%s <-> %s: %s | %s" % (a, b, ", ".join(sorted(edges[(a, b)])),
-                                          ", ".join(sorted(edges[(b, a)]))))
-        print("%d pair(s) of files use each other" % len(loops))
-        return 1 if loops else 0
-
+        return print_loops(edges)
     if args.graph:
         for (a, b), syms in sorted(edges.items()):
             print("%s -> %s: %s" % (a, b, ", ".join(sorted(syms))))
         return 0
 
+    table = os.path.join(args.root, "src", "README.md")
+    layers = read_table(table)
     rank, layer_of = {}, {}
-    r = 0
+    offences = []
     for li, (lname, lfiles) in enumerate(layers):
         for fname in lfiles:
             if fname in rank:
-                print("%s is listed twice in the table" % fname)
-                return 1
-            rank[fname] = r
+                offences.append("%s: listed twice in the layer table" % fname)
+            rank[fname] = len(rank)
             layer_of[fname] = li
-            r += 1
 
-    print("Layers (%s), bottom first; a file may use the files before it:" %
-          os.path.relpath(TABLE, ROOT))
+    print("Layers (src/README.md), bottom first; a file may use the files before it:")
     for li, (lname, lfiles) in enumerate(layers):
         shown = [f if f in files else f + " (not present)" for f in lfiles]
-        print("  %d. %-22s %s" % (li + 1, lname, ", ".join(shown)))
+        print("  %d. %-18s %s" % (li + 1, lname + ":", ", ".join(shown)))
 
-    offences = []
     for fname in sorted(files):
         if fname not in rank:
             offences.append("%s: not in the layer table" % fname)
+    placed = set(rank) & set(files)
     for (a, b), syms in sorted(edges.items()):
-        if a in rank and b in rank and rank[b] > rank[a]:
-            for s in sorted(syms):
-                offences.append("%s -> %s: %s (%s)" % (a, b, s, where(a, b, layer_of, layers)))
+        if a not in placed or b not in placed:
+            continue
+        upward = layer_of[b] > layer_of[a] if a.endswith(".h") else rank[b] > rank[a]
+        if upward:
+            for sym in sorted(syms):
+                offences.append("%s -> %s: %s (%s)" % (a, b, sym, where(a, b, layer_of, layers)))
     for a, d in sorted(info.items()):
+        if a not in placed:
+            continue
         for inc in d["includes"]:
-            if inc in rank and a in rank and rank[inc] > rank[a]:
+            if inc in placed and layer_of[inc] > layer_of[a]:
                 offences.append("%s -> %s: #include (%s)" % (a, inc, where(a, inc, layer_of, layers)))
         if a.endswith(".h"):
-            for s in sorted(d["declared"]):
-                o = owner.get(s)
-                if o and a in rank and o in rank and rank[o] > rank[a]:
-                    offences.append("%s -> %s: %s declared (%s)" % (a, o, s, where(a, o, layer_of, layers)))
+            for sym in sorted(d["declared"]):
+                o = owner.get(sym)
+                if o in placed and layer_of[o] > layer_of[a]:
+                    offences.append("%s -> %s: %s declared (%s)" % (a, o, sym, where(a, o, layer_of, layers)))
+    loops = sorted({tuple(sorted(k)) for k in edges if (k[1], k[0]) in edges})
     for a, b in loops:
         offences.append("%s <-> %s: loop: %s | %s" % (a, b, ", ".join(sorted(edges[(a, b)])),
                                                       ", ".join(sorted(edges[(b, a)]))))
 
+    by_layer = {}
     for o in offences:
         print(o)
-    nfiles = sum(1 for f in files if f in rank)
-    nedges = len(edges)
-    print("check_layers: %d files in %d layers, %d file-to-file uses, %d loop(s), %d offence(s): %s" %
-          (nfiles, len(layers), nedges, len(loops), len(offences), "FAILED" if offences else "ok"))
+        first = re.match(r"[\w.]+", o).group(0)
+        if first in layer_of:
+            name = layers[layer_of[first]][0]
+            by_layer[name] = by_layer.get(name, 0) + 1
+    print("check_layers: %d files in %d layers, %d file-to-file uses, %d loop(s), %d offence(s)%s: %s" %
+          (len(placed), len(layers), len(edges), len(loops), len(offences),
+           " (%s)" % ", ".join("%s: %d" % kv for kv in by_layer.items()) if by_layer else "",
+           "FAILED" if offences else "ok"))
     return 1 if offences else 0
 
 
 def where(a, b, layer_of, layers):
     """How the used file stands to the user, for an offence."""
     if layer_of[a] == layer_of[b]:
-        return "later in %s" % layers[layer_of[a]][0]
+        return "%s is listed after %s in %s" % (b, a, layers[layer_of[a]][0])
     return "%s uses %s" % (layers[layer_of[a]][0], layers[layer_of[b]][0])
 
 
