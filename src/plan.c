@@ -3,10 +3,12 @@
  * plan.c
  *		  Planning a scan: the planner callbacks (sizes, paths, the plan),
  *		  the parameterized paths of joins on the call record key, and what
- *		  the plan tells the scan (fdw_private).
+ *		  the plan tells the scan (fdw_private, through scanplan.c).
  *
  * Which conditions are pushed is pushdown.c's business, how many rows and
- * requests to expect estimate.c's.  The rule this file keeps: every
+ * requests to expect estimate.c's; both sit below this file, and the
+ * planner's files above it (keystats.c, batchjoin.c, jitcost.c) know a
+ * table of this wrapper by its callbacks here.  The rule this file keeps: every
  * condition stays in the plan's qual and is rechecked locally, the join
  * clause of a parameterized path too, so a pushed condition narrows the
  * requests but never changes the answer; and nothing secret (no option of
