@@ -17,6 +17,7 @@ OBJS = \
 	src/http.o \
 	src/import.o \
 	src/jitcost.o \
+	src/joinpath.o \
 	src/keystats.o \
 	src/listing.o \
 	src/option.o \

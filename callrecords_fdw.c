@@ -92,7 +92,8 @@ callrecords_fdw_handler(PG_FUNCTION_ARGS)
 
 	routine->GetForeignRelSize = cr_get_foreign_rel_size;
 	routine->GetForeignPaths = cr_get_foreign_paths;
-	routine->GetForeignPlan = cr_get_foreign_plan;
+	routine->GetForeignPlan = cr_get_foreign_plan_any;
+	routine->GetForeignJoinPaths = cr_get_foreign_join_paths;
 	routine->BeginForeignScan = cr_begin_foreign_scan;
 	routine->IterateForeignScan = cr_iterate_foreign_scan;
 	routine->ReScanForeignScan = cr_rescan_foreign_scan;

@@ -30,6 +30,15 @@ extern ForeignScan *cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 										List *tlist, List *scan_clauses,
 										Plan *outer_plan);
 
+/* in joinpath.c */
+extern void cr_get_foreign_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
+									  RelOptInfo *outerrel, RelOptInfo *innerrel,
+									  JoinType jointype, JoinPathExtraData *extra);
+extern ForeignScan *cr_get_foreign_plan_any(PlannerInfo *root, RelOptInfo *rel,
+											Oid foreigntableid, ForeignPath *best_path,
+											List *tlist, List *scan_clauses,
+											Plan *outer_plan);
+
 /* in keystats.c */
 extern void cr_install_key_stats_hook(void);
 

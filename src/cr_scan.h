@@ -50,8 +50,14 @@ enum CrScanPrivateIndex
 	CrScanPrivateLimited,		/* Integer (bool): the query has a LIMIT */
 	CrScanPrivateOuterValue,	/* Integer: position in fdw_exprs of the value
 								 * of a parameterized path's outer row, or -1 */
-	CrScanPrivateTimeUnpushed	/* Integer (bool): a local-only condition reads
+	CrScanPrivateTimeUnpushed,	/* Integer (bool): a local-only condition reads
 								 * the time column */
+	/* a pushed join only (joinpath.c): */
+	CrScanPrivateJoinRelids,	/* Integer list: its tables' range table
+								 * indexes, shallowest first */
+	CrScanPrivateJoinBounds,	/* Integer list: per left join, the first and
+								 * the deepest level of its nullable side */
+	CrScanPrivateRelations		/* String: "(sessions s) INNER JOIN (...)" */
 };
 
 /* The facts of a scan fixed at plan time, as fdw_private holds them. */
@@ -65,6 +71,9 @@ typedef struct CrScanPlan
 	bool		limited;		/* the query has a LIMIT */
 	int			outer_value;	/* fdw_expr of a parameterized path's outer row, or -1 */
 	bool		time_unpushed;	/* a local-only condition reads the time column */
+	List	   *join_relids;	/* a pushed join's tables, or NIL */
+	List	   *join_bounds;	/* its left joins' level pairs */
+	char	   *relations;		/* its tables and joins, for EXPLAIN */
 } CrScanPlan;
 
 /* in scanplan.c: the one writer and the one reader of fdw_private */

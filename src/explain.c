@@ -414,6 +414,8 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 	ListCell   *le,
 			   *lr;
 
+	if (st->relations)
+		ExplainPropertyText("Relations", st->relations, es);
 	ExplainPropertyText("Graph resource", st->res->name, es);
 
 	forboth(le, fsplan->fdw_exprs, lr, st->roles)

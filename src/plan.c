@@ -51,9 +51,6 @@
 #include "utils/timestamp.h"
 #include "plan_int.h"
 
-/* Cost of one Graph request in planner units: ~100 ms of remote work. */
-#define CR_REQUEST_COST				10000.0
-
 
 /*
  * The attnums the query reads: from the target list and from the quals,
@@ -164,6 +161,22 @@ statement_scans(PlannerInfo *root, Oid serverid, bool *segments, bool *share)
 	statement_scans_walker((Node *) root->parse, &found);
 	*segments = found.segments;
 	*share = found.tables > 1;
+}
+
+/*
+ * Whether a pushed join of the given number of tables shares responses
+ * with other scans of the statement: only when tables of the server are
+ * left outside it.
+ */
+bool
+cr_statement_shares(PlannerInfo *root, Oid serverid, int joined)
+{
+	CrStatementScans found = {serverid, 0, false};
+
+	while (root->parent_root)
+		root = root->parent_root;
+	statement_scans_walker((Node *) root->parse, &found);
+	return found.tables - joined + 1 > 1;
 }
 
 /*
@@ -440,6 +453,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	plan.limited = root->limit_tuples > 0;
 	plan.outer_value = outer_value;
 	plan.time_unpushed = info->time_unpushed;
+	plan.join_relids = NIL;
 	fdw_private = cr_scan_plan_write(&plan);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							exprs, fdw_private,

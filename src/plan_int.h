@@ -17,6 +17,9 @@
 #include "cr_common.h"
 #include "cr_plan.h"
 
+/* Cost of one Graph request in planner units: ~100 ms of remote work. */
+#define CR_REQUEST_COST				10000.0
+
 /* Planner state kept in baserel->fdw_private. */
 typedef struct CrRelInfo
 {
@@ -56,6 +59,7 @@ extern double cr_rows_per_record(const CrResource *res);
 extern void cr_estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel);
 
 /* in plan.c */
+extern bool cr_statement_shares(PlannerInfo *root, Oid serverid, int joined);
 extern const CrResource *cr_relation_resource(Oid relid);
 extern bool cr_batch_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber *keyattno,
 						 double *rows_per_key, Cost *cost_per_key, bool *serial);

@@ -178,12 +178,30 @@ typedef struct CrScanState
 								 * from its outer row, or NULL */
 
 	/* per attribute (0-based); NULL where the query does not read it */
+	TupleDesc	tupdesc;		/* the scan tuple's: the table's, or a
+								 * pushed join's fdw_scan_tlist */
 	const CrColumnDef **defs;
 	CrColumnConv **convs;
+	char	  **attr_rels;		/* a pushed join: each column's table name */
+	char	   *relations;		/* a pushed join: its tables, for EXPLAIN */
+	bool		rel_opened;		/* rel is a pushed join's table, opened here */
 
 	/* levels walked below a page: levels[0] holds the page's rows */
 	CrLevel		levels[CR_NUM_LEVELS];
 	int			nlevels;
+
+	/*
+	 * A pushed join's left joins (rows.c): at a depth where a nullable side
+	 * begins, whether the object above has had a row of it yet; when not,
+	 * the walk makes one row with the nullable side's columns NULL
+	 * (null_from: the depth they begin at, or -1).
+	 */
+	int			depth_of[CR_NUM_LEVELS];	/* depth of a level in the walk, or -1 */
+	bool		bound_start[CR_NUM_LEVELS]; /* by depth: a nullable side begins */
+	int			bound_of_end[CR_NUM_LEVELS];	/* by depth: the start of the side
+												 * whose deepest table is here, or -1 */
+	bool		matched[CR_NUM_LEVELS]; /* by start depth: a row was made */
+	int			null_from;
 	CrPruneSpec *prune;			/* what pages keep before parsing, or NULL */
 
 	/* the pushed-down values and the chains they give */
@@ -305,6 +323,7 @@ extern void cr_set_rows(CrScanState *st, json_t *rows);
 extern void cr_set_collection_rows(CrScanState *st);
 extern json_t *cr_without_children(json_t *obj, CrLevel level, bool deep);
 extern bool cr_next_at(CrScanState *st, int d);
+extern bool cr_next_row(CrScanState *st);
 extern void cr_store_row(CrScanState *st, TupleTableSlot *slot);
 
 /* in arena.c */
