@@ -39,7 +39,6 @@
 #include "compat.h"
 
 #include "foreign/foreign.h"
-#include "access/xact.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "storage/lwlock.h"
