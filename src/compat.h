@@ -165,7 +165,7 @@ cr_btree_strategy(Oid opno, Oid lefttype, Oid righttype)
 
 /*
  * The parameters of an ExecutorRun hook, and the call passing them on:
- * 18 dropped execute_once.  ratelimit.c counts statements with it.
+ * 18 dropped execute_once.  statement.c counts statements with it.
  */
 #if PG_VERSION_NUM >= 180000
 #define CR_EXECUTOR_RUN_PARAMS \

@@ -18,7 +18,8 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_scan.h"
 
 #include "catalog/pg_type.h"
 #include "executor/executor.h"

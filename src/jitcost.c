@@ -33,7 +33,8 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_plan.h"
 
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"

@@ -41,7 +41,8 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_scan.h"
 
 #include "commands/defrem.h"
 #include "nodes/makefuncs.h"

@@ -21,7 +21,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_foreign_server.h"

@@ -25,7 +25,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "executor/executor.h"
 #include "scan_int.h"

@@ -36,7 +36,8 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_scan.h"
 
 #include "access/relation.h"
 #include "commands/defrem.h"

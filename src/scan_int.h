@@ -7,8 +7,9 @@
  *		  and explain.c (EXPLAIN).
  *
  * Each group of prototypes is owned by the file named above it.  Only
- * these files include this header; what the rest of the extension calls
- * is in callrecords_fdw.h.  It includes cr_json.h, so it comes after every
+ * the files of the fetch pipeline and of the scan and EXPLAIN layer
+ * include this header; what the planner and the wiring call is in
+ * cr_scan.h.  It includes cr_json.h, so it comes after every
  * other PostgreSQL header.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
@@ -21,13 +22,26 @@
 #ifndef SCAN_INT_H
 #define SCAN_INT_H
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_graph.h"
+#include "cr_url.h"
 
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"
 #include "utils/hsearch.h"
 #include "utils/tuplestore.h"
 #include "cr_json.h"
+
+/* prune.c: which members of a page's objects the scan reads */
+typedef struct CrPruneSpec
+{
+	bool		walked[CR_NUM_LEVELS];	/* collections the scan descends into */
+	bool		keep_all[CR_NUM_LEVELS];	/* the whole object is read */
+	List	   *keep[CR_NUM_LEVELS];	/* else these member names (char *) */
+} CrPruneSpec;
+
+extern bool cr_prune_page(const CrPruneSpec *spec, CrLevel root_level, bool collection,
+						  const char *text, size_t len, StringInfo out, int64 *marked);
 
 /* How the first page of a chain holds its rows. */
 typedef enum CrFirstPage
