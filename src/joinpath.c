@@ -360,10 +360,10 @@ keys_join_tree(CrEqual *eq, List *members, List **pairs)
 
 /*
  * Whether a clause of a left join's ON is one of the key equalities
- * between its sides, which the walk guarantees.
+ * between its two sides, which the walk guarantees.
  */
 static bool
-is_key_equality(Expr *clause, List *members)
+is_key_equality(Expr *clause, List *members, Relids outer, Relids inner)
 {
 	int			r1,
 				a1,
@@ -373,7 +373,9 @@ is_key_equality(Expr *clause, List *members)
 	CrLevel		k1 = CR_NO_LEVEL,
 				k2 = CR_NO_LEVEL;
 
-	if (!column_equality(clause, &r1, &a1, &r2, &a2))
+	if (!column_equality(clause, &r1, &a1, &r2, &a2) ||
+		!((bms_is_member(r1, outer) && bms_is_member(r2, inner)) ||
+		  (bms_is_member(r1, inner) && bms_is_member(r2, outer))))
 		return false;
 	foreach(lc, members)
 	{
@@ -404,7 +406,8 @@ is_key_equality(Expr *clause, List *members)
  * go to *filters.
  */
 static bool
-left_join_ok(RelOptInfo *joinrel, CrJoinInfo *outer, CrJoinInfo *inner,
+left_join_ok(RelOptInfo *joinrel, RelOptInfo *outerrel, RelOptInfo *innerrel,
+			 CrJoinInfo *outer, CrJoinInfo *inner,
 			 List *members, List *restrictlist, List **filters)
 {
 	ListCell   *lc;
@@ -419,7 +422,7 @@ left_join_ok(RelOptInfo *joinrel, CrJoinInfo *outer, CrJoinInfo *inner,
 
 		if (RINFO_IS_PUSHED_DOWN(ri, joinrel->relids))
 			*filters = lappend(*filters, ri->clause);
-		else if (!is_key_equality(ri->clause, members))
+		else if (!is_key_equality(ri->clause, members, outerrel->relids, innerrel->relids))
 			return false;
 	}
 	return true;
@@ -479,21 +482,39 @@ join_info(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	CrJoinInfo *outer = side_info(root, outerrel),
 			   *inner = side_info(root, innerrel),
 			   *ji;
+	List	   *inner_members = NIL;
 	List	   *members,
 			   *filters = NIL,
 			   *pairs = NIL;
 	CrEqual		eq = {NIL, NIL};
 	ListCell   *lc;
 
-	if (outer == NULL || inner == NULL ||
-		(members = merged_members(outer, inner)) == NIL)
+	if (outer == NULL || inner == NULL)
+		return NULL;
+
+	/*
+	 * The members are copied: a left join marks its nullable side's as not
+	 * narrowing the requests, which must not change the side's own state.
+	 */
+	foreach(lc, inner->members)
+	{
+		CrJoinMember *m = palloc(sizeof(CrJoinMember));
+
+		*m = *(CrJoinMember *) lfirst(lc);
+		m->narrows = m->narrows && jointype != JOIN_LEFT;
+		inner_members = lappend(inner_members, m);
+	}
+	inner = memcpy(palloc(sizeof(CrJoinInfo)), inner, sizeof(CrJoinInfo));
+	inner->members = inner_members;
+	if ((members = merged_members(outer, inner)) == NIL)
 		return NULL;
 	foreach(lc, restrictlist)
 		if (((RestrictInfo *) lfirst(lc))->pseudoconstant)
 			return NULL;
 	if (jointype == JOIN_LEFT)
 	{
-		if (!left_join_ok(joinrel, outer, inner, members, restrictlist, &filters))
+		if (!left_join_ok(joinrel, outerrel, innerrel, outer, inner, members,
+						  restrictlist, &filters))
 			return NULL;
 		collect_equalities(root, &eq, list_make2(outer->equal, inner->equal),
 						   extract_actual_clauses(restrictlist, false));
@@ -515,8 +536,6 @@ join_info(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	ji->bounds = list_concat(list_copy(outer->bounds), inner->bounds);
 	if (jointype == JOIN_LEFT)
 	{
-		foreach(lc, inner->members)
-			((CrJoinMember *) lfirst(lc))->narrows = false;
 		ji->bounds = lappend(ji->bounds,
 							 list_make2_int(level_below(deepest_level(outer)),
 											deepest_level(inner)));
@@ -669,7 +688,7 @@ join_plan(PlannerInfo *root, RelOptInfo *joinrel, ForeignPath *best_path,
 	plan.limited = root->limit_tuples > 0;
 	plan.outer_value = -1;
 	foreach(lc, ji->members)
-		plan.join_relids = lappend_int(plan.join_relids, ((CrJoinMember *) lfirst(lc))->relid);
+		plan.join_tables = lappend_oid(plan.join_tables, ((CrJoinMember *) lfirst(lc))->tableid);
 	foreach(lc, ji->bounds)
 		plan.join_bounds = list_concat(plan.join_bounds, list_copy(lfirst(lc)));
 	plan.relations = ji->relations;
