@@ -148,8 +148,9 @@ CREATE TEMP TABLE got AS
 CREATE TEMP TABLE want AS
   SELECT r.id, emulator_raw(r.id)->>'type' AS type, r.session_index, sg.o::int AS segment_index, me.o::int AS media_index,
          me.v->>'label' AS label, x.stream_index, x.direction
-    FROM raw_sessions r, jsonb_array_elements(coalesce(r.session->'segments', '[]')) WITH ORDINALITY sg(v, o),
-         jsonb_array_elements(coalesce(sg.v->'media', '[]')) WITH ORDINALITY me(v, o)
+    FROM raw_sessions r
+    CROSS JOIN LATERAL jsonb_array_elements(coalesce(r.session->'segments', '[]')) WITH ORDINALITY sg(v, o)
+    CROSS JOIN LATERAL jsonb_array_elements(coalesce(sg.v->'media', '[]')) WITH ORDINALITY me(v, o)
     LEFT JOIN raw_streams x ON x.id = r.id AND x.session_index = r.session_index
                            AND x.segment_index = sg.o AND x.media_index = me.o;
 SELECT (SELECT count(*) FROM got) AS rows, (SELECT count(*) FROM got WHERE stream_index IS NULL) AS null_extended,

@@ -169,6 +169,7 @@ extern void cr_define_gucs(void);
 extern bool cr_enable_pushdown;
 extern bool cr_prune_pages;
 extern bool cr_batch_joins;
+extern bool cr_enable_join_pushdown;
 extern TimestampTz cr_reference_time(void);
 
 /* in catalog.c */

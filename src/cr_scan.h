@@ -53,8 +53,8 @@ enum CrScanPrivateIndex
 	CrScanPrivateTimeUnpushed,	/* Integer (bool): a local-only condition reads
 								 * the time column */
 	/* a pushed join only (joinpath.c): */
-	CrScanPrivateJoinRelids,	/* Integer list: its tables' range table
-								 * indexes, shallowest first */
+	CrScanPrivateJoinTables,	/* OID list: its tables, shallowest first
+								 * (OIDs: setrefs does not renumber them) */
 	CrScanPrivateJoinBounds,	/* Integer list: per left join, the first and
 								 * the deepest level of its nullable side */
 	CrScanPrivateRelations		/* String: "(sessions s) INNER JOIN (...)" */
@@ -71,7 +71,7 @@ typedef struct CrScanPlan
 	bool		limited;		/* the query has a LIMIT */
 	int			outer_value;	/* fdw_expr of a parameterized path's outer row, or -1 */
 	bool		time_unpushed;	/* a local-only condition reads the time column */
-	List	   *join_relids;	/* a pushed join's tables, or NIL */
+	List	   *join_tables;	/* a pushed join's tables, or NIL */
 	List	   *join_bounds;	/* its left joins' level pairs */
 	char	   *relations;		/* its tables and joins, for EXPLAIN */
 } CrScanPlan;

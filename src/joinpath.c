@@ -398,10 +398,92 @@ is_key_equality(Expr *clause, List *members, Relids outer, Relids inner)
 }
 
 /*
+ * The key level a column of a member is the key of, or CR_NO_LEVEL.
+ */
+static CrLevel
+member_key_level(List *members, Var *v)
+{
+	ListCell   *lc;
+
+	foreach(lc, members)
+	{
+		CrJoinMember *m = lfirst(lc);
+		CrLevel		k;
+
+		if ((Index) v->varno != m->relid)
+			continue;
+		for (k = CR_LEVEL_RECORD; k <= m->level && k <= CR_LEVEL_MEDIA; k++)
+			if (member_key_attno(m, k) == v->varattno)
+				return k;
+	}
+	return CR_NO_LEVEL;
+}
+
+/*
+ * "key = value" (value free of the join's columns): the key's level and
+ * the value, or false.
+ */
+static bool
+key_restriction(Expr *clause, List *members, CrLevel *k, OpExpr **op, Node **value)
+{
+	Node	   *l,
+			   *r;
+
+	*op = (OpExpr *) clause;
+	if (!IsA(*op, OpExpr) || list_length((*op)->args) != 2)
+		return false;
+	l = cr_strip_relabel(linitial((*op)->args));
+	r = cr_strip_relabel(lsecond((*op)->args));
+	if (IsA(r, Var) && !IsA(l, Var))
+	{
+		Node	   *t = l;
+
+		l = r;
+		r = t;
+	}
+	if (!IsA(l, Var) || contain_var_clause(r))
+		return false;
+	*k = member_key_level(members, (Var *) l);
+	*value = r;
+	return *k != CR_NO_LEVEL;
+}
+
+/*
+ * Whether a condition of the nullable side is "key = value" where the
+ * outer side has the same condition on the same key: the planner derives
+ * it from the ON clause (s.call_record_id = 'x' gives sg.call_record_id =
+ * 'x'), and the walk makes it hold, since the rows below an outer row
+ * share its keys.
+ */
+static bool
+implied_by_outer(Expr *clause, CrJoinInfo *outer, CrJoinInfo *inner)
+{
+	CrLevel		k,
+				ok;
+	OpExpr	   *op,
+			   *oop;
+	Node	   *value,
+			   *ovalue;
+	ListCell   *lc;
+
+	if (!key_restriction(clause, inner->members, &k, &op, &value) ||
+		k > deepest_level(outer))
+		return false;
+	foreach(lc, outer->quals)
+	{
+		if (key_restriction(lfirst(lc), outer->members, &ok, &oop, &ovalue) &&
+			ok == k && oop->opno == op->opno && equal(ovalue, value))
+			return true;
+	}
+	return false;
+}
+
+/*
  * The checks of a left join: the outer side entirely above the nullable
  * one, below the call record (a record's null-extended row would need the
  * record's whole chain first), the nullable side an inner join without
- * conditions of its own, and the ON clause the keys only.  Clauses of the
+ * conditions of its own (but those the outer side's imply), and the ON
+ * clause the keys only.  Clauses of the
  * join that filter its result (WHERE clauses that reference both sides)
  * go to *filters.
  */
@@ -413,9 +495,11 @@ left_join_ok(RelOptInfo *joinrel, RelOptInfo *outerrel, RelOptInfo *innerrel,
 	ListCell   *lc;
 
 	if (deepest_level(outer) >= shallowest_level(inner) ||
-		deepest_level(outer) < CR_LEVEL_SESSION ||
-		inner->quals != NIL || inner->bounds != NIL)
+		deepest_level(outer) < CR_LEVEL_SESSION || inner->bounds != NIL)
 		return false;
+	foreach(lc, inner->quals)
+		if (!implied_by_outer(lfirst(lc), outer, inner))
+			return false;
 	foreach(lc, restrictlist)
 	{
 		RestrictInfo *ri = lfirst(lc);

@@ -453,7 +453,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	plan.limited = root->limit_tuples > 0;
 	plan.outer_value = outer_value;
 	plan.time_unpushed = info->time_unpushed;
-	plan.join_relids = NIL;
+	plan.join_tables = NIL;
 	fdw_private = cr_scan_plan_write(&plan);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							exprs, fdw_private,

@@ -335,9 +335,8 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	CrScanState *st = palloc0(sizeof(CrScanState));
 	MemoryContextCallback *cb;
 	CrScanPlan	plan;
-	Index		rti;
-	Oid			check_as,
-				userid;
+	Oid			check_as = cr_scan_check_as_user(fsplan, estate);
+	Oid			userid = OidIsValid(check_as) ? check_as : GetUserId();
 
 	node->fdw_state = st;
 	st->scan_cxt = CurrentMemoryContext;
@@ -348,12 +347,9 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	 * A pushed join has no relation of its own: its deepest table's
 	 * options and name stand for it (the tables share server and user).
 	 */
-	rti = plan.join_relids ? (Index) llast_int(plan.join_relids) : fsplan->scan.scanrelid;
-	check_as = cr_scan_check_as_user(fsplan, estate, rti);
-	userid = OidIsValid(check_as) ? check_as : GetUserId();
-	if (plan.join_relids)
+	if (plan.join_tables)
 	{
-		st->rel = relation_open(exec_rt_fetch(rti, estate)->relid, NoLock);
+		st->rel = relation_open(llast_oid(plan.join_tables), NoLock);
 		st->rel_opened = true;
 	}
 	else
@@ -390,7 +386,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 						st->res->name),
 				 errhint("Use a server with OPTIONS (api_version 'beta').")));
 
-	if (plan.join_relids)
+	if (plan.join_tables)
 		resolve_join_columns(st, fsplan->fdw_scan_tlist, estate, userid);
 	else
 		resolve_columns(st, plan.retrieved_attrs);
