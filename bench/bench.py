@@ -54,7 +54,7 @@ import throughput
 
 EMU = os.environ["CR_EMULATOR_URL"]
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-CASES = os.environ.get("BENCH_CASES", "12345678prc")
+CASES = os.environ.get("BENCH_CASES", "12345678prcb")
 HOST = urllib.parse.urlparse(EMU)
 BIG = "cafe0000-0000-4000-8000-000000000003"      # 6,000 sessions, 100 pages
 SMALL = "be4c0000-0000-4000-8000-000000000600"    # its first 600 sessions, 10 pages
@@ -125,6 +125,18 @@ def serial_gets(urls, tok):
             raise RuntimeError("baseline GET %s: %d" % (url, resp.status))
     conn.close()
     return (time.monotonic() - start) * 1000.0
+
+
+def graph_get(path, tok):
+    """One Graph GET with the token held, parsed."""
+    conn = http.client.HTTPConnection(HOST.hostname, HOST.port, timeout=60)
+    conn.request("GET", path, headers={"Authorization": "Bearer " + tok})
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    if resp.status != 200:
+        raise RuntimeError("GET %s: %d" % (path, resp.status))
+    return json.loads(body)
 
 
 def chain_bodies(path, tok):
@@ -372,6 +384,8 @@ def main():
         rows.append(concurrent_case())
     if "p" in CASES:
         rows.append(throughput.parity_case(sys.modules[__name__], tok))
+    if "b" in CASES:
+        rows.append(throughput.paged_case(sys.modules[__name__], tok))
     if "r" in CASES:
         rows.append(throughput.rate_case(sys.modules[__name__]))
     if "1" in CASES:

@@ -20,6 +20,7 @@ import http.client
 import json
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 
@@ -137,3 +138,106 @@ def rate_case(b):
             % (ms / bound, stats["throttled"]),
             "EXPLAIN ANALYZE: %s" % ("; ".join(inflight) if inflight else "(no in-flight line)"),
             "scan: %s" % (rows[0].strip() if rows else "?"))
+
+
+PAGED_RECORDS = 32
+PAGED_SESSIONS = 150        # 3 pages of sessions: 60, 60, 30
+PAGED_LATENCY = 100
+SDK_PACKAGE = "@microsoft/microsoft-graph-client@3"
+
+
+def sdk_install():
+    """Microsoft's Graph JavaScript client, installed with npm into a
+    temporary directory (removed at exit); the directory holding it and
+    bench/sdk_client.cjs, or None when npm or Node is missing."""
+    import atexit
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+    if not shutil.which("npm") or not shutil.which("node"):
+        return None
+    d = tempfile.mkdtemp(prefix="cr-bench-sdk-")
+    atexit.register(shutil.rmtree, d, True)
+    subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", d, SDK_PACKAGE],
+                   check=True, capture_output=True)
+    shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "sdk_client.cjs"), d)
+    return d
+
+
+def sdk_client(d, base, ids, tok, workers):
+    """The SDK client over the ids: (milliseconds, streams, requests)."""
+    import os
+    import subprocess
+    out = subprocess.run(["node", os.path.join(d, "sdk_client.cjs"), base, tok, str(workers)],
+                         input=json.dumps(ids), check=True, capture_output=True, text=True, cwd=d)
+    r = json.loads(out.stdout)
+    return r["ms"], r["streams"], r["requests"]
+
+
+def paged_case(b, tok):
+    """Case b: 32 call records of 150 sessions (3 pages each) at 100 ms a
+    request, streams counted: the wrapper (10 in flight) vs the concurrent
+    client of case p at 10 in flight (every page URL known up front: the
+    floor), and vs Microsoft's Graph JavaScript client with 10 workers,
+    each following a record's next links with PageIterator, as the SDK
+    does."""
+    ids = ["ba9e0000-0000-4000-8000-%012d" % i for i in range(1, PAGED_RECORDS + 1)]
+
+    def load():
+        b.control("POST", "/_emulator/reset")
+        for i, rid in enumerate(ids):
+            b.control("PUT", "/_emulator/records/" + rid,
+                      json.dumps(b.record(rid, PAGED_SESSIONS, "2026-11-%02dT10:00:00Z" % (i % 20 + 1))))
+        b.control("POST", "/_emulator/config", json.dumps({"latency_ms": PAGED_LATENCY}))
+
+    q = "SELECT count(*) FROM bench.streams WHERE call_record_id IN (%s)" % ",".join("'%s'" % r for r in ids)
+    expect = PAGED_RECORDS * PAGED_SESSIONS * 2
+    load()
+    # every page's URL, as the wrapper reads them: the floor of a client
+    # that knows them all (no next link to wait for)
+    urls = []
+    for rid in ids:
+        path = "/v1.0/communications/callRecords/%s?$expand=sessions($expand=segments)" % rid
+        for n in range(3):
+            urls.append(path)
+            body = b.graph_get(path, tok)
+            link = body.get("sessions@odata.nextLink") or body.get("@odata.nextLink")
+            if not link:
+                break
+            u = urllib.parse.urlparse(link)
+            path = u.path + "?" + u.query
+    sdk = sdk_install()
+    b.psql("ALTER SERVER bench OPTIONS (ADD max_concurrency '10')")
+    assert b.psql(q) == str(expect), "case b row count"
+    fdw, cli, js, reqs, js_reqs = [], [], [], [], []
+    plan = ""
+    for _ in range(b.RUNS):
+        load()
+        fdw.append(b.timed_psql(q, warm=True))
+        reqs.append(b.request_count() - 1)
+        ms, rows = concurrent_client(b.HOST, urls, tok, 10)
+        cli.append(ms)
+        if sdk:
+            ms, rows, n = sdk_client(sdk, b.EMU, ids, tok, 10)
+            assert rows == expect, "case b SDK client streams %d" % rows
+            js.append(ms)
+            js_reqs.append(n)
+    load()
+    plan = b.timed_psql_output("EXPLAIN (ANALYZE, COSTS OFF) " + q, warm=True)[1]
+    b.psql("ALTER SERVER bench OPTIONS (DROP max_concurrency)")
+    lines = [line.strip() for line in plan.splitlines() if "in flight" in line or "ahead" in line]
+    out = ["b. %d call records x %d sessions (3 pages each), %d ms latency, 10 in flight, streams counted"
+           % (PAGED_RECORDS, PAGED_SESSIONS, PAGED_LATENCY),
+           "wrapper %.0f ms, %d requests (lower bound %d rounds x %d ms)"
+           % (b.median(fdw), max(reqs), -(-len(urls) // 10), PAGED_LATENCY),
+           "concurrent client, every page URL known up front, 10 in flight: %.0f ms; wrapper %.2fx"
+           % (b.median(cli), b.median(fdw) / b.median(cli))]
+    if js:
+        out.append("Microsoft Graph JavaScript client (%s, PageIterator, 10 workers): %.0f ms, %d requests; "
+                   "wrapper %.2fx (target <= 1.05x)" % (SDK_PACKAGE, b.median(js), max(js_reqs),
+                                                        b.median(fdw) / b.median(js)))
+    else:
+        out.append("Microsoft Graph JavaScript client: not run (npm or node missing)")
+    out.append("EXPLAIN ANALYZE: " + "; ".join(lines))
+    return tuple(out)
