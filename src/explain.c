@@ -328,6 +328,24 @@ explain_function_window(CrScanState *st, bool has_time, ExplainState *es)
 }
 
 /*
+ * What the answers to requests started ahead held (fetch.c): the bound,
+ * and with TIMING (they vary from run to run) the most held at once and
+ * how many next links were followed as soon as their page came.
+ */
+static void
+explain_ahead(CrScanState *st, ExplainState *es)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	if (es->timing)
+		appendStringInfo(&s, "at most %zu kB waiting or in flight, %lld next links followed as their page came; ",
+						 (st->ahead_bytes_peak + 1023) / 1024, (long long) st->links_ahead);
+	appendStringInfo(&s, "bound %zu MB", CR_AHEAD_BYTES / (1024 * 1024));
+	ExplainPropertyText("Graph answers ahead", s.data, es);
+}
+
+/*
  * How many requests the scan kept in flight and why (pacing.c), for a scan
  * of more than one request: the count it ended with, chosen from the
  * latency and the tenant rate or set by max_concurrency; with TIMING the
@@ -344,9 +362,7 @@ explain_in_flight(CrScanState *st, ExplainState *es)
 		return;
 	initStringInfo(&s);
 	appendStringInfo(&s, "%d", st->stats.in_flight_chosen);
-	if (st->share_responses)
-		appendStringInfoString(&s, ", one page at a time (responses shared with other scans)");
-	else if (!st->stats.in_flight_auto)
+	if (!st->stats.in_flight_auto)
 		appendStringInfoString(&s, " (max_concurrency)");
 	else if (opts->tenant_rate_limit <= 0)
 		appendStringInfoString(&s, " (the default: no tenant rate limit)");
@@ -360,6 +376,7 @@ explain_in_flight(CrScanState *st, ExplainState *es)
 	if (es->timing)
 		appendStringInfo(&s, "; at most %d at once", st->stats.in_flight_peak);
 	ExplainPropertyText("Graph in flight", s.data, es);
+	explain_ahead(st, es);
 }
 
 /*

@@ -359,6 +359,23 @@ replay_row(CrScanState *st, TupleTableSlot *slot)
 }
 
 /*
+ * Move the cursor to the next row: on the page at hand, or on the next
+ * page fetch.c brings, handed to rows.c.  False at the end.
+ */
+static bool
+next_row(CrScanState *st)
+{
+	while (!cr_next_at(st, st->nlevels - 1))
+	{
+		cr_leave_page(st);
+		if (!cr_next_page(st))
+			return false;
+		cr_take_page(st);
+	}
+	return true;
+}
+
+/*
  * The next row, or an empty slot at the end.  The chains are built at the
  * first row, when the parameters have their values.  Requests ahead are
  * topped up after each row, so Graph works while the executor does.  The
@@ -384,10 +401,14 @@ cr_iterate_foreign_scan(ForeignScanState *node)
 		return replay_row(st, slot);
 	}
 	if (!st->chains_ready)
+	{
 		cr_build_chains(st, node->ss.ps.ps_ExprContext);
+		if (st->concurrency > 1)
+			cr_fill_prefetch(st);
+	}
 
 	MemoryContextReset(st->tuple_cxt);
-	if (cr_next_at(st, st->nlevels - 1))
+	if (next_row(st))
 	{
 		if (st->concurrency > 1 && (st->next_link || st->next_chain || st->fanout))
 			cr_fill_prefetch(st);
