@@ -17,6 +17,7 @@ OBJS = \
 	src/http.o \
 	src/import.o \
 	src/jitcost.o \
+	src/keep.o \
 	src/listing.o \
 	src/option.o \
 	src/pacing.o \
@@ -39,7 +40,7 @@ SHLIB_LINK = -lcurl -ljansson
 
 # The regression suite needs the bundled Graph emulator running and
 # CR_EMULATOR_URL pointing at it; scripts/test.sh does both.
-REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin shapes retries faults quality archive security fidelity hardening sharing errors throughput ahead
+REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin shapes retries faults quality archive security fidelity hardening sharing errors throughput ahead rescans
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

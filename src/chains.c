@@ -624,6 +624,29 @@ cr_build_chains(CrScanState *st, ExprContext *econtext)
 }
 
 /*
+ * What the chains just built ask Graph for, as one string: two runs of a
+ * scan with the same string read the same pages (keep.c serves the rows
+ * kept from the first to the second).
+ */
+char *
+cr_chains_signature(CrScanState *st)
+{
+	StringInfoData s;
+	ListCell   *lc;
+
+	initStringInfo(&s);
+	foreach(lc, st->chains)
+		appendStringInfo(&s, "%s\n", ((CrChain *) lfirst(lc))->path);
+	if (st->fanout)
+	{
+		appendStringInfo(&s, "list %s\n", st->list_link ? st->list_link : "");
+		foreach(lc, st->list_paths)
+			appendStringInfo(&s, "list %s\n", (char *) lfirst(lc));
+	}
+	return s.data;
+}
+
+/*
  * Make the next call record list of a fan-out the one to read (a full URL
  * in the scan's context, as the next links that follow it are); false
  * when every list was read.

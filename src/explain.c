@@ -380,6 +380,27 @@ explain_in_flight(CrScanState *st, ExplainState *es)
 }
 
 /*
+ * The rescans served from the rows a scan kept (keep.c) instead of Graph's
+ * pages, when there were any, and how many rows they returned (looked up
+ * by the scan's "column = parameter" conditions when it has some).
+ */
+static void
+explain_kept(CrScanState *st, ExplainState *es)
+{
+	int64		rescans,
+				rows;
+	int			probes;
+
+	cr_keep_counts(st->kept, &rescans, &rows, &probes);
+	if (rescans == 0)
+		return;
+	ExplainPropertyText("Graph rescans from kept rows",
+						psprintf("%lld, %lld rows returned%s", (long long) rescans, (long long) rows,
+								 probes > 0 ? psprintf(", looked up by %d condition%s", probes,
+													   probes > 1 ? "s" : "") : ""), es);
+}
+
+/*
  * What executing the scan cost, for EXPLAIN ANALYZE: what was sent and
  * received, and where the time went.  The bytes parsed show only when
  * pages are pruned, the counters that are usually zero (cache hits,
@@ -409,6 +430,7 @@ explain_costs(CrScanState *st, ExplainState *es)
 	if (st->stats.rate_waits > 0 && es->timing)
 		ExplainPropertyFloat("Graph rate limit wait", "ms", st->stats.rate_wait_ms, 3, es);
 	explain_in_flight(st, es);
+	explain_kept(st, es);
 	if (es->timing)
 		ExplainPropertyFloat("Graph wait", "ms", st->stats.wait_ms, 3, es);
 }

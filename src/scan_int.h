@@ -31,7 +31,7 @@
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"
 #include "utils/hsearch.h"
-#include "utils/tuplestore.h"
+#include "keep.h"
 #include "cr_json.h"
 
 /* How the first page of a chain holds its rows. */
@@ -237,15 +237,8 @@ typedef struct CrScanState
 	json_t	   *obj[CR_NUM_LEVELS];
 	int64		pos[CR_NUM_LEVELS];
 
-	/*
-	 * Rows kept for rescans that change no parameter (the inner side of a
-	 * nested loop): replayed instead of fetched and parsed again.  A
-	 * tuplestore, so it spills to disk beyond work_mem.
-	 */
-	Tuplestorestate *replay;
-	TupleTableSlot *replay_slot;	/* a kept row on its way to the scan slot */
-	bool		replay_complete;	/* holds every row of the scan */
-	bool		replaying;
+	/* rows kept for rescans (keep.c), or NULL */
+	CrKept	   *kept;
 
 	MemoryContext scan_cxt;		/* lives as long as the scan */
 	MemoryContext tuple_cxt;	/* reset per row */
@@ -276,6 +269,7 @@ extern const char *cr_function_problem(CrScanState *st, const CrPushedValues *pv
 extern List *cr_pushed_chains(CrScanState *st, const CrPushedValues *pv, List **list_paths);
 extern bool cr_next_list_path(CrScanState *st);
 extern void cr_build_chains(CrScanState *st, ExprContext *econtext);
+extern char *cr_chains_signature(CrScanState *st);
 extern void cr_links_begin(CrScanState *st, CrLinkCheck *chk, const char *url,
 						   const char *child);
 extern CrLinkCheck *cr_links_new(CrScanState *st, const char *url, const char *child);
