@@ -18,7 +18,8 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_scan.h"
 
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
@@ -27,6 +28,7 @@
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
 #include "scan_int.h"
+#include "keep.h"
 
 /*
  * A pushed-down value as EXPLAIN shows it: a constant as Graph receives it,
@@ -452,6 +454,8 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 	ListCell   *le,
 			   *lr;
 
+	if (st->relations)
+		ExplainPropertyText("Relations", st->relations, es);
 	ExplainPropertyText("Graph resource", st->res->name, es);
 
 	forboth(le, fsplan->fdw_exprs, lr, st->roles)

@@ -42,7 +42,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "access/xact.h"
 #include "miscadmin.h"

@@ -20,7 +20,8 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_import.h"
 
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"

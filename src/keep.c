@@ -30,7 +30,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "common/hashfn.h"
 #include "executor/executor.h"
@@ -111,7 +111,9 @@ static CrProbe *
 make_probe(ForeignScanState *node, Expr *clause)
 {
 	OpExpr	   *op = (OpExpr *) clause;
-	Index		scanrelid = ((Scan *) node->ss.ps.plan)->scanrelid;
+	/* a pushed join's qual reads its scan tuple (fdw_scan_tlist) */
+	Index		scanrelid = ((Scan *) node->ss.ps.plan)->scanrelid > 0 ?
+		((Scan *) node->ss.ps.plan)->scanrelid : (Index) INDEX_VAR;
 	Node	   *l,
 			   *r;
 	Var		   *var;
