@@ -18,6 +18,7 @@ on) is printed by case 2 of bench.py.
 """
 import http.client
 import json
+import re
 import threading
 import time
 import urllib.parse
@@ -241,3 +242,141 @@ def paged_case(b, tok):
         out.append("Microsoft Graph JavaScript client: not run (npm or node missing)")
     out.append("EXPLAIN ANALYZE: " + "; ".join(lines))
     return tuple(out)
+
+
+JOIN_RECORDS = 24
+JOIN_SESSIONS = 10
+
+
+def join_day_case(b):
+    """Case a: one day of 24 listed call records (10 sessions each) at
+    100 ms a request: sessions JOIN streams USING (call_record_id,
+    session_index) vs streams alone over the same day (the join pushed
+    down reads each record's pages once)."""
+    ids = ["da7e0000-0000-4000-8000-%012d" % i for i in range(1, JOIN_RECORDS + 1)]
+
+    def load():
+        b.control("POST", "/_emulator/reset")
+        for i, rid in enumerate(ids):
+            rec = b.record(rid, JOIN_SESSIONS, "2026-11-26T%02d:10:00Z" % i)
+            rec["listed"] = True
+            b.control("PUT", "/_emulator/records/" + rid, json.dumps(rec))
+        b.control("POST", "/_emulator/config", json.dumps({"latency_ms": 100}))
+
+    day = "'2026-11-26' AND %s < '2026-11-27'"
+    q_join = ("SELECT count(*) FROM bench.sessions s JOIN bench.streams st USING (call_record_id, session_index) "
+              "WHERE s.call_start_date_time >= " + day % "s.call_start_date_time")
+    q_alone = "SELECT count(*) FROM bench.streams WHERE call_start_date_time >= " + day % "call_start_date_time"
+    load()
+    assert b.psql(q_join) == b.psql(q_alone) == str(JOIN_RECORDS * JOIN_SESSIONS * 2), "case a row counts"
+    plan = b.psql("EXPLAIN (COSTS OFF) " + q_join)
+    join, alone, rj, ra = [], [], [], []
+    for _ in range(b.RUNS):
+        load()
+        join.append(b.timed_psql(q_join, warm=True))
+        rj.append(b.request_count() - 1)
+        load()
+        alone.append(b.timed_psql(q_alone, warm=True))
+        ra.append(b.request_count() - 1)
+    return ("a. one day (%d listed call records x %d sessions), 100 ms latency" % (JOIN_RECORDS, JOIN_SESSIONS),
+            "streams alone %.0f ms, %d requests" % (b.median(alone), max(ra)),
+            "sessions JOIN streams USING (call_record_id, session_index) %.0f ms, %d requests; "
+            "%.2fx (target <= 1.2x)" % (b.median(join), max(rj), b.median(join) / b.median(alone)),
+            "join %s" % ("pushed down (one foreign scan)" if "Relations" in plan or plan.count("Foreign Scan") == 1
+                         else "NOT pushed down: " + " / ".join(l.strip() for l in plan.splitlines()[:3])))
+
+
+SUBNET_WINDOW = 2
+SUBNET_RECORD_LIMIT = 40
+SUBNET_TENANT_LIMIT = 1500
+SUBNET_LATENCY = 20
+
+
+def subnet_case(b):
+    """Case c: the README's "subnets with poor audio" (media JOIN streams
+    JOIN a local sites table) over the emulator's default data (the 50
+    generated call records, record 3 of 6,000 sessions among them), with
+    Graph's limits enforced by the emulator and kept by the wrapper, scaled
+    down in time (40 requests per call record and 1,500 per tenant every
+    2 s), against the time those limits impose on the requests made."""
+    b.psql("IMPORT FOREIGN SCHEMA callrecords LIMIT TO (media) FROM SERVER bench INTO bench")
+    b.psql("DROP TABLE IF EXISTS network_sites")
+    b.psql("CREATE TABLE network_sites (building text, network cidr)")
+    b.psql("INSERT INTO network_sites VALUES ('HQ', '10.0.0.0/8'), ('Branch', '192.168.0.0/16')")
+    b.psql("ANALYZE network_sites")
+    q = """SELECT site.building, count(*) FILTER (WHERE st.average_jitter > interval '30 ms'
+                                          OR st.average_packet_loss_rate > 0.1) AS poor,
+       count(*) AS streams
+  FROM bench.media m
+  JOIN bench.streams st USING (call_record_id, session_index, segment_index, media_index)
+  JOIN network_sites site ON m.caller_network_ip_address::inet <<= site.network
+ WHERE m.call_start_date_time >= '2026-11-01' AND m.call_start_date_time < '2026-11-21'
+   AND st.call_start_date_time >= '2026-11-01' AND st.call_start_date_time < '2026-11-21'
+   AND m.label = 'main-audio'
+ GROUP BY 1 ORDER BY 2 DESC"""
+    b.psql("ALTER SERVER bench OPTIONS (ADD rate_window '%d', ADD tenant_rate_limit '%d', SET record_rate_limit '%d')"
+           % (SUBNET_WINDOW, SUBNET_TENANT_LIMIT, SUBNET_RECORD_LIMIT))
+    ms, reqs, plan = [], [], ""
+    pages = {}
+    for run in range(max(1, b.RUNS // 2)):
+        b.control("POST", "/_emulator/reset")
+        b.control("POST", "/_emulator/config", json.dumps(
+            {"latency_ms": SUBNET_LATENCY,
+             "throttle": {"window_s": SUBNET_WINDOW, "tenant_limit": SUBNET_TENANT_LIMIT,
+                          "record_limit": SUBNET_RECORD_LIMIT}}))
+        time.sleep(SUBNET_WINDOW + 0.1)
+        ms.append(b.timed_psql(q, warm=True))
+        log = [l for l in b.control("GET", "/_emulator/log").decode().splitlines() if l.startswith("GET ")]
+        reqs.append(len(log) - 1)
+        pages = {}
+        for l in log:
+            m = re.search(r"callRecords/([0-9a-f-]{36})", l)
+            if m:
+                pages[m.group(1)] = pages.get(m.group(1), 0) + 1
+    stats = json.loads(b.control("GET", "/_emulator/stats"))
+    b.control("POST", "/_emulator/reset")
+    plan = b.timed_psql_output("EXPLAIN (COSTS OFF) " + q)[1]
+    b.control("POST", "/_emulator/config", json.dumps({"throttle": None, "latency_ms": 0}))
+    b.psql("ALTER SERVER bench OPTIONS (DROP rate_window, DROP tenant_rate_limit, SET record_rate_limit '0')")
+    # the limits' time: the busiest call record's requests, limit per window
+    # (its first request in the first window), or the tenant's, and one latency
+    n = max(reqs)
+    busiest = max(pages.values()) if pages else 1
+    bound = max((busiest - 1) // SUBNET_RECORD_LIMIT, (n - 1) // SUBNET_TENANT_LIMIT) * SUBNET_WINDOW * 1000.0 \
+        + SUBNET_LATENCY
+    return ("c. README's subnets with poor audio (media JOIN streams JOIN a local sites table), emulator's default "
+            "data, %d ms latency, Graph's limits scaled down (%d per call record, %d per tenant, every %d s)"
+            % (SUBNET_LATENCY, SUBNET_RECORD_LIMIT, SUBNET_TENANT_LIMIT, SUBNET_WINDOW),
+            "wrapper %.0f ms, %d requests (busiest call record %d); the limits impose %.0f ms; %.2fx (target <= 1.2x); "
+            "%d throttled (429)" % (b.median(ms), n, busiest, bound, b.median(ms) / bound, stats.get("throttled", 0)),
+            "plan: " + " / ".join(l.strip() for l in plan.splitlines() if "Join" in l or "Foreign Scan" in l
+                                  or "Relations" in l))
+
+
+def estimate_case(b, queries):
+    """Case d: the requests the planner estimated (EXPLAIN's "Graph requests
+    (estimate)", per outer row times the loops for a parameterized scan)
+    against those made (EXPLAIN ANALYZE's "Graph requests"), over the
+    benchmark's queries."""
+    out, total_est, total_act = [], 0.0, 0
+    for name, setup, q in queries:
+        setup()
+        text = b.timed_psql_output("EXPLAIN (ANALYZE, COSTS ON, TIMING OFF, SUMMARY OFF) " + q, warm=True)[1]
+        est, act, loops = 0.0, 0, 1
+        for line in text.splitlines():
+            m = re.search(r"Foreign Scan.*loops=(\d+)", line)
+            if m:
+                loops = int(m.group(1))
+            m = re.search(r"Graph requests \(estimate\): ([0-9.]+)( per outer row)?", line)
+            if m:
+                est += float(m.group(1)) * (loops if m.group(2) else 1)
+            m = re.search(r"Graph requests: (\d+)", line)
+            if m:
+                act += int(m.group(1))
+        total_est += est
+        total_act += act
+        out.append("%s: estimated %.0f, made %d (%.2fx)" % (name, est, act, est / act if act else 0))
+    ratio = total_est / total_act if total_act else 0
+    return ("d. estimated vs actual Graph requests over the benchmark's queries",
+            *out, "all: estimated %.0f, made %d: %.2fx (target within 25%%: 0.75x to 1.25x)"
+            % (total_est, total_act, ratio))

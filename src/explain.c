@@ -18,6 +18,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "cr_common.h"
 #include "cr_scan.h"
 
@@ -438,6 +440,33 @@ explain_costs(CrScanState *st, ExplainState *es)
 }
 
 /*
+ * The requests the planner estimated for the scan (estimate.c: the
+ * numbers its costs come from), and the least time Graph's tenant limit
+ * allows for them at its steady rate, before anything runs; per outer row
+ * for a parameterized scan.  A cost, so shown with COSTS.
+ */
+static void
+explain_estimate(CrScanState *st, ExplainState *es)
+{
+	const CrOptions *opts = st->opts;
+	double		n = st->est_requests;
+
+	if (n < 0)
+		return;
+	if (st->est_per_outer_row)
+		ExplainPropertyText("Graph requests (estimate)",
+							psprintf("%.1f per outer row", n), es);
+	else if (opts->tenant_rate_limit > 0)
+		ExplainPropertyText("Graph requests (estimate)",
+							psprintf("%.0f, at least %.1f s at %d per %d s", Max(1.0, rint(n)),
+									 Max(1.0, rint(n)) * opts->rate_window / opts->tenant_rate_limit,
+									 opts->tenant_rate_limit, opts->rate_window), es);
+	else
+		ExplainPropertyText("Graph requests (estimate)",
+							psprintf("%.0f", Max(1.0, rint(n))), es);
+}
+
+/*
  * The Graph requests of the scan as the plan determines them (exact for
  * constants, a template with the SQL text of the other values), and under
  * ANALYZE what executing them cost.
@@ -491,6 +520,8 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 	if (st->page_size_hint > 0)
 		ExplainPropertyText("Graph page size hint",
 							psprintf("Prefer: odata.maxpagesize=%d (from LIMIT)", st->page_size_hint), es);
+	if (es->costs)
+		explain_estimate(st, es);
 
 	if (es->analyze)
 		explain_costs(st, es);

@@ -370,6 +370,8 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	st->share_responses = plan.share_responses;
 	st->limited = plan.limited;
 	st->time_unpushed = plan.time_unpushed;
+	st->est_requests = plan.requests;
+	st->est_per_outer_row = plan.per_outer_row;
 	st->outer_value = plan.outer_value >= 0 ? list_nth(fsplan->fdw_exprs, plan.outer_value) : NULL;
 	st->cur_attr = -1;
 	/*

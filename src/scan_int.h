@@ -264,6 +264,9 @@ typedef struct CrScanState
 	json_t	   *page;
 	CrFirstPage page_kind;		/* how it holds its rows (fetch.c says) */
 	bool		page_starts_chain;	/* the first page of st->chain */
+
+	double		est_requests;	/* what the planner estimated (EXPLAIN), or < 0 */
+	bool		est_per_outer_row;	/* ... for each outer row */
 	json_t	   *arr[CR_NUM_LEVELS];
 	json_t	   *obj[CR_NUM_LEVELS];
 	int64		pos[CR_NUM_LEVELS];
