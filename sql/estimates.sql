@@ -28,9 +28,9 @@ SELECT * FROM estimate_lines($$SELECT * FROM cr.sessions
 -- a log function's window
 SELECT * FROM estimate_lines($$SELECT * FROM cr.pstn_calls
  WHERE start_date_time >= '2026-11-01' AND start_date_time < '2026-11-02'$$);
--- a correlated subquery: per outer row
+-- a correlated subquery: each run of it
 SELECT * FROM estimate_lines($$SELECT (SELECT count(*) FROM cr.sessions s WHERE s.call_record_id = i.id)
-  FROM (VALUES ('cafe0000-0000-4000-8000-000000000001')) i(id)$$);
+  FROM (VALUES ('cafe0000-0000-4000-8000-000000000001'), ('cafe0000-0000-4000-8000-000000000002')) i(id)$$);
 -- EXPLAIN ANALYZE shows it next to the requests made
 SELECT emulator_reset();
 SELECT line FROM (SELECT ltrim(l) AS line FROM (

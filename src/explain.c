@@ -450,16 +450,19 @@ explain_estimate(CrScanState *st, ExplainState *es)
 {
 	const CrOptions *opts = st->opts;
 	double		n = st->est_requests;
+	double		secs;
 
 	if (n < 0)
 		return;
+	secs = opts->tenant_rate_limit > 0 ?
+		Max(1.0, rint(n)) * opts->rate_window / opts->tenant_rate_limit : 0;
 	if (st->est_per_outer_row)
 		ExplainPropertyText("Graph requests (estimate)",
 							psprintf("%.1f per outer row", n), es);
 	else if (opts->tenant_rate_limit > 0)
 		ExplainPropertyText("Graph requests (estimate)",
-							psprintf("%.0f, at least %.1f s at %d per %d s", Max(1.0, rint(n)),
-									 Max(1.0, rint(n)) * opts->rate_window / opts->tenant_rate_limit,
+							psprintf("%.0f, at least %.*f s at %d per %d s", Max(1.0, rint(n)),
+									 secs < 0.1 ? 2 : 1, secs,
 									 opts->tenant_rate_limit, opts->rate_window), es);
 	else
 		ExplainPropertyText("Graph requests (estimate)",
