@@ -445,13 +445,13 @@ def estimate_queries():
         control("POST", "/_emulator/reset")
     ids1 = ",".join("'be4c0001-0000-4000-8000-%012d'" % i for i in range(1, 65))
     idsb = ",".join("'ba9e0000-0000-4000-8000-%012d'" % i for i in range(1, 33))
-    day = "call_start_date_time >= '2026-11-26' AND call_start_date_time < '2026-11-27'"
+    day = "{0}call_start_date_time >= '2026-11-26' AND {0}call_start_date_time < '2026-11-27'"
     return [
         ("1. streams of 64 ids", case1, "SELECT count(*) FROM bench.streams WHERE call_record_id IN (%s)" % ids1),
-        ("a. streams of a day", case_a, "SELECT count(*) FROM bench.streams WHERE " + day),
+        ("a. streams of a day", case_a, "SELECT count(*) FROM bench.streams WHERE " + day.format("")),
         ("a. sessions JOIN streams of a day", case_a,
          "SELECT count(*) FROM bench.sessions s JOIN bench.streams st USING (call_record_id, session_index) "
-         "WHERE s." + day),
+         "WHERE " + day.format("s.")),
         ("b. streams of 32 paged ids", case_b, "SELECT count(*) FROM bench.streams WHERE call_record_id IN (%s)" % idsb),
         ("j. media JOIN streams, default data", default,
          "SELECT count(*) FROM bench.media m JOIN bench.streams st USING (call_record_id, session_index, "
