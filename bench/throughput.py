@@ -344,7 +344,7 @@ def subnet_case(b):
     busiest = max(pages.values()) if pages else 1
     bound = max((busiest - 1) // SUBNET_RECORD_LIMIT, (n - 1) // SUBNET_TENANT_LIMIT) * SUBNET_WINDOW * 1000.0 \
         + SUBNET_LATENCY
-    return ("c. README's subnets with poor audio (media JOIN streams JOIN a local sites table), emulator's default "
+    return ("j. README's subnets with poor audio (media JOIN streams JOIN a local sites table), emulator's default "
             "data, %d ms latency, Graph's limits scaled down (%d per call record, %d per tenant, every %d s)"
             % (SUBNET_LATENCY, SUBNET_RECORD_LIMIT, SUBNET_TENANT_LIMIT, SUBNET_WINDOW),
             "wrapper %.0f ms, %d requests (busiest call record %d); the limits impose %.0f ms; %.2fx (target <= 1.2x); "
