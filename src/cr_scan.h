@@ -52,6 +52,9 @@ enum CrScanPrivateIndex
 								 * of a parameterized path's outer row, or -1 */
 	CrScanPrivateTimeUnpushed,	/* Integer (bool): a local-only condition reads
 								 * the time column */
+	CrScanPrivateRequests,		/* Float: Graph requests estimated (estimate.c)
+								 * for a run, or per outer row; < 0: none */
+	CrScanPrivatePerOuterRow,	/* Integer (bool): the estimate is per outer row */
 	/* a pushed join only (joinpath.c): */
 	CrScanPrivateJoinTables,	/* OID list: its tables, shallowest first
 								 * (OIDs: setrefs does not renumber them) */
@@ -74,6 +77,8 @@ typedef struct CrScanPlan
 	List	   *join_tables;	/* a pushed join's tables, or NIL */
 	List	   *join_bounds;	/* its left joins' level pairs */
 	char	   *relations;		/* its tables and joins, for EXPLAIN */
+	double		requests;		/* Graph requests the planner estimated, or < 0 */
+	bool		per_outer_row;	/* ... for each outer row (a parameterized scan) */
 } CrScanPlan;
 
 /* in scanplan.c: the one writer and the one reader of fdw_private */

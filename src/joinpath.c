@@ -776,6 +776,7 @@ join_plan(PlannerInfo *root, RelOptInfo *joinrel, ForeignPath *best_path,
 	foreach(lc, ji->bounds)
 		plan.join_bounds = list_concat(plan.join_bounds, list_copy(lfirst(lc)));
 	plan.relations = ji->relations;
+	plan.requests = fetch->requests;
 	return make_foreignscan(tlist, list_copy(ji->quals), 0,
 							list_copy(fetch->exprs), cr_scan_plan_write(&plan),
 							join_scan_tlist(root, joinrel, ji), NIL, outer_plan);
