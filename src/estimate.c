@@ -51,6 +51,24 @@ cr_rows_per_record(const CrResource *res)
 	return rows;
 }
 
+/*
+ * Requests one call record costs a table fetched by id: one for
+ * call_records; for the tables below, the chain of the record's pages,
+ * which are pages of sessions (or of participants) whatever the table's
+ * level: segments, media and streams come inside their sessions.  So the
+ * tables of one tree cost the same requests per record, as they share one
+ * chain, and a pushed join costs what one of its tables does.
+ */
+double
+cr_requests_per_record(const CrResource *res)
+{
+	if (res->fetch == CR_FETCH_RECORDS)
+		return 1.0;
+	if (res->level == CR_LEVEL_PARTICIPANT)
+		return 1.0 + floor(CR_EST_PARTICIPANTS_PER_RECORD / cr_page_size(res));
+	return 1.0 + floor(CR_EST_SESSIONS_PER_RECORD / cr_page_size(res));
+}
+
 /* How many distinct keys a key condition names, as far as planning knows. */
 static double
 key_count(List *exprs, List *roles)
@@ -165,8 +183,7 @@ cr_estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel)
 	else if (keys > 0)
 	{
 		info->fetched_rows = keys * cr_rows_per_record(res);
-		info->requests = keys * (res->fetch == CR_FETCH_RECORDS ? 1.0 :
-								 1.0 + cr_rows_per_record(res) / cr_page_size(res));
+		info->requests = keys * cr_requests_per_record(res);
 	}
 	else if (res->fetch == CR_FETCH_RECORDS)
 	{
@@ -180,6 +197,6 @@ cr_estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel)
 
 		info->fetched_rows = records * cr_rows_per_record(res);
 		info->requests = records / cr_page_size(cr_find_resource("call_records")) +
-			records * (1.0 + cr_rows_per_record(res) / cr_page_size(res));
+			records * cr_requests_per_record(res);
 	}
 }

@@ -56,6 +56,7 @@ extern bool cr_reads_time_column(Expr *clause, RelOptInfo *baserel, Oid relid,
 #define CR_EST_PARTICIPANTS_PER_RECORD 6.0
 #define CR_EST_CHILDREN_PER_PARENT	1.5
 extern double cr_rows_per_record(const CrResource *res);
+extern double cr_requests_per_record(const CrResource *res);
 extern void cr_estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel);
 
 /* in plan.c */
