@@ -17,7 +17,7 @@ build_install
 echo "== emulator self-test"
 "$PYTHON" "$ROOT/emulator/selftest.py"
 
-start_emulator
+EMULATOR_CLOCK=fixed start_emulator
 echo "== regression suite (pg_regress via make installcheck)"
 rm -f "$ROOT/regression.diffs"
 out="$EMU_DIR/installcheck.out"
