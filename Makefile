@@ -17,6 +17,8 @@ OBJS = \
 	src/http.o \
 	src/import.o \
 	src/jitcost.o \
+	src/joinpath.o \
+	src/keystats.o \
 	src/listing.o \
 	src/option.o \
 	src/pacing.o \
@@ -26,7 +28,9 @@ OBJS = \
 	src/ratelimit.o \
 	src/rows.o \
 	src/scan.o \
+	src/scanplan.o \
 	src/shared.o \
+	src/statement.o \
 	src/token.o \
 	src/transfer.o
 
@@ -45,11 +49,6 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# PGXS does not track header dependencies; every file includes these, and
-# the scan files (SCAN_OBJS) scan_int.h too.
-SCAN_OBJS = src/arena.o src/chains.o src/explain.o src/fetch.o src/listing.o src/pacing.o src/rows.o src/scan.o
-$(OBJS): src/callrecords_fdw.h src/cr_json.h
-$(SCAN_OBJS): src/scan_int.h
-src/http.o src/token.o src/cache.o src/failure.o src/transfer.o: src/http_int.h
-src/plan.o src/pushdown.o src/estimate.o: src/plan_int.h
-src/batchjoin.o src/batchexec.o: src/batchjoin_int.h
+# PGXS does not track header dependencies: every object depends on every
+# header of src/ (rebuilding all of them is cheap).
+$(OBJS): $(wildcard $(srcdir)/src/*.h)

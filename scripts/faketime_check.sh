@@ -21,11 +21,14 @@ PACKAGES="$PACKAGES faketime libfaketime"
 install_deps
 build_install
 EMULATOR_CLOCK=fixed start_emulator
+# the cluster's environment file has postgresql.conf's syntax
+ENV_LINES="LD_PRELOAD = '$LIBFAKETIME'
+FAKETIME = '$OFFSET'"
 rm -f "$ROOT/regression.diffs"
 pg_virtualenv -v 15 -o shared_preload_libraries=callrecords_fdw sh -c '
     set -e
     env_file="${PG_CLUSTER_CONF_ROOT:-/etc/postgresql}/15/regress/environment"
-    printf "LD_PRELOAD=%s\nFAKETIME=%s\nFAKETIME_DONT_RESET=1\n" "$1" "$2" >> "$env_file"
+    printf "%s\n" "$1" >> "$env_file"
     pg_ctlcluster 15 regress restart
     echo "== server clock: $(psql -XAtc "SELECT now()")  (real: $(date -u "+%F %T"))"
-    make -C "$3" -s installcheck REGRESS="$4"' sh "$LIBFAKETIME" "$OFFSET" "$ROOT" "$TESTS"
+    make -C "$2" -s installcheck REGRESS="$3"' sh "$ENV_LINES" "$ROOT" "$TESTS"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install dependencies, build and install callrecords_fdw, start the Graph
+# Install dependencies, check that calls and includes go down the layers of
+# src/README.md, build and install callrecords_fdw, start the Graph
 # emulator and a throwaway PostgreSQL 15 cluster (the library preloaded, so
 # that sessions share Graph's rate windows and the token), and run against them: the
 # emulator's self-test, the regression suite, the table reference and
@@ -14,6 +15,10 @@
 
 PACKAGES="$PACKAGES clang sqlsmith"
 install_deps
+
+echo "== layering check (src/README.md)"
+"$PYTHON" "$ROOT/scripts/check_layers.py"
+
 build_install
 
 echo "== emulator self-test"

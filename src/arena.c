@@ -24,7 +24,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "miscadmin.h"
 #include "utils/memutils.h"

@@ -25,7 +25,8 @@
 
 #include <math.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_scan.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_collation.h"

@@ -57,7 +57,8 @@
 
 #include <math.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_plan.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_collation.h"
@@ -88,6 +89,7 @@
 #include "utils/selfuncs.h"
 #include "utils/tuplestore.h"
 #include "batchjoin_int.h"
+#include "plan_int.h"
 
 static set_join_pathlist_hook_type prev_join_pathlist_hook = NULL;
 
@@ -103,21 +105,6 @@ static const CustomPathMethods cr_batch_path_methods = {
  * Planning
  * ------------------------------------------------------------------------
  */
-
-/*
- * Whether a ForeignPath is the inner side of a batched join: plan.c then
- * gives its scan a placeholder for the batch's keys instead of an outer
- * row's value.  The mark is a String, which no expression of a
- * parameterized path can be.
- */
-bool
-cr_is_batched_inner(ForeignPath *path)
-{
-	Node	   *first = path->fdw_private ? linitial(path->fdw_private) : NULL;
-
-	return first && IsA(first, String) &&
-		strcmp(strVal(first), CR_BATCHED_INNER_MARK) == 0;
-}
 
 /*
  * max_concurrency of the inner table's server: the batch is fetched in
@@ -267,7 +254,7 @@ cr_batch_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel
 		(jointype != JOIN_INNER && jointype != JOIN_LEFT) ||
 		innerrel->reloptkind != RELOPT_BASEREL ||
 		innerrel->fdwroutine == NULL ||
-		innerrel->fdwroutine->GetForeignPlan != cr_get_foreign_plan ||
+		innerrel->fdwroutine->GetForeignRelSize != cr_get_foreign_rel_size ||
 		!bms_is_empty(innerrel->lateral_relids) ||
 		!bms_is_empty(joinrel->lateral_relids) ||
 		root->placeholder_list != NIL ||

@@ -22,8 +22,6 @@
 #else
 #define CR_BATCH_JOIN_NAME		"CallRecords Batched Join"
 #endif
-/* fdw_private of the inner ForeignPath of a batched join */
-#define CR_BATCHED_INNER_MARK	"callrecords_fdw batched join inner"
 /* outer rows read per batch; their ids are fetched together */
 #define CR_BATCH_ROWS			10000
 /* requests one scan keeps in flight unless the server says otherwise */

@@ -24,7 +24,7 @@
 
 #include <ctype.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "commands/defrem.h"
 #include "nodes/parsenodes.h"

@@ -26,7 +26,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"

@@ -58,13 +58,14 @@ StaticAssertDecl(COMPARE_LT == BTLessStrategyNumber &&
 /*
  * The role a foreign scan checks permissions and picks the user mapping
  * as: the view owner for a scan through a view, else invalid (the current
- * user), as postgres_fdw does.
+ * user), as postgres_fdw does.  rti is a table of the scan (before 16 the
+ * plan does not say; a pushed join's tables all have the same).
  */
 #if PG_VERSION_NUM >= 160000
-#define cr_scan_check_as_user(fsplan, estate) ((fsplan)->checkAsUser)
+#define cr_scan_check_as_user(fsplan, estate, rti) ((fsplan)->checkAsUser)
 #else
-#define cr_scan_check_as_user(fsplan, estate) \
-	(exec_rt_fetch((fsplan)->scan.scanrelid, (estate))->checkAsUser)
+#define cr_scan_check_as_user(fsplan, estate, rti) \
+	(exec_rt_fetch((rti), (estate))->checkAsUser)
 #endif
 
 /* Copy the outer joins that null a Var (16 on; none before). */
@@ -92,6 +93,21 @@ StaticAssertDecl(COMPARE_LT == BTLessStrategyNumber &&
 							(pathkeys), (required_outer), (outerpath), NIL, (private))
 #else
 #define cr_create_foreignscan_path create_foreignscan_path
+#endif
+
+/* create_foreign_join_path() with the arguments of 15, as above. */
+#if PG_VERSION_NUM >= 180000
+#define cr_create_foreign_join_path(root, rel, target, rows, startup, total, \
+									pathkeys, required_outer, outerpath, private) \
+	create_foreign_join_path((root), (rel), (target), (rows), 0, (startup), (total), \
+							 (pathkeys), (required_outer), (outerpath), NIL, (private))
+#elif PG_VERSION_NUM >= 170000
+#define cr_create_foreign_join_path(root, rel, target, rows, startup, total, \
+									pathkeys, required_outer, outerpath, private) \
+	create_foreign_join_path((root), (rel), (target), (rows), (startup), (total), \
+							 (pathkeys), (required_outer), (outerpath), NIL, (private))
+#else
+#define cr_create_foreign_join_path create_foreign_join_path
 #endif
 
 /*
@@ -149,7 +165,7 @@ cr_btree_strategy(Oid opno, Oid lefttype, Oid righttype)
 
 /*
  * The parameters of an ExecutorRun hook, and the call passing them on:
- * 18 dropped execute_once.  ratelimit.c counts statements with it.
+ * 18 dropped execute_once.  statement.c counts statements with it.
  */
 #if PG_VERSION_NUM >= 180000
 #define CR_EXECUTOR_RUN_PARAMS \

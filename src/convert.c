@@ -28,7 +28,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"

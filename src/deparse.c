@@ -30,7 +30,8 @@
 
 #include <curl/curl.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_url.h"
 
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"

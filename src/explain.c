@@ -18,7 +18,8 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_scan.h"
 
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
@@ -412,6 +413,8 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 	ListCell   *le,
 			   *lr;
 
+	if (st->relations)
+		ExplainPropertyText("Relations", st->relations, es);
 	ExplainPropertyText("Graph resource", st->res->name, es);
 
 	forboth(le, fsplan->fdw_exprs, lr, st->roles)

@@ -23,7 +23,7 @@
 
 #include <curl/curl.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "common/pg_prng.h"
 #include "cr_json.h"

@@ -32,7 +32,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "access/xact.h"
 #include "common/hashfn.h"

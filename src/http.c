@@ -8,8 +8,8 @@
  * Graph GETs run on one libcurl multi handle per backend, so a scan can
  * keep several in flight; they are retried here on throttling and
  * transient failures, and answers are shared through the statement's
- * cache (cache.c).  The token request (token.c) runs alone, on a multi
- * handle of its own, and the backend waits for it.
+ * cache (cache.c).  The token request (token.c) runs alone, through
+ * transfer.c, and the backend waits for it.
  *
  * Rules kept here: the setup and the callbacks of a transfer are
  * transfer.c's, and nothing is thrown from inside them; cancellation is
@@ -30,14 +30,13 @@
 
 #include <curl/curl.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "access/xact.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_user_mapping.h"
 #include "miscadmin.h"
 #include "pgstat.h"
-#include "storage/latch.h"
 #include "portability/instr_time.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -46,137 +45,16 @@
 #include "http_int.h"
 
 
-static CURL *cr_curl = NULL;	/* one handle per backend: keep-alive, TLS reuse */
-
-static CURL *
-get_curl(void)
-{
-	if (cr_curl == NULL)
-	{
-		cr_curl = curl_easy_init();
-		if (cr_curl == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-					 errmsg("could not initialize libcurl")));
-	}
-	else
-		curl_easy_reset(cr_curl);
-	return cr_curl;
-}
-
 /*
  * What pg_stat_activity shows a backend waiting on Graph as: from 17 on
  * wait events of the extension's own (compat.h), before that Extension.
+ * transfer.c names the token request's and the retry delay's.
  */
-static uint32 we_token,
-			we_response,
-			we_rate_limit,
-			we_retry_delay;
+static uint32 we_response,
+			we_rate_limit;
 
-#define WAIT_GRAPH_TOKEN cr_wait_event("CallrecordsTokenRequest", &we_token)
 #define WAIT_GRAPH_RESPONSE cr_wait_event("CallrecordsGraphResponse", &we_response)
 #define WAIT_GRAPH_RATE_LIMIT cr_wait_event("CallrecordsRateLimit", &we_rate_limit)
-#define WAIT_GRAPH_RETRY_DELAY cr_wait_event("CallrecordsRetryDelay", &we_retry_delay)
-
-/* curl_multi_poll() as a wait in pg_stat_activity */
-static void
-poll_transfers(CURLM *multi, int timeout_ms, uint32 wait_event)
-{
-	pgstat_report_wait_start(wait_event);
-	curl_multi_poll(multi, NULL, 0, timeout_ms, NULL);
-	pgstat_report_wait_end();
-}
-
-static CURLM *cr_token_multi = NULL;	/* the token request's own */
-
-/*
- * Run the one transfer of a multi handle to its end, servicing interrupts
- * between polls: a cancel, a terminate or a lost client
- * (client_connection_check_interval) ends the wait at once, where a
- * blocking curl_easy_perform() would see only the first two.
- */
-static CURLcode
-run_alone(CURLM *multi, CURL *curl)
-{
-	for (;;)
-	{
-		CURLMsg    *msg;
-		int			running,
-					left;
-
-		curl_multi_perform(multi, &running);
-		while ((msg = curl_multi_info_read(multi, &left)) != NULL)
-			if (msg->msg == CURLMSG_DONE && msg->easy_handle == curl)
-				return msg->data.result;
-		poll_transfers(multi, 100, WAIT_GRAPH_TOKEN);
-		CHECK_FOR_INTERRUPTS();
-	}
-}
-
-/*
- * Perform one request on the backend's easy handle (the token request),
- * waiting for it alone.  Any HTTP status, or status 0 for a transport
- * failure, is returned in resp; token.c retries with the functions below.
- */
-void
-cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
-		const char *postfields, CrResponse *resp)
-{
-	CURL	   *curl = get_curl();
-	CrBodyBuffer buf = {0};
-	char		errbuf[CURL_ERROR_SIZE] = "";
-	CURLcode	rc = CURLE_OK;
-
-	if (cr_token_multi == NULL && (cr_token_multi = curl_multi_init()) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("could not initialize libcurl")));
-	memset(resp, 0, sizeof(*resp));
-	buf.cxt = CurrentMemoryContext;
-	buf.limit = (size_t) opts->max_response_bytes;
-	cr_setup_transfer(curl, opts, url, headers, postfields, &buf, resp, errbuf);
-	if (curl_multi_add_handle(cr_token_multi, curl) != CURLM_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("could not start a libcurl transfer")));
-	PG_TRY();
-	{
-		rc = run_alone(cr_token_multi, curl);
-	}
-	PG_FINALLY();
-	{
-		curl_multi_remove_handle(cr_token_multi, curl);
-		/* the header list and POST body belong to the caller: drop them */
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
-	}
-	PG_END_TRY();
-	cr_finish_transfer(curl, rc, &buf, resp, errbuf, url);
-}
-
-/*
- * Sleep in a way that a cancel, statement_timeout or server shutdown ends
- * at once: on the process latch, servicing interrupts as they come.
- */
-void
-cr_wait_interruptibly(double ms)
-{
-	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) ms);
-
-	for (;;)
-	{
-		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
-		int			rc;
-
-		CHECK_FOR_INTERRUPTS();
-		if (left <= 0)
-			break;
-		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-					   left, WAIT_GRAPH_RETRY_DELAY);
-		if (rc & WL_LATCH_SET)
-			ResetLatch(MyLatch);
-	}
-}
 
 
 /*
@@ -529,7 +407,7 @@ wait_driving_transfers(double ms)
 		if (left <= 0)
 			break;
 		drive_transfers();
-		poll_transfers(get_multi(), (int) Min(left, 100), WAIT_GRAPH_RATE_LIMIT);
+		cr_poll_transfers(get_multi(), (int) Min(left, 100), WAIT_GRAPH_RATE_LIMIT);
 	}
 }
 
@@ -620,7 +498,7 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp, CrFetchPump pump, void *pump_arg)
 			drive_transfers();
 			if (f->done)
 				break;
-			poll_transfers(cr_multi, pump_transfers(&ps), WAIT_GRAPH_RESPONSE);
+			cr_poll_transfers(cr_multi, pump_transfers(&ps), WAIT_GRAPH_RESPONSE);
 			CHECK_FOR_INTERRUPTS();
 		}
 		if (f->easy != NULL)

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * http_int.h
- *		  Shared by http.c (transfers), token.c (the OAuth2 token),
- *		  cache.c (the statement's response cache) and failure.c (retries
- *		  and Graph's errors as PostgreSQL errors).
+ *		  Shared by the files of the Graph client: transfer.c (one
+ *		  transfer, and the waits), failure.c (retries and Graph's errors
+ *		  as PostgreSQL errors), cache.c (the statement's response cache),
+ *		  token.c (the OAuth2 token) and http.c (Graph's GETs).
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -17,7 +18,8 @@
 
 #include <curl/curl.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_graph.h"
 
 /* Where the write callback puts the body; it must never ereport. */
 typedef struct CrBodyBuffer
@@ -38,10 +40,9 @@ extern void cr_setup_transfer(CURL *curl, const CrOptions *opts, const char *url
 							  CrBodyBuffer *buf, CrResponse *resp, char *errbuf);
 extern void cr_finish_transfer(CURL *curl, CURLcode rc, CrBodyBuffer *buf, CrResponse *resp,
 							   const char *errbuf, const char *url);
-
-/* in http.c */
-extern void cr_http_perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
-							const char *postfields, CrResponse *resp);
+extern void cr_poll_transfers(CURLM *multi, int timeout_ms, uint32 wait_event);
+extern void cr_transfer_perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
+								const char *postfields, CrResponse *resp);
 extern void cr_wait_interruptibly(double ms);
 
 /* in failure.c */

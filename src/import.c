@@ -27,7 +27,8 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_import.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"

@@ -33,7 +33,8 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_plan.h"
 
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
@@ -61,7 +62,7 @@ is_wrapper_scan(Plan *plan)
 	ForeignScan *fs = (ForeignScan *) plan;
 
 	return IsA(plan, ForeignScan) && OidIsValid(fs->fs_server) &&
-		GetFdwRoutineByServerId(fs->fs_server)->GetForeignPlan == cr_get_foreign_plan;
+		GetFdwRoutineByServerId(fs->fs_server)->GetForeignRelSize == cr_get_foreign_rel_size;
 }
 
 /*

@@ -26,7 +26,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "utils/memutils.h"
 #include "scan_int.h"

@@ -21,7 +21,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_foreign_server.h"
@@ -646,12 +646,15 @@ bool		cr_prune_pages = true;
 /* callrecords_fdw.batch_joins: off plans joins on the key as parameterized nested loops (batchjoin.c). */
 bool		cr_batch_joins = true;
 
+/* callrecords_fdw.enable_join_pushdown: off plans the server's tables of a join apart (joinpath.c). */
+bool		cr_enable_join_pushdown = true;
+
 /*
  * callrecords_fdw.reference_time: the moment Graph's retention (30 days of
  * call records, 90 of logs) is counted back from by the estimates and the
  * notice on windows older than that; empty: the transaction's start.
  */
-char	   *cr_reference_time_setting = NULL;
+static char *cr_reference_time_setting = NULL;
 
 /*
  * The moment the planner measures time windows against.  Real tenants
@@ -719,6 +722,14 @@ cr_define_gucs(void)
 							 "Join local rows to a table fetched per call record with one batch of ids.",
 							 "When off, such a join is a nested loop that fetches one call record per outer row, one after another.",
 							 &cr_batch_joins,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable(CR_NAME ".enable_join_pushdown",
+							 "Run a join of the server's tables on their keys as one scan.",
+							 "When off, each table of such a join is scanned apart and joined locally: the same rows, more requests.",
+							 &cr_enable_join_pushdown,
 							 true,
 							 PGC_USERSET,
 							 0,

@@ -36,7 +36,7 @@
 
 #include <math.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "utils/timestamp.h"
 #include "scan_int.h"

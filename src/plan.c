@@ -3,10 +3,12 @@
  * plan.c
  *		  Planning a scan: the planner callbacks (sizes, paths, the plan),
  *		  the parameterized paths of joins on the call record key, and what
- *		  the plan tells the scan (fdw_private).
+ *		  the plan tells the scan (fdw_private, through scanplan.c).
  *
  * Which conditions are pushed is pushdown.c's business, how many rows and
- * requests to expect estimate.c's.  The rule this file keeps: every
+ * requests to expect estimate.c's; both sit below this file, and the
+ * planner's files above it (keystats.c, batchjoin.c, jitcost.c) know a
+ * table of this wrapper by its callbacks here.  The rule this file keeps: every
  * condition stays in the plan's qual and is rechecked locally, the join
  * clause of a parameterized path too, so a pushed condition narrows the
  * requests but never changes the answer; and nothing secret (no option of
@@ -23,7 +25,8 @@
 
 #include <math.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_scan.h"
 
 #include "access/nbtree.h"
 #include "access/sysattr.h"
@@ -47,9 +50,6 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "plan_int.h"
-
-/* Cost of one Graph request in planner units: ~100 ms of remote work. */
-#define CR_REQUEST_COST				10000.0
 
 
 /*
@@ -161,6 +161,22 @@ statement_scans(PlannerInfo *root, Oid serverid, bool *segments, bool *share)
 	statement_scans_walker((Node *) root->parse, &found);
 	*segments = found.segments;
 	*share = found.tables > 1;
+}
+
+/*
+ * Whether a pushed join of the given number of tables shares responses
+ * with other scans of the statement: only when tables of the server are
+ * left outside it.
+ */
+bool
+cr_statement_shares(PlannerInfo *root, Oid serverid, int joined)
+{
+	CrStatementScans found = {serverid, 0, false};
+
+	while (root->parent_root)
+		root = root->parent_root;
+	statement_scans_walker((Node *) root->parse, &found);
+	return found.tables - joined + 1 > 1;
 }
 
 /*
@@ -376,39 +392,18 @@ cr_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 /*
- * The plan's facts of a scan as ForeignScan.fdw_private: a list of nodes,
- * so that the plan can be copied and cached, in CrScanPrivateIndex order.
- * This writer and the reader below are the only places that know the
- * order.
+ * Whether a ForeignPath is the inner side of a batched join: this file then
+ * gives its scan a placeholder for the batch's keys instead of an outer
+ * row's value.  The mark is a String, which no expression of a
+ * parameterized path can be.
  */
-List *
-cr_scan_plan_write(const CrScanPlan *plan)
+static bool
+is_batched_inner(ForeignPath *path)
 {
-	List	   *l = NIL;
+	Node	   *first = path->fdw_private ? linitial(path->fdw_private) : NULL;
 
-	l = lappend(l, plan->retrieved_attrs);
-	l = lappend(l, plan->roles);
-	l = lappend(l, makeInteger(plan->page_size_hint));
-	l = lappend(l, makeInteger(plan->expand_segments ? 1 : 0));
-	l = lappend(l, makeInteger(plan->share_responses ? 1 : 0));
-	l = lappend(l, makeInteger(plan->limited ? 1 : 0));
-	l = lappend(l, makeInteger(plan->outer_value));
-	l = lappend(l, makeInteger(plan->time_unpushed ? 1 : 0));
-	return l;
-}
-
-/* Read what cr_scan_plan_write wrote. */
-void
-cr_scan_plan_read(List *fdw_private, CrScanPlan *plan)
-{
-	plan->retrieved_attrs = list_nth(fdw_private, CrScanPrivateRetrievedAttrs);
-	plan->roles = list_nth(fdw_private, CrScanPrivateRoles);
-	plan->page_size_hint = intVal(list_nth(fdw_private, CrScanPrivatePageSizeHint));
-	plan->expand_segments = intVal(list_nth(fdw_private, CrScanPrivateExpandSegments)) != 0;
-	plan->share_responses = intVal(list_nth(fdw_private, CrScanPrivateShareResponses)) != 0;
-	plan->limited = intVal(list_nth(fdw_private, CrScanPrivateLimited)) != 0;
-	plan->outer_value = intVal(list_nth(fdw_private, CrScanPrivateOuterValue));
-	plan->time_unpushed = intVal(list_nth(fdw_private, CrScanPrivateTimeUnpushed)) != 0;
+	return first && IsA(first, String) &&
+		strcmp(strVal(first), CR_BATCHED_INNER_MARK) == 0;
 }
 
 /*
@@ -436,7 +431,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	 * The inner scan of a batched join (batchjoin.c): the join hands it the
 	 * outer keys, one array per batch, in place of this NULL placeholder.
 	 */
-	if (cr_is_batched_inner(best_path))
+	if (is_batched_inner(best_path))
 	{
 		outer_value = list_length(exprs);
 		exprs = lappend(exprs, makeNullConst(TEXTARRAYOID, -1, InvalidOid));
@@ -458,6 +453,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	plan.limited = root->limit_tuples > 0;
 	plan.outer_value = outer_value;
 	plan.time_unpushed = info->time_unpushed;
+	plan.join_relids = NIL;
 	fdw_private = cr_scan_plan_write(&plan);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							exprs, fdw_private,

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * plan_int.h
- *		  Planner state shared by plan.c, pushdown.c and estimate.c.
+ *		  Planner state shared by the planner's files: pushdown.c,
+ *		  estimate.c, plan.c, keystats.c and batchjoin.c.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -13,7 +14,11 @@
 #ifndef CR_PLAN_INT_H
 #define CR_PLAN_INT_H
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_plan.h"
+
+/* Cost of one Graph request in planner units: ~100 ms of remote work. */
+#define CR_REQUEST_COST				10000.0
 
 /* Planner state kept in baserel->fdw_private. */
 typedef struct CrRelInfo
@@ -31,6 +36,12 @@ typedef struct CrRelInfo
 	bool		time_unpushed;	/* a local-only condition reads the time column */
 } CrRelInfo;
 
+/*
+ * fdw_private of the inner ForeignPath of a batched join: batchjoin.c
+ * marks the path, plan.c reads the mark when it makes the plan.
+ */
+#define CR_BATCHED_INNER_MARK	"callrecords_fdw batched join inner"
+
 /* in pushdown.c */
 extern Node *cr_strip_relabel(Node *n);
 extern bool cr_is_column_var(Node *n, RelOptInfo *baserel, AttrNumber attno);
@@ -40,7 +51,17 @@ extern bool cr_push_qual(CrRelInfo *info, Expr *clause, RelOptInfo *baserel, Oid
 extern bool cr_reads_time_column(Expr *clause, RelOptInfo *baserel, Oid relid,
 								 const CrResource *res);
 
-/* in estimate.c */
+/* in estimate.c; the rough shape of the data, for estimates */
+#define CR_EST_SESSIONS_PER_RECORD	8.0
+#define CR_EST_PARTICIPANTS_PER_RECORD 6.0
+#define CR_EST_CHILDREN_PER_PARENT	1.5
+extern double cr_rows_per_record(const CrResource *res);
 extern void cr_estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel);
+
+/* in plan.c */
+extern bool cr_statement_shares(PlannerInfo *root, Oid serverid, int joined);
+extern const CrResource *cr_relation_resource(Oid relid);
+extern bool cr_batch_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber *keyattno,
+						 double *rows_per_key, Cost *cost_per_key, bool *serial);
 
 #endif							/* CR_PLAN_INT_H */

@@ -41,12 +41,13 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include <errno.h>
 #include <math.h>
 
 #include "mb/pg_wchar.h"
+#include "scan_int.h"
 
 /*
  * jansson's JSON_PARSER_MAX_DEPTH: the root value is at depth 1, and no

@@ -33,7 +33,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "access/nbtree.h"
 #include "access/sysattr.h"

@@ -7,10 +7,8 @@
  * Every Graph request (a retry too) passes cr_admit() once, with the
  * scope it reads passed by the caller, which built the URL from it: one
  * call record (its next links included), the call record list, or a log
- * function.  A statement, for the budget here and for the response cache
- * (cache.c), is what cr_statement_number() says it is: each statement of
- * a multi-statement query string is one, found by the executor hooks
- * here.
+ * function.  A statement, for the budget here as for the response cache
+ * (cache.c), is what cr_statement_number() (statement.c) says it is.
  *
  * Graph limits call record requests per application and tenant (1,500
  * per 20 s), per call record (40 per 20 s, a nextLink chain of one big
@@ -36,13 +34,12 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_graph.h"
 #include "compat.h"
 
 #include "foreign/foreign.h"
-#include "access/xact.h"
 #include "common/hashfn.h"
-#include "executor/executor.h"
 #include "miscadmin.h"
 #include "storage/lwlock.h"
 #include "utils/hsearch.h"
@@ -102,11 +99,14 @@ typedef struct CrSharedRates
 /* The shared windows, while the lock is held (cr_admit), else NULL. */
 static CrSharedRates *cr_shared = NULL;
 
-/* The room the shared windows take in the cluster's segment. */
-Size
-cr_rates_shmem_size(void)
+/* The shared windows' part of the cluster's segment (shared.c). */
+static int	rates_part = -1;
+
+/* Register the shared windows' part of the segment, once per backend. */
+void
+cr_ratelimit_init(void)
 {
-	return sizeof(CrSharedRates);
+	rates_part = cr_shared_register("rate windows", sizeof(CrSharedRates));
 }
 
 /*
@@ -322,116 +322,6 @@ sweep(TimestampTz now, int window_s)
 	}
 }
 
-/*
- * Statements as the executor sees them.  A query string of several
- * statements ("SELECT ...; SELECT ...") shares one statement start time,
- * so that alone would let them share one budget; each top-level
- * ExecutorStart (one not inside another statement's run, as SQL a
- * function runs is) starts a new statement too.
- */
-static uint64 executor_statements = 0;
-static int	executor_nesting = 0;
-static ExecutorStart_hook_type prev_executor_start = NULL;
-static ExecutorRun_hook_type prev_executor_run = NULL;
-static ExecutorFinish_hook_type prev_executor_finish = NULL;
-
-/* A top-level statement starts: count it. */
-static void
-cr_executor_start(QueryDesc *queryDesc, int eflags)
-{
-	if (executor_nesting == 0)
-		executor_statements++;
-	if (prev_executor_start)
-		prev_executor_start(queryDesc, eflags);
-	else
-		standard_ExecutorStart(queryDesc, eflags);
-}
-
-/*
- * What runs inside a statement's run is part of that statement.  The
- * nesting is undone on error too (PG_CATCH, not PG_FINALLY, whose flag
- * variable gcc's -Wclobbered flags).
- */
-static void
-cr_executor_run(CR_EXECUTOR_RUN_PARAMS)
-{
-	executor_nesting++;
-	PG_TRY();
-	{
-		if (prev_executor_run)
-			prev_executor_run(CR_EXECUTOR_RUN_ARGS);
-		else
-			standard_ExecutorRun(CR_EXECUTOR_RUN_ARGS);
-	}
-	PG_CATCH();
-	{
-		executor_nesting--;
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	executor_nesting--;
-}
-
-/* Likewise what its AFTER triggers run. */
-static void
-cr_executor_finish(QueryDesc *queryDesc)
-{
-	executor_nesting++;
-	PG_TRY();
-	{
-		if (prev_executor_finish)
-			prev_executor_finish(queryDesc);
-		else
-			standard_ExecutorFinish(queryDesc);
-	}
-	PG_CATCH();
-	{
-		executor_nesting--;
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	executor_nesting--;
-}
-
-/* Install the executor hooks that count statements, once per backend. */
-void
-cr_ratelimit_init(void)
-{
-	prev_executor_start = ExecutorStart_hook;
-	ExecutorStart_hook = cr_executor_start;
-	prev_executor_run = ExecutorRun_hook;
-	ExecutorRun_hook = cr_executor_run;
-	prev_executor_finish = ExecutorFinish_hook;
-	ExecutorFinish_hook = cr_executor_finish;
-}
-
-/*
- * The number of the statement running now, which changes when the next
- * one starts.  The one definition of "a statement" that the request
- * budget and the response cache share: a new top-level ExecutorStart, a
- * new statement start time (each FETCH of a cursor), or a new
- * transaction.
- */
-uint64
-cr_statement_number(void)
-{
-	static uint64 number = 0;
-	static uint64 executor_seen = 0;
-	static TimestampTz statement_start = 0;
-	static TimestampTz xact_start = 0;
-
-	if (GetCurrentStatementStartTimestamp() != statement_start ||
-		GetCurrentTransactionStartTimestamp() != xact_start ||
-		executor_statements != executor_seen)
-	{
-		number++;
-		statement_start = GetCurrentStatementStartTimestamp();
-		xact_start = GetCurrentTransactionStartTimestamp();
-		executor_seen = executor_statements;
-	}
-	return number;
-}
-
 /* Requests admitted in the current statement, for the budget. */
 static uint64 budget_statement = 0;
 static int64 budget_spent = 0;
@@ -500,7 +390,7 @@ cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 	 * the rings of the shared windows stay in the order of sending.
 	 */
 	lock = cr_shared_lock();
-	cr_shared = lock ? cr_shared_rates() : NULL;
+	cr_shared = lock ? cr_shared_part(rates_part) : NULL;
 	now = GetCurrentTimestamp();
 	sweep(now, opts->rate_window);
 	if (opts->tenant_rate_limit > 0)
@@ -541,7 +431,7 @@ cr_note_lateness(const CrOptions *opts, double late_ms)
 	if (opts->tenant_rate_limit <= 0 || late_ms < 0)
 		return;
 	lock = cr_shared_lock();
-	cr_shared = lock ? cr_shared_rates() : NULL;
+	cr_shared = lock ? cr_shared_part(rates_part) : NULL;
 	now = GetCurrentTimestamp();
 	w = get_window(app_key(opts), "", opts->tenant_rate_limit, now, opts->rate_window);
 	if (now - w->late_period >= (TimestampTz) opts->rate_window * USECS_PER_SEC)

@@ -25,7 +25,7 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "executor/executor.h"
 #include "scan_int.h"
@@ -141,6 +141,12 @@ cr_without_children(json_t *obj, CrLevel level, bool deep)
  * Move the cursor to the next object at depth d of the walk, moving the
  * levels above when this one's array is used up.  Depth-first, so rows
  * come in the order Graph lists them.
+ *
+ * A pushed join's left join (scan.c's set_bounds) adds one rule: when the
+ * array at the depth where its nullable side begins is used up and the
+ * object above had no row of that side, the cursor stops once more there
+ * with null_from set, for the null-extended row; the depths below it are
+ * then empty, so the walk goes on above.
  */
 bool
 cr_next_at(CrScanState *st, int d)
@@ -161,6 +167,14 @@ cr_next_at(CrScanState *st, int d)
 						 errmsg("Graph array of %s holds a non-object",
 								cr_child_key(level) ? cr_child_key(level) : "rows")));
 			st->obj[level] = o;
+			if (st->bound_of_end[d] >= 0)
+				st->matched[st->bound_of_end[d]] = true;
+			return true;
+		}
+		if (st->bound_start[d] && !st->matched[d])
+		{
+			st->matched[d] = true;
+			st->null_from = d;
 			return true;
 		}
 
@@ -172,6 +186,14 @@ cr_next_at(CrScanState *st, int d)
 		}
 		if (!cr_next_at(st, d - 1))
 			return false;
+		if (st->null_from >= 0)
+		{
+			/* a null-extended row above: nothing below it */
+			st->arr[level] = NULL;
+			st->pos[level] = -1;
+			st->matched[d] = true;
+			return true;
+		}
 
 		arr = json_object_get(st->obj[st->levels[d - 1]], cr_child_key(level));
 		if (arr != NULL && !json_is_null(arr) && !json_is_array(arr))
@@ -180,7 +202,27 @@ cr_next_at(CrScanState *st, int d)
 					 errmsg("Graph property \"%s\" is not an array", cr_child_key(level))));
 		st->arr[level] = json_is_array(arr) ? arr : NULL;
 		st->pos[level] = -1;
+		st->matched[d] = false;
 	}
+}
+
+/* Move the cursor to the next row: an object at the deepest level, or a null-extended row. */
+bool
+cr_next_row(CrScanState *st)
+{
+	st->null_from = -1;
+	return cr_next_at(st, st->nlevels - 1);
+}
+
+/* The object a column of the given level reads, or NULL where the row is null-extended. */
+static json_t *
+level_object(CrScanState *st, CrLevel level)
+{
+	if (level == CR_LEVEL_RECORD && st->res->level != CR_LEVEL_RECORD)
+		return st->record;
+	if (st->null_from >= 0 && st->depth_of[level] >= st->null_from)
+		return NULL;
+	return st->obj[level];
 }
 
 /* The value of one column for the row the cursor is on. */
@@ -192,6 +234,12 @@ column_value(CrScanState *st, int i, bool *isnull)
 	json_t	   *base;
 
 	*isnull = false;
+	base = level_object(st, def->level);
+	if (base == NULL && def->type != CR_GT_WINDOW_FROM && def->type != CR_GT_WINDOW_TO)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
 	switch (def->type)
 	{
 		case CR_GT_POSITION:
@@ -203,7 +251,7 @@ column_value(CrScanState *st, int i, bool *isnull)
 			return cr_convert_timestamp(conv, st->chain->window_to);
 		case CR_GT_RAW:
 			{
-				json_t	   *copy = cr_without_children(st->obj[st->res->level], st->res->level, false);
+				json_t	   *copy = cr_without_children(base, def->level, false);
 				Datum		d;
 
 				PG_TRY();
@@ -220,8 +268,6 @@ column_value(CrScanState *st, int i, bool *isnull)
 		default:
 			break;
 	}
-	base = (def->level == CR_LEVEL_RECORD && st->res->level != CR_LEVEL_RECORD) ?
-		st->record : st->obj[def->level];
 	return cr_convert_value(conv, cr_json_at_path(base, def->path), isnull);
 }
 

@@ -36,12 +36,15 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_scan.h"
 
+#include "access/relation.h"
 #include "commands/defrem.h"
 #include "executor/executor.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "scan_int.h"
@@ -72,6 +75,10 @@ scan_error_callback(void *arg)
 	const char *relname = RelationGetRelationName(st->rel);
 	const char *where = st->chain ? st->chain->record_id : NULL;
 
+	/* a pushed join's column names its own table */
+	if (st->cur_attr >= 0 && st->attr_rels)
+		relname = st->attr_rels[st->cur_attr];
+
 	/* an id is a GUID; a long one given in a query is quoted cut short */
 	if (where && strlen(where) > CR_MESSAGE_ID_MAX)
 		where = psprintf("%.*s...", pg_mbcliplen(where, strlen(where), CR_MESSAGE_ID_MAX),
@@ -79,7 +86,7 @@ scan_error_callback(void *arg)
 
 	if (st->cur_attr >= 0)
 		errcontext("column \"%s\" of foreign table \"%s\"%s%s%s",
-				   NameStr(TupleDescAttr(RelationGetDescr(st->rel), st->cur_attr)->attname),
+				   NameStr(TupleDescAttr(st->tupdesc, st->cur_attr)->attname),
 				   relname, where ? ", call record \"" : "", where ? where : "",
 				   where ? "\"" : "");
 	else if (where)
@@ -105,50 +112,114 @@ column_path_option(Oid relid, AttrNumber attnum)
 }
 
 /*
- * Resolve each column the query reads: its "path" option if it has one,
- * else the catalogue entry of its name.  A name the resource does not have
- * is an error, since a column that silently stayed NULL would be a wrong
- * answer.
+ * The definition of a column of a table of the resource: its "path"
+ * option if it has one, else the catalogue entry of its name.  A name the
+ * resource does not have is an error, since a column that silently
+ * stayed NULL would be a wrong answer.
  */
+static const CrColumnDef *
+resolve_column(Oid relid, const CrResource *res, AttrNumber attnum, const char *relname)
+{
+	const char *attname = get_attname(relid, attnum, false);
+	const char *path = column_path_option(relid, attnum);
+	const CrColumnDef *def;
+
+	if (path)
+	{
+		CrColumnDef *d = palloc0(sizeof(CrColumnDef));
+
+		d->name = pstrdup(attname);
+		d->level = res->level;
+		d->path = path;
+		d->type = CR_GT_JSON;	/* nothing special: the declared type rules */
+		return d;
+	}
+	def = cr_find_column(res, attname);
+	if (def == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("column \"%s\" of foreign table \"%s\" is not a property of resource \"%s\"",
+						attname, relname, res->name),
+				 errhint("Use the column option \"path\" to map a column to a Graph property, or IMPORT FOREIGN SCHEMA callrecords to get every known column.")));
+	return def;
+}
+
+/* Resolve each column of the table the query reads. */
 static void
 resolve_columns(CrScanState *st, List *retrieved_attrs)
 {
-	TupleDesc	tupdesc = RelationGetDescr(st->rel);
 	ListCell   *lc;
 
-	st->defs = palloc0(sizeof(CrColumnDef *) * tupdesc->natts);
-	st->convs = palloc0(sizeof(CrColumnConv *) * tupdesc->natts);
+	st->defs = palloc0(sizeof(CrColumnDef *) * st->tupdesc->natts);
+	st->convs = palloc0(sizeof(CrColumnConv *) * st->tupdesc->natts);
 	foreach(lc, retrieved_attrs)
 	{
 		int			i = lfirst_int(lc) - 1;
-		Form_pg_attribute attr = TupleDescAttr(tupdesc, i);
-		const char *path;
-		const CrColumnDef *def;
+		Form_pg_attribute attr = TupleDescAttr(st->tupdesc, i);
 
 		if (attr->attisdropped)
 			continue;
-		path = column_path_option(RelationGetRelid(st->rel), attr->attnum);
-		if (path)
-		{
-			CrColumnDef *d = palloc0(sizeof(CrColumnDef));
+		st->defs[i] = resolve_column(RelationGetRelid(st->rel), st->res, attr->attnum,
+									 RelationGetRelationName(st->rel));
+		st->convs[i] = cr_make_column_conv(attr, st->defs[i]);
+	}
+}
 
-			d->name = pstrdup(NameStr(attr->attname));
-			d->level = st->res->level;
-			d->path = path;
-			d->type = CR_GT_JSON;	/* nothing special: the declared type rules */
-			def = d;
-		}
-		else
-			def = cr_find_column(st->res, NameStr(attr->attname));
-		if (def == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
-					 errmsg("column \"%s\" of foreign table \"%s\" is not a property of resource \"%s\"",
-							NameStr(attr->attname), RelationGetRelationName(st->rel),
-							st->res->name),
-					 errhint("Use the column option \"path\" to map a column to a Graph property, or IMPORT FOREIGN SCHEMA callrecords to get every known column.")));
-		st->defs[i] = def;
-		st->convs[i] = cr_make_column_conv(attr, def);
+/*
+ * Resolve each column of a pushed join's scan tuple (fdw_scan_tlist): the
+ * column of its Var's table, read at that table's level of the walk.
+ */
+static void
+resolve_join_columns(CrScanState *st, List *scan_tlist, EState *estate, Oid userid)
+{
+	ListCell   *lc;
+	int			i = 0;
+
+	st->defs = palloc0(sizeof(CrColumnDef *) * st->tupdesc->natts);
+	st->convs = palloc0(sizeof(CrColumnConv *) * st->tupdesc->natts);
+	st->attr_rels = palloc0(sizeof(char *) * st->tupdesc->natts);
+	foreach(lc, scan_tlist)
+	{
+		Var		   *v = (Var *) ((TargetEntry *) lfirst(lc))->expr;
+		Oid			relid = exec_rt_fetch(v->varno, estate)->relid;
+		const CrResource *res = cr_table_resource(cr_get_options(relid, userid, false));
+
+		st->attr_rels[i] = get_rel_name(relid);
+		st->defs[i] = resolve_column(relid, res, v->varattno, st->attr_rels[i]);
+		st->convs[i] = cr_make_column_conv(TupleDescAttr(st->tupdesc, i), st->defs[i]);
+		i++;
+	}
+}
+
+/*
+ * Where a pushed join's left joins null-extend (rows.c): per depth of the
+ * walk, whether a nullable side begins there, and at the depth of its
+ * deepest table, where it begins; the levels above the walk (the call
+ * record) are never nulled.
+ */
+static void
+set_bounds(CrScanState *st, List *join_bounds)
+{
+	int			d,
+				i;
+
+	for (d = 0; d < CR_NUM_LEVELS; d++)
+	{
+		st->depth_of[d] = -1;
+		st->bound_of_end[d] = -1;
+		st->bound_start[d] = false;
+		st->matched[d] = true;
+	}
+	for (d = 0; d < st->nlevels; d++)
+		st->depth_of[st->levels[d]] = d;
+	st->null_from = -1;
+	for (i = 0; i + 1 < list_length(join_bounds); i += 2)
+	{
+		int			start = st->depth_of[list_nth_int(join_bounds, i)];
+		int			end = st->depth_of[list_nth_int(join_bounds, i + 1)];
+
+		st->bound_start[start] = true;
+		st->bound_of_end[end] = start;
 	}
 }
 
@@ -184,7 +255,7 @@ set_levels(CrScanState *st)
 static void
 build_prune_spec(CrScanState *st)
 {
-	TupleDesc	tupdesc = RelationGetDescr(st->rel);
+	TupleDesc	tupdesc = st->tupdesc;
 	CrPruneSpec *spec;
 	int			i;
 
@@ -203,7 +274,7 @@ build_prune_spec(CrScanState *st)
 		if (def == NULL)
 			continue;
 		if (def->type == CR_GT_RAW)
-			spec->keep_all[st->res->level] = true;
+			spec->keep_all[def->level] = true;
 		else if (def->path)
 			spec->keep[def->level] = lappend(spec->keep[def->level],
 											 def->path[0] == '@' ? pstrdup(def->path) :
@@ -261,19 +332,36 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	EState	   *estate = node->ss.ps.state;
-	Oid			check_as = cr_scan_check_as_user(fsplan, estate);
-	Oid			userid = OidIsValid(check_as) ? check_as : GetUserId();
 	CrScanState *st = palloc0(sizeof(CrScanState));
 	MemoryContextCallback *cb;
 	CrScanPlan	plan;
+	Index		rti;
+	Oid			check_as,
+				userid;
 
 	node->fdw_state = st;
 	st->scan_cxt = CurrentMemoryContext;
-	st->rel = node->ss.ss_currentRelation;
+	cr_scan_plan_read(fsplan->fdw_private, &plan);
+	st->relations = plan.relations;
+
+	/*
+	 * A pushed join has no relation of its own: its deepest table's
+	 * options and name stand for it (the tables share server and user).
+	 */
+	rti = plan.join_relids ? (Index) llast_int(plan.join_relids) : fsplan->scan.scanrelid;
+	check_as = cr_scan_check_as_user(fsplan, estate, rti);
+	userid = OidIsValid(check_as) ? check_as : GetUserId();
+	if (plan.join_relids)
+	{
+		st->rel = relation_open(exec_rt_fetch(rti, estate)->relid, NoLock);
+		st->rel_opened = true;
+	}
+	else
+		st->rel = node->ss.ss_currentRelation;
+	st->tupdesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 	st->opts = cr_get_options(RelationGetRelid(st->rel), userid,
 							  (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0);
 	st->res = cr_table_resource(st->opts);
-	cr_scan_plan_read(fsplan->fdw_private, &plan);
 	st->roles = plan.roles;
 	st->page_size_hint = plan.page_size_hint;
 	st->expand_segments = plan.expand_segments;
@@ -289,6 +377,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	 */
 	cr_pacing_start(st);
 	set_levels(st);
+	set_bounds(st, plan.join_bounds);
 	st->select = record_select(st, plan.retrieved_attrs);
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
@@ -301,7 +390,10 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 						st->res->name),
 				 errhint("Use a server with OPTIONS (api_version 'beta').")));
 
-	resolve_columns(st, plan.retrieved_attrs);
+	if (plan.join_relids)
+		resolve_join_columns(st, fsplan->fdw_scan_tlist, estate, userid);
+	else
+		resolve_columns(st, plan.retrieved_attrs);
 	build_prune_spec(st);
 	st->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 
@@ -327,7 +419,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_REWIND)
 	{
 		st->replay = tuplestore_begin_heap(false, false, work_mem);
-		st->replay_slot = MakeSingleTupleTableSlot(RelationGetDescr(st->rel),
+		st->replay_slot = MakeSingleTupleTableSlot(st->tupdesc,
 												   &TTSOpsMinimalTuple);
 	}
 
@@ -387,7 +479,7 @@ cr_iterate_foreign_scan(ForeignScanState *node)
 		cr_build_chains(st, node->ss.ps.ps_ExprContext);
 
 	MemoryContextReset(st->tuple_cxt);
-	if (cr_next_at(st, st->nlevels - 1))
+	if (cr_next_row(st))
 	{
 		if (st->concurrency > 1 && (st->next_link || st->next_chain || st->fanout))
 			cr_fill_prefetch(st);
@@ -483,4 +575,6 @@ cr_end_foreign_scan(ForeignScanState *node)
 		tuplestore_end(st->replay);
 		ExecDropSingleTupleTableSlot(st->replay_slot);
 	}
+	if (st && st->rel_opened)
+		relation_close(st->rel, NoLock);
 }

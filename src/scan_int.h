@@ -7,8 +7,9 @@
  *		  and explain.c (EXPLAIN).
  *
  * Each group of prototypes is owned by the file named above it.  Only
- * these files include this header; what the rest of the extension calls
- * is in callrecords_fdw.h.  It includes cr_json.h, so it comes after every
+ * the files of the fetch pipeline and of the scan and EXPLAIN layer
+ * include this header; what the planner and the wiring call is in
+ * cr_scan.h.  It includes cr_json.h, so it comes after every
  * other PostgreSQL header.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
@@ -21,13 +22,26 @@
 #ifndef SCAN_INT_H
 #define SCAN_INT_H
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_graph.h"
+#include "cr_url.h"
 
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"
 #include "utils/hsearch.h"
 #include "utils/tuplestore.h"
 #include "cr_json.h"
+
+/* prune.c: which members of a page's objects the scan reads */
+typedef struct CrPruneSpec
+{
+	bool		walked[CR_NUM_LEVELS];	/* collections the scan descends into */
+	bool		keep_all[CR_NUM_LEVELS];	/* the whole object is read */
+	List	   *keep[CR_NUM_LEVELS];	/* else these member names (char *) */
+} CrPruneSpec;
+
+extern bool cr_prune_page(const CrPruneSpec *spec, CrLevel root_level, bool collection,
+						  const char *text, size_t len, StringInfo out, int64 *marked);
 
 /* How the first page of a chain holds its rows. */
 typedef enum CrFirstPage
@@ -164,12 +178,30 @@ typedef struct CrScanState
 								 * from its outer row, or NULL */
 
 	/* per attribute (0-based); NULL where the query does not read it */
+	TupleDesc	tupdesc;		/* the scan tuple's: the table's, or a
+								 * pushed join's fdw_scan_tlist */
 	const CrColumnDef **defs;
 	CrColumnConv **convs;
+	char	  **attr_rels;		/* a pushed join: each column's table name */
+	char	   *relations;		/* a pushed join: its tables, for EXPLAIN */
+	bool		rel_opened;		/* rel is a pushed join's table, opened here */
 
 	/* levels walked below a page: levels[0] holds the page's rows */
 	CrLevel		levels[CR_NUM_LEVELS];
 	int			nlevels;
+
+	/*
+	 * A pushed join's left joins (rows.c): at a depth where a nullable side
+	 * begins, whether the object above has had a row of it yet; when not,
+	 * the walk makes one row with the nullable side's columns NULL
+	 * (null_from: the depth they begin at, or -1).
+	 */
+	int			depth_of[CR_NUM_LEVELS];	/* depth of a level in the walk, or -1 */
+	bool		bound_start[CR_NUM_LEVELS]; /* by depth: a nullable side begins */
+	int			bound_of_end[CR_NUM_LEVELS];	/* by depth: the start of the side
+												 * whose deepest table is here, or -1 */
+	bool		matched[CR_NUM_LEVELS]; /* by start depth: a row was made */
+	int			null_from;
 	CrPruneSpec *prune;			/* what pages keep before parsing, or NULL */
 
 	/* the pushed-down values and the chains they give */
@@ -292,6 +324,7 @@ extern void cr_set_rows(CrScanState *st, json_t *rows);
 extern void cr_set_collection_rows(CrScanState *st);
 extern json_t *cr_without_children(json_t *obj, CrLevel level, bool deep);
 extern bool cr_next_at(CrScanState *st, int d);
+extern bool cr_next_row(CrScanState *st);
 extern void cr_store_row(CrScanState *st, TupleTableSlot *slot);
 
 /* in arena.c */

@@ -1,14 +1,18 @@
 /*-------------------------------------------------------------------------
  *
  * shared.c
- *		  The memory the backends of a cluster share: Graph's rate windows
- *		  (ratelimit.c) and the access tokens (token.c).
+ *		  The memory the backends of a cluster share: one segment, under one
+ *		  lock, in parts that other files register (ratelimit.c its rate
+ *		  windows, token.c its access tokens).
  *
  * Graph counts requests per application and tenant, not per connection,
  * and one token serves every connection of an application: a cluster
  * whose backends each keep their own windows and tokens sends N times the
  * rate and N token requests.  So both live in one segment, under one
- * lock, found in one of two ways:
+ * lock.  Each module registers its part (cr_shared_register(), from its
+ * init function, called by _PG_init) and gets back a handle to find it
+ * by; this file asks nobody for sizes.  The segment is found in one of
+ * two ways:
  *
  * - with the library in shared_preload_libraries, in the main shared
  *	 memory, requested at postmaster start (every version);
@@ -29,7 +33,8 @@
  */
 #include "postgres.h"
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_graph.h"
 #include "compat.h"
 
 #include "miscadmin.h"
@@ -47,26 +52,56 @@ typedef struct CrSharedHeader
 
 static CrSharedHeader *cr_segment = NULL;	/* attached segment, or NULL */
 
+/* The parts registered, in the order of registration. */
+#define CR_SHARED_PARTS 4
+
+typedef struct CrSharedPart
+{
+	const char *name;
+	Size		size;
+} CrSharedPart;
+
+static CrSharedPart parts[CR_SHARED_PARTS];
+static int	nparts = 0;
+static bool sized = false;		/* the segment's size was asked for */
+
 static shmem_request_hook_type prev_shmem_request = NULL;
 static shmem_startup_hook_type prev_shmem_startup = NULL;
 
-/* Where each part starts in the segment, and the segment's size. */
-static Size
-rates_offset(void)
+/*
+ * Register a part of the segment, once per backend, before the segment is
+ * sized: from _PG_init (its size is the same in every backend, so every
+ * backend finds each part at the same place).  Returns the part's handle,
+ * for cr_shared_part().
+ */
+int
+cr_shared_register(const char *name, Size size)
 {
-	return MAXALIGN(sizeof(CrSharedHeader));
+	if (sized || nparts >= CR_SHARED_PARTS)
+		elog(ERROR, "shared memory part \"%s\" registered too late", name);
+	parts[nparts].name = name;
+	parts[nparts].size = size;
+	return nparts++;
 }
 
+/* Where a part starts in the segment (past the header and those before it). */
 static Size
-tokens_offset(void)
+part_offset(int part)
 {
-	return rates_offset() + MAXALIGN(cr_rates_shmem_size());
+	Size		offset = MAXALIGN(sizeof(CrSharedHeader));
+	int			i;
+
+	for (i = 0; i < part; i++)
+		offset += MAXALIGN(parts[i].size);
+	return offset;
 }
 
+/* The segment's size: every part registered; no more may come. */
 static Size
 segment_size(void)
 {
-	return tokens_offset() + MAXALIGN(cr_tokens_shmem_size());
+	sized = true;
+	return part_offset(nparts);
 }
 
 /* A new segment: every part empty, the lock in a tranche of its own. */
@@ -167,17 +202,12 @@ cr_shared_unlock(LWLock *lock)
 	LWLockRelease(lock);
 }
 
-/* The parts of the segment; call only with the lock held. */
+/* A registered part of the segment; call only with the lock held. */
 void *
-cr_shared_rates(void)
+cr_shared_part(int part)
 {
-	return (char *) cr_segment + rates_offset();
-}
-
-void *
-cr_shared_tokens(void)
-{
-	return (char *) cr_segment + tokens_offset();
+	Assert(part >= 0 && part < nparts);
+	return (char *) cr_segment + part_offset(part);
 }
 
 /*

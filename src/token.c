@@ -5,7 +5,7 @@
  *		  caches: the backend's and the cluster's.
  *
  * A token is fetched from {login_url}/{tenant}/oauth2/v2.0/token with a
- * blocking request (http.c), kept in TopMemoryContext per user mapping,
+ * blocking request (transfer.c), kept in TopMemoryContext per user mapping,
  * renewed shortly before it expires, dropped when a server or user mapping
  * is altered, and dropped on request after Graph answered 401.
  *
@@ -34,7 +34,8 @@
 
 #include <curl/curl.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_url.h"
 
 #include "catalog/objectaccess.h"
 #include "catalog/pg_foreign_server.h"
@@ -81,6 +82,9 @@ typedef struct CrSharedTokens
 {
 	CrSharedToken slots[CR_SHARED_TOKENS];
 } CrSharedTokens;
+
+/* The shared tokens' part of the cluster's segment (shared.c). */
+static int	tokens_part = -1;
 
 static List *cr_tokens = NIL;	/* of CrToken *, in TopMemoryContext */
 static object_access_hook_type prev_object_access = NULL;
@@ -252,7 +256,7 @@ post_token_request(const CrOptions *opts, const char *url, const char *body,
 		{
 			double		delay;
 
-			cr_http_perform(opts, url, headers, body, resp);
+			cr_transfer_perform(opts, url, headers, body, resp);
 			if (!cr_is_retryable(resp) || retries >= opts->max_retries)
 				break;
 			delay = cr_retry_delay_ms(resp, retries);
@@ -358,13 +362,6 @@ fetch_token(const CrOptions *opts, CrToken *t)
 	json_decref(root);
 }
 
-/* The room the cluster's tokens take in the shared segment. */
-Size
-cr_tokens_shmem_size(void)
-{
-	return sizeof(CrSharedTokens);
-}
-
 /*
  * The digest that keys a shared token: everything that went into
  * obtaining it, the secret included, so that a role whose user mapping
@@ -453,7 +450,7 @@ take_or_claim(const uint8 *key, CrToken *t, int *slot)
 
 		if (lock == NULL)
 			return CR_TOKEN_ALONE;
-		st = cr_shared_tokens();
+		st = cr_shared_part(tokens_part);
 		s = find_shared(st, key);
 		if (s && s->token[0] && now < s->refresh_at)
 		{
@@ -497,7 +494,7 @@ static void
 publish_shared(const uint8 *key, int slot, const CrToken *t)
 {
 	LWLock	   *lock = cr_shared_lock();
-	CrSharedToken *s = &((CrSharedTokens *) cr_shared_tokens())->slots[slot];
+	CrSharedToken *s = &((CrSharedTokens *) cr_shared_part(tokens_part))->slots[slot];
 
 	if (memcmp(s->key, key, PG_SHA256_DIGEST_LENGTH) == 0)
 	{
@@ -607,7 +604,7 @@ cr_forget_token(const CrOptions *opts)
 	credentials_key(opts, key);
 	if ((lock = cr_shared_lock()) != NULL)
 	{
-		CrSharedToken *s = find_shared(cr_shared_tokens(), key);
+		CrSharedToken *s = find_shared(cr_shared_part(tokens_part), key);
 
 		if (s && strcmp(s->token, t->access_token) == 0)
 		{
@@ -640,7 +637,7 @@ drop_shared_tokens_on_alter(ObjectAccessType access, Oid classId,
 		return;
 	if ((lock = cr_shared_lock()) != NULL)
 	{
-		CrSharedTokens *st = cr_shared_tokens();
+		CrSharedTokens *st = cr_shared_part(tokens_part);
 		int			i;
 
 		for (i = 0; i < CR_SHARED_TOKENS; i++)
@@ -650,10 +647,14 @@ drop_shared_tokens_on_alter(ObjectAccessType access, Oid classId,
 	}
 }
 
-/* ALTER SERVER and ALTER USER MAPPING drop the cached tokens. */
+/*
+ * ALTER SERVER and ALTER USER MAPPING drop the cached tokens; the shared
+ * tokens get their part of the cluster's segment (shared.c).
+ */
 void
 cr_token_init(void)
 {
+	tokens_part = cr_shared_register("tokens", sizeof(CrSharedTokens));
 	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, invalidate_tokens, (Datum) 0);
 	CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_tokens, (Datum) 0);
 	prev_object_access = object_access_hook;

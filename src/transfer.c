@@ -2,11 +2,13 @@
  *
  * transfer.c
  *		  One libcurl transfer: the options every Graph and token request
- *		  shares, the callbacks that fill in the body and the headers, and
- *		  the response a finished transfer leaves.
+ *		  shares, the callbacks that fill in the body and the headers, the
+ *		  response a finished transfer leaves, and the waits: one request
+ *		  run alone (the token's), a poll, a sleep.
  *
- * http.c runs the transfers, blocking or on its multi handle; this file
- * says how each is set up and read.  Rules kept here: the callbacks never
+ * http.c runs Graph's GETs on its multi handle, token.c its request alone
+ * with cr_transfer_perform(); this file says how each is set up and read,
+ * and how the backend waits.  Rules kept here: the callbacks never
  * raise an error or allocate outside the body's context (they set flags
  * that cr_finish_transfer() raises once libcurl has returned), a cancel
  * aborts a transfer through the progress callback, redirects are never
@@ -25,10 +27,13 @@
 
 #include <curl/curl.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
 
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 #include "http_int.h"
 
 /*
@@ -211,4 +216,135 @@ cr_finish_transfer(CURL *curl, CURLcode rc, CrBodyBuffer *buf, CrResponse *resp,
 		buf->data = MemoryContextAllocZero(buf->cxt, 1);
 	resp->body = buf->data;
 	resp->body_len = buf->len;
+}
+
+
+static CURL *cr_curl = NULL;	/* one handle per backend: keep-alive, TLS reuse */
+
+static CURL *
+get_curl(void)
+{
+	if (cr_curl == NULL)
+	{
+		cr_curl = curl_easy_init();
+		if (cr_curl == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+					 errmsg("could not initialize libcurl")));
+	}
+	else
+		curl_easy_reset(cr_curl);
+	return cr_curl;
+}
+
+/*
+ * What pg_stat_activity shows a backend waiting on Graph as: from 17 on
+ * wait events of the extension's own (compat.h), before that Extension.
+ * http.c names the Graph response's and the rate limit's.
+ */
+static uint32 we_token,
+			we_retry_delay;
+
+#define WAIT_GRAPH_TOKEN cr_wait_event("CallrecordsTokenRequest", &we_token)
+#define WAIT_GRAPH_RETRY_DELAY cr_wait_event("CallrecordsRetryDelay", &we_retry_delay)
+
+/* curl_multi_poll() as a wait in pg_stat_activity */
+void
+cr_poll_transfers(CURLM *multi, int timeout_ms, uint32 wait_event)
+{
+	pgstat_report_wait_start(wait_event);
+	curl_multi_poll(multi, NULL, 0, timeout_ms, NULL);
+	pgstat_report_wait_end();
+}
+
+static CURLM *cr_token_multi = NULL;	/* the token request's own */
+
+/*
+ * Run the one transfer of a multi handle to its end, servicing interrupts
+ * between polls: a cancel, a terminate or a lost client
+ * (client_connection_check_interval) ends the wait at once, where a
+ * blocking curl_easy_perform() would see only the first two.
+ */
+static CURLcode
+run_alone(CURLM *multi, CURL *curl)
+{
+	for (;;)
+	{
+		CURLMsg    *msg;
+		int			running,
+					left;
+
+		curl_multi_perform(multi, &running);
+		while ((msg = curl_multi_info_read(multi, &left)) != NULL)
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == curl)
+				return msg->data.result;
+		cr_poll_transfers(multi, 100, WAIT_GRAPH_TOKEN);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Perform one request on the backend's easy handle (the token request),
+ * waiting for it alone.  Any HTTP status, or status 0 for a transport
+ * failure, is returned in resp; token.c retries, waiting with
+ * cr_wait_interruptibly().
+ */
+void
+cr_transfer_perform(const CrOptions *opts, const char *url, struct curl_slist *headers,
+					const char *postfields, CrResponse *resp)
+{
+	CURL	   *curl = get_curl();
+	CrBodyBuffer buf = {0};
+	char		errbuf[CURL_ERROR_SIZE] = "";
+	CURLcode	rc = CURLE_OK;
+
+	if (cr_token_multi == NULL && (cr_token_multi = curl_multi_init()) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not initialize libcurl")));
+	memset(resp, 0, sizeof(*resp));
+	buf.cxt = CurrentMemoryContext;
+	buf.limit = (size_t) opts->max_response_bytes;
+	cr_setup_transfer(curl, opts, url, headers, postfields, &buf, resp, errbuf);
+	if (curl_multi_add_handle(cr_token_multi, curl) != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not start a libcurl transfer")));
+	PG_TRY();
+	{
+		rc = run_alone(cr_token_multi, curl);
+	}
+	PG_FINALLY();
+	{
+		curl_multi_remove_handle(cr_token_multi, curl);
+		/* the header list and POST body belong to the caller: drop them */
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
+	}
+	PG_END_TRY();
+	cr_finish_transfer(curl, rc, &buf, resp, errbuf, url);
+}
+
+/*
+ * Sleep in a way that a cancel, statement_timeout or server shutdown ends
+ * at once: on the process latch, servicing interrupts as they come.
+ */
+void
+cr_wait_interruptibly(double ms)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) ms);
+
+	for (;;)
+	{
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+		int			rc;
+
+		CHECK_FOR_INTERRUPTS();
+		if (left <= 0)
+			break;
+		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					   left, WAIT_GRAPH_RETRY_DELAY);
+		if (rc & WL_LATCH_SET)
+			ResetLatch(MyLatch);
+	}
 }

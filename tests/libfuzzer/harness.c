@@ -34,7 +34,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "callrecords_fdw.h"
+#include "cr_common.h"
+#include "cr_graph.h"
 
 #include "access/xact.h"
 #include "executor/spi.h"
