@@ -23,7 +23,8 @@ build_install
 EMULATOR_CLOCK=fixed start_emulator
 # the cluster's environment file has postgresql.conf's syntax
 ENV_LINES="LD_PRELOAD = '$LIBFAKETIME'
-FAKETIME = '$OFFSET'"
+FAKETIME = '$OFFSET'
+DONT_FAKE_MONOTONIC = '1'"
 rm -f "$ROOT/regression.diffs"
 pg_virtualenv -v 15 -o shared_preload_libraries=callrecords_fdw sh -c '
     set -e
