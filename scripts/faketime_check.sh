@@ -8,8 +8,9 @@
 #
 # The postmaster of a pg_virtualenv cluster is restarted under libfaketime
 # (Debian's libfaketime: LD_PRELOAD and FAKETIME in the cluster's
-# environment file, which pg_ctlcluster reads); psql, pg_regress and the
-# emulator keep the real clock.  Not part of scripts/test.sh (about 3
+# environment file, which pg_ctlcluster reads); psql, pg_regress, the
+# emulator and the programs the server runs (curl, for the tests' control
+# requests) keep the real clock.  Not part of scripts/test.sh (about 3
 # minutes for the whole suite); see CONTRIBUTING.md.
 . "$(dirname "$0")/common.sh"
 
@@ -24,7 +25,7 @@ EMULATOR_CLOCK=fixed start_emulator
 # the cluster's environment file has postgresql.conf's syntax
 ENV_LINES="LD_PRELOAD = '$LIBFAKETIME'
 FAKETIME = '$OFFSET'
-DONT_FAKE_MONOTONIC = '1'"
+FAKETIME_ONLY_CMDS = 'postgres'"
 rm -f "$ROOT/regression.diffs"
 pg_virtualenv -v 15 -o shared_preload_libraries=callrecords_fdw sh -c '
     set -e

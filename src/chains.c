@@ -601,9 +601,8 @@ notice_old_window(CrScanState *st, List *windows)
 			continue;
 		st->retention_noticed = true;
 		ereport(NOTICE,
-				(errmsg("the time window of foreign table \"%s\" reaches back %lld days, more than Graph keeps",
-						RelationGetRelationName(st->rel),
-						(long long) ((cr_reference_time() - start) / USECS_PER_DAY)),
+				(errmsg("the time window of foreign table \"%s\" reaches back more than %d days",
+						RelationGetRelationName(st->rel), (int) days),
 				 is_log ?
 				 errdetail("Graph's %s answers windows of at most 90 days and does not document rows older than 90 days; they may be missing.",
 						   st->res->function) :
