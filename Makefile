@@ -18,6 +18,7 @@ OBJS = \
 	src/import.o \
 	src/jitcost.o \
 	src/joinpath.o \
+	src/keep.o \
 	src/keystats.o \
 	src/listing.o \
 	src/option.o \
@@ -43,7 +44,7 @@ SHLIB_LINK = -lcurl -ljansson
 
 # The regression suite needs the bundled Graph emulator running and
 # CR_EMULATOR_URL pointing at it; scripts/test.sh does both.
-REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin shapes retries faults quality archive security fidelity hardening sharing errors throughput messages
+REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin joins shapes retries faults quality archive security fidelity hardening sharing errors throughput ahead rescans estimates messages
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -37,6 +37,18 @@ Cases (issue 5):
   c. (with case 2) the wrapper's time against a client that only
      downloads the same pages, pruning on.
 
+  Issue 19's ratios (bench/throughput.py), each printed with its target:
+  a. one day of 24 listed call records at 100 ms: sessions JOIN streams
+     vs streams alone (<= 1.2x).
+  b. 32 call records of 150 sessions (3 pages each) at 100 ms, 10 in
+     flight: the wrapper vs a concurrent client knowing every page URL,
+     and vs Microsoft's Graph JavaScript client (npm, installed into a
+     temporary directory; PageIterator, 10 workers) (<= 1.05x).
+  j. the README's subnet query over the emulator's default data, Graph's
+     limits scaled down, vs the time those limits impose (<= 1.2x).
+  d. the planner's estimated requests vs those made, over the queries of
+     1, a, b and j (within 25%).
+
 BENCH_CASES (e.g. "5", "pr") runs only the listed cases; default all.
 """
 import http.client
@@ -54,7 +66,7 @@ import throughput
 
 EMU = os.environ["CR_EMULATOR_URL"]
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-CASES = os.environ.get("BENCH_CASES", "12345678prc")
+CASES = os.environ.get("BENCH_CASES", "12345678prcbajd")
 HOST = urllib.parse.urlparse(EMU)
 BIG = "cafe0000-0000-4000-8000-000000000003"      # 6,000 sessions, 100 pages
 SMALL = "be4c0000-0000-4000-8000-000000000600"    # its first 600 sessions, 10 pages
@@ -125,6 +137,18 @@ def serial_gets(urls, tok):
             raise RuntimeError("baseline GET %s: %d" % (url, resp.status))
     conn.close()
     return (time.monotonic() - start) * 1000.0
+
+
+def graph_get(path, tok):
+    """One Graph GET with the token held, parsed."""
+    conn = http.client.HTTPConnection(HOST.hostname, HOST.port, timeout=60)
+    conn.request("GET", path, headers={"Authorization": "Bearer " + tok})
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    if resp.status != 200:
+        raise RuntimeError("GET %s: %d" % (path, resp.status))
+    return json.loads(body)
 
 
 def chain_bodies(path, tok):
@@ -372,6 +396,17 @@ def main():
         rows.append(concurrent_case())
     if "p" in CASES:
         rows.append(throughput.parity_case(sys.modules[__name__], tok))
+    me = sys.modules[__name__]
+    if set("ajd") & set(CASES):
+        psql("IMPORT FOREIGN SCHEMA callrecords LIMIT TO (sessions) FROM SERVER bench INTO bench")
+    if "a" in CASES:
+        rows.append(throughput.join_day_case(me))
+    if "b" in CASES:
+        rows.append(throughput.paged_case(me, tok))
+    if "j" in CASES:
+        rows.append(throughput.subnet_case(me))
+    if "d" in CASES:
+        rows.append(throughput.estimate_case(me, estimate_queries()))
     if "r" in CASES:
         rows.append(throughput.rate_case(sys.modules[__name__]))
     if "1" in CASES:
@@ -381,6 +416,48 @@ def main():
     if "3" in CASES:
         rows.append(memory_case())
     return report(rows)
+
+
+def estimate_queries():
+    """The queries of cases 1, a, b and j for case d, each with the data it
+    reads loaded first."""
+    def case1():
+        control("POST", "/_emulator/reset")
+        for i in range(1, 65):
+            rid = "be4c0001-0000-4000-8000-%012d" % i
+            control("PUT", "/_emulator/records/" + rid, json.dumps(record(rid, 5, "2026-11-%02dT10:00:00Z" % (i % 20 + 1))))
+
+    def case_a():
+        control("POST", "/_emulator/reset")
+        for i in range(24):
+            rid = "da7e0000-0000-4000-8000-%012d" % (i + 1)
+            rec = record(rid, 10, "2026-11-26T%02d:10:00Z" % i)
+            rec["listed"] = True
+            control("PUT", "/_emulator/records/" + rid, json.dumps(rec))
+
+    def case_b():
+        control("POST", "/_emulator/reset")
+        for i in range(1, 33):
+            rid = "ba9e0000-0000-4000-8000-%012d" % i
+            control("PUT", "/_emulator/records/" + rid, json.dumps(record(rid, 150, "2026-11-%02dT10:00:00Z" % (i % 20 + 1))))
+
+    def default():
+        control("POST", "/_emulator/reset")
+    ids1 = ",".join("'be4c0001-0000-4000-8000-%012d'" % i for i in range(1, 65))
+    idsb = ",".join("'ba9e0000-0000-4000-8000-%012d'" % i for i in range(1, 33))
+    day = "{0}call_start_date_time >= '2026-11-26' AND {0}call_start_date_time < '2026-11-27'"
+    return [
+        ("1. streams of 64 ids", case1, "SELECT count(*) FROM bench.streams WHERE call_record_id IN (%s)" % ids1),
+        ("a. streams of a day", case_a, "SELECT count(*) FROM bench.streams WHERE " + day.format("")),
+        ("a. sessions JOIN streams of a day", case_a,
+         "SELECT count(*) FROM bench.sessions s JOIN bench.streams st USING (call_record_id, session_index) "
+         "WHERE " + day.format("s.")),
+        ("b. streams of 32 paged ids", case_b, "SELECT count(*) FROM bench.streams WHERE call_record_id IN (%s)" % idsb),
+        ("j. media JOIN streams, default data", default,
+         "SELECT count(*) FROM bench.media m JOIN bench.streams st USING (call_record_id, session_index, "
+         "segment_index, media_index) WHERE m.call_start_date_time >= '2026-11-01' "
+         "AND m.call_start_date_time < '2026-11-21' AND m.label = 'main-audio'"),
+    ]
 
 
 def serial_case(tok):

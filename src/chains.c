@@ -17,6 +17,15 @@
  * the scan's chains context, which every rescan resets.  explain.c builds
  * its requests with the same functions, so EXPLAIN shows what is sent.
  *
+ * The pages a chain may lead to are checked here too (CrLinkCheck): a
+ * next link must stay on graph_url (the bearer token goes with it), in
+ * the collection the chain began with, and never lead back to a page of
+ * the chain.  fetch.c checks every link before it follows it, a link it
+ * follows ahead of need as well as the one of the page being read.
+ *
+ * Nothing here fetches: this file is below fetch.c and listing.c, which
+ * call it, and calls neither.
+ *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
  * IDENTIFICATION
@@ -30,6 +39,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -656,8 +666,29 @@ cr_build_chains(CrScanState *st, ExprContext *econtext)
 	st->next_chain = list_head(st->chains);
 	st->chains_started = st->chains_prefetched = 0;
 	st->chains_ready = true;
-	if (st->concurrency > 1)
-		cr_fill_prefetch(st);
+}
+
+/*
+ * What the chains just built ask Graph for, as one string: two runs of a
+ * scan with the same string read the same pages (keep.c serves the rows
+ * kept from the first to the second).
+ */
+char *
+cr_chains_signature(CrScanState *st)
+{
+	StringInfoData s;
+	ListCell   *lc;
+
+	initStringInfo(&s);
+	foreach(lc, st->chains)
+		appendStringInfo(&s, "%s\n", ((CrChain *) lfirst(lc))->path);
+	if (st->fanout)
+	{
+		appendStringInfo(&s, "list %s\n", st->list_link ? st->list_link : "");
+		foreach(lc, st->list_paths)
+			appendStringInfo(&s, "list %s\n", (char *) lfirst(lc));
+	}
+	return s.data;
 }
 
 /*
@@ -678,4 +709,150 @@ cr_next_list_path(CrScanState *st)
 										psprintf("%s%s", st->opts->graph_url, path));
 	st->list_links_begun = false;	/* its link checks begin at its first page */
 	return true;
+}
+
+
+/* Note url as asked for in the chain; whether it already was. */
+static bool
+link_seen(CrLinkCheck *chk, const char *url)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) url, strlen(url), 0);
+	bool		found;
+
+	(void) hash_search(chk->seen, &h, HASH_ENTER, &found);
+	return found;
+}
+
+/*
+ * Begin (or begin again) the link checks of a chain whose first request
+ * is url.  Its next links must stay in the collection that request reads
+ * (for a call record with expanded children, the children's:
+ * …/callRecords/{id}/sessions); the hashes of the pages asked for are kept
+ * to refuse a loop.
+ */
+void
+cr_links_begin(CrScanState *st, CrLinkCheck *chk, const char *url, const char *child)
+{
+	char	   *coll = cr_url_collection(url);
+	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
+	HASHCTL		ctl;
+
+	if (chk->collection)
+		pfree(chk->collection);
+	chk->collection = coll == NULL ? NULL :
+		child ? psprintf("%s/%s", coll, child) : pstrdup(coll);
+	MemoryContextSwitchTo(old);
+	if (chk->seen)
+		hash_destroy(chk->seen);
+	ctl.keysize = sizeof(uint64);
+	ctl.entrysize = sizeof(uint64);
+	ctl.hcxt = st->scan_cxt;
+	chk->seen = hash_create("callrecords_fdw pages of a chain", 16, &ctl,
+							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	(void) link_seen(chk, url);
+}
+
+/*
+ * The link checks of a chain of its own, in the scan's context: each
+ * chain read ahead has one, which its pages share, and which goes with
+ * the chain (cr_links_free).
+ */
+CrLinkCheck *
+cr_links_new(CrScanState *st, const char *url, const char *child)
+{
+	CrLinkCheck *chk = MemoryContextAllocZero(st->scan_cxt, sizeof(CrLinkCheck));
+
+	cr_links_begin(st, chk, url, child);
+	return chk;
+}
+
+/* Free the link checks of a chain that was read. */
+void
+cr_links_free(CrLinkCheck *chk)
+{
+	if (chk == NULL)
+		return;
+	if (chk->seen)
+		hash_destroy(chk->seen);
+	if (chk->collection)
+		pfree(chk->collection);
+	pfree(chk);
+}
+
+/*
+ * Why a next link may not be followed, or NULL if it may (and then it is
+ * noted as asked for): another host (the bearer token goes with it),
+ * another collection (a link to another record or /users would put
+ * foreign rows under this record) or a page the chain already asked for
+ * (a loop would never end).  *coll is the link's collection, for messages.
+ */
+static const char *
+link_problem(CrScanState *st, const char *url, CrLinkCheck *chk, char **coll)
+{
+	*coll = NULL;
+	if (!cr_same_origin(st->opts->graph_url, url))
+		return "host";
+	*coll = cr_url_collection(url);
+	if (*coll == NULL || chk->collection == NULL || strcmp(*coll, chk->collection) != 0)
+		return "collection";
+	if (link_seen(chk, url))
+		return "seen";
+	return NULL;
+}
+
+/*
+ * Whether a next link found ahead of need (in a page not yet parsed) may
+ * be followed now; noted as asked for if so.  A link refused here is not
+ * followed ahead: reading its page raises the error then, in the order
+ * of the rows.
+ */
+bool
+cr_link_allowed(CrScanState *st, const char *url, CrLinkCheck *chk)
+{
+	char	   *coll;
+	const char *problem = link_problem(st, url, chk, &coll);
+
+	if (coll)
+		pfree(coll);
+	return problem == NULL;
+}
+
+/*
+ * The next link of a page as a string in the scan's context, after the
+ * checks of link_problem.  NULL when the page is the last.
+ */
+char *
+cr_checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *chk)
+{
+	const char *url;
+	char	   *coll;
+	const char *problem;
+
+	if (link == NULL || json_is_null(link))
+		return NULL;
+	url = cr_json_string(link);
+	if (url == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("Graph next link is not a string")));
+	problem = link_problem(st, url, chk, &coll);
+	if (problem && strcmp(problem, "host") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Graph returned a next link to another host"),
+				 errdetail("Next links must stay on graph_url; the link was not requested.")));
+	if (problem && strcmp(problem, "collection") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Graph returned a next link to another collection"),
+				 errdetail("The link leads to %s, not to more of %s; it was not requested.",
+						   coll ? coll : "an unreadable path",
+						   chk->collection ? chk->collection : "the collection asked for")));
+	if (problem)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Graph returned a next link to a page already read"),
+				 errdetail("Paging would not end; the result would be incomplete.")));
+	pfree(coll);
+	return MemoryContextStrdup(st->scan_cxt, url);
 }

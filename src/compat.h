@@ -58,14 +58,15 @@ StaticAssertDecl(COMPARE_LT == BTLessStrategyNumber &&
 /*
  * The role a foreign scan checks permissions and picks the user mapping
  * as: the view owner for a scan through a view, else invalid (the current
- * user), as postgres_fdw does.  rti is a table of the scan (before 16 the
- * plan does not say; a pushed join's tables all have the same).
+ * user), as postgres_fdw does; before 16, the role of the scan's table,
+ * or of a pushed join's first table (they all have the same).
  */
 #if PG_VERSION_NUM >= 160000
-#define cr_scan_check_as_user(fsplan, estate, rti) ((fsplan)->checkAsUser)
+#define cr_scan_check_as_user(fsplan, estate) ((fsplan)->checkAsUser)
 #else
-#define cr_scan_check_as_user(fsplan, estate, rti) \
-	(exec_rt_fetch((rti), (estate))->checkAsUser)
+#define cr_scan_check_as_user(fsplan, estate) \
+	(exec_rt_fetch((fsplan)->scan.scanrelid > 0 ? (fsplan)->scan.scanrelid : \
+				   (Index) bms_next_member((fsplan)->fs_relids, -1), (estate))->checkAsUser)
 #endif
 
 /* Copy the outer joins that null a Var (16 on; none before). */

@@ -167,6 +167,7 @@ extern CrOptions *cr_get_options(Oid foreigntableid, Oid userid, bool with_mappi
 extern const CrResource *cr_table_resource(const CrOptions *opts);
 extern void cr_define_gucs(void);
 extern bool cr_enable_pushdown;
+extern bool cr_enable_join_pushdown;
 extern bool cr_prune_pages;
 extern bool cr_batch_joins;
 extern bool cr_enable_join_pushdown;

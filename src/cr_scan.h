@@ -52,9 +52,12 @@ enum CrScanPrivateIndex
 								 * of a parameterized path's outer row, or -1 */
 	CrScanPrivateTimeUnpushed,	/* Integer (bool): a local-only condition reads
 								 * the time column */
+	CrScanPrivateRequests,		/* Float: Graph requests estimated (estimate.c)
+								 * for a run, or per outer row; < 0: none */
+	CrScanPrivatePerOuterRow,	/* Integer (bool): the estimate is per outer row */
 	/* a pushed join only (joinpath.c): */
-	CrScanPrivateJoinRelids,	/* Integer list: its tables' range table
-								 * indexes, shallowest first */
+	CrScanPrivateJoinTables,	/* OID list: its tables, shallowest first
+								 * (OIDs: setrefs does not renumber them) */
 	CrScanPrivateJoinBounds,	/* Integer list: per left join, the first and
 								 * the deepest level of its nullable side */
 	CrScanPrivateRelations		/* String: "(sessions s) INNER JOIN (...)" */
@@ -71,9 +74,11 @@ typedef struct CrScanPlan
 	bool		limited;		/* the query has a LIMIT */
 	int			outer_value;	/* fdw_expr of a parameterized path's outer row, or -1 */
 	bool		time_unpushed;	/* a local-only condition reads the time column */
-	List	   *join_relids;	/* a pushed join's tables, or NIL */
+	List	   *join_tables;	/* a pushed join's tables, or NIL */
 	List	   *join_bounds;	/* its left joins' level pairs */
 	char	   *relations;		/* its tables and joins, for EXPLAIN */
+	double		requests;		/* Graph requests the planner estimated, or < 0 */
+	bool		per_outer_row;	/* ... for each outer row (a parameterized scan) */
 } CrScanPlan;
 
 /* in scanplan.c: the one writer and the one reader of fdw_private */

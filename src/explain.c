@@ -18,6 +18,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "cr_common.h"
 #include "cr_scan.h"
 
@@ -28,6 +30,7 @@
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
 #include "scan_int.h"
+#include "keep.h"
 
 /*
  * A pushed-down value as EXPLAIN shows it: a constant as Graph receives it,
@@ -329,6 +332,24 @@ explain_function_window(CrScanState *st, bool has_time, ExplainState *es)
 }
 
 /*
+ * What the answers to requests started ahead held (fetch.c): the bound,
+ * and with TIMING (they vary from run to run) the most held at once and
+ * how many next links were followed as soon as their page came.
+ */
+static void
+explain_ahead(CrScanState *st, ExplainState *es)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	if (es->timing)
+		appendStringInfo(&s, "at most %zu kB waiting or in flight, %lld next links followed as their page came; ",
+						 (st->ahead_bytes_peak + 1023) / 1024, (long long) st->links_ahead);
+	appendStringInfo(&s, "bound %zu MB", CR_AHEAD_BYTES / (1024 * 1024));
+	ExplainPropertyText("Graph answers ahead", s.data, es);
+}
+
+/*
  * How many requests the scan kept in flight and why (pacing.c), for a scan
  * of more than one request: the count it ended with, chosen from the
  * latency and the tenant rate or set by max_concurrency; with TIMING the
@@ -345,9 +366,7 @@ explain_in_flight(CrScanState *st, ExplainState *es)
 		return;
 	initStringInfo(&s);
 	appendStringInfo(&s, "%d", st->stats.in_flight_chosen);
-	if (st->share_responses)
-		appendStringInfoString(&s, ", one page at a time (responses shared with other scans)");
-	else if (!st->stats.in_flight_auto)
+	if (!st->stats.in_flight_auto)
 		appendStringInfoString(&s, " (max_concurrency)");
 	else if (opts->tenant_rate_limit <= 0)
 		appendStringInfoString(&s, " (the default: no tenant rate limit)");
@@ -361,6 +380,28 @@ explain_in_flight(CrScanState *st, ExplainState *es)
 	if (es->timing)
 		appendStringInfo(&s, "; at most %d at once", st->stats.in_flight_peak);
 	ExplainPropertyText("Graph in flight", s.data, es);
+	explain_ahead(st, es);
+}
+
+/*
+ * The rescans served from the rows a scan kept (keep.c) instead of Graph's
+ * pages, when there were any, and how many rows they returned (looked up
+ * by the scan's "column = parameter" conditions when it has some).
+ */
+static void
+explain_kept(CrScanState *st, ExplainState *es)
+{
+	int64		rescans,
+				rows;
+	int			probes;
+
+	cr_keep_counts(st->kept, &rescans, &rows, &probes);
+	if (rescans == 0)
+		return;
+	ExplainPropertyText("Graph rescans from kept rows",
+						psprintf("%lld, %lld rows returned%s", (long long) rescans, (long long) rows,
+								 probes > 0 ? psprintf(", looked up by %d condition%s", probes,
+													   probes > 1 ? "s" : "") : ""), es);
 }
 
 /*
@@ -392,8 +433,39 @@ explain_costs(CrScanState *st, ExplainState *es)
 	if (st->stats.rate_waits > 0 && es->timing)
 		ExplainPropertyFloat("Graph rate limit wait", "ms", st->stats.rate_wait_ms, 3, es);
 	explain_in_flight(st, es);
+	explain_kept(st, es);
 	if (es->timing)
 		ExplainPropertyFloat("Graph wait", "ms", st->stats.wait_ms, 3, es);
+}
+
+/*
+ * The requests the planner estimated for the scan (estimate.c: the
+ * numbers its costs come from), and the least time Graph's tenant limit
+ * allows for them at its steady rate, before anything runs; per outer row
+ * for a parameterized scan.  A cost, so shown with COSTS.
+ */
+static void
+explain_estimate(CrScanState *st, ExplainState *es)
+{
+	const CrOptions *opts = st->opts;
+	double		n = st->est_requests;
+	double		secs;
+
+	if (n < 0)
+		return;
+	secs = opts->tenant_rate_limit > 0 ?
+		Max(1.0, rint(n)) * opts->rate_window / opts->tenant_rate_limit : 0;
+	if (st->est_per_outer_row)
+		ExplainPropertyText("Graph requests (estimate)",
+							psprintf("%.1f per outer row", n), es);
+	else if (opts->tenant_rate_limit > 0)
+		ExplainPropertyText("Graph requests (estimate)",
+							psprintf("%.0f, at least %.*f s at %d per %d s", Max(1.0, rint(n)),
+									 secs < 0.1 ? 2 : 1, secs,
+									 opts->tenant_rate_limit, opts->rate_window), es);
+	else
+		ExplainPropertyText("Graph requests (estimate)",
+							psprintf("%.0f", Max(1.0, rint(n))), es);
 }
 
 /*
@@ -450,6 +522,8 @@ cr_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 	if (st->page_size_hint > 0)
 		ExplainPropertyText("Graph page size hint",
 							psprintf("Prefer: odata.maxpagesize=%d (from LIMIT)", st->page_size_hint), es);
+	if (es->costs)
+		explain_estimate(st, es);
 
 	if (es->analyze)
 		explain_costs(st, es);

@@ -6,22 +6,32 @@
  *		  parsing a page into the arena.
  *
  * Requests for the next page, for the next chains' first pages and for
- * the call record list's next page (listing.c reads the list) are started
- * ahead, up to the scan's concurrency (pacing.c) of unanswered requests:
- * while the scan waits for one page, every answer that comes frees a slot
- * for the next request, and requests Graph's limits held back are sent as
- * soon as they fit, in the order they were asked for.  Only one page is
- * parsed at a time; its tree is built in the scan's arena (arena.c), from
- * the text pruned of what no column reads (prune.c), and dropped when the
- * next page is fetched.
+ * the call record list's next page are started ahead, up to the scan's
+ * concurrency (pacing.c) of unanswered requests: while the scan waits for
+ * one page, every answer that comes frees a slot for the next request, and
+ * requests Graph's limits held back are sent as soon as they fit, in the
+ * order they were asked for.  A page answered ahead has its next link
+ * followed at once (found in its text without parsing it, and checked as
+ * every link is), so the pages of a big meeting come as fast as those of
+ * many small ones, not one after another when the scan reaches them.
+ * What answers ahead hold, waiting or still coming, stays under
+ * CR_AHEAD_BYTES.  Only one page is parsed at a time; its tree is built in
+ * the scan's arena (arena.c), from the text pruned of what no column reads
+ * (prune.c), and dropped when the next page is fetched.
+ *
+ * The pipeline runs one way: scan.c asks this file for the next page
+ * (cr_next_page) and hands it to rows.c; this file asks listing.c for the
+ * next listed call record and hands it each list page it fetched, and
+ * builds on chains.c's chains and link checks.  Neither of those calls
+ * back up here.
  *
  * Rules kept here: every request says what it reads (a call record, the
  * list, a log function) when it is started, and ratelimit.c admits it
  * against the statement's budget and Graph's limits (a request that may
- * never be needed does not use up the last of the budget); a next link must stay on graph_url (the
- * bearer token goes with it) and must not repeat the link just followed;
- * text that pruning does not accept is parsed as Graph sent it, so errors
- * report positions in that text.
+ * never be needed does not use up the last of the budget); every next
+ * link, followed ahead or not, passes chains.c's checks before it is
+ * asked for; text that pruning does not accept is parsed as Graph sent
+ * it, so errors report positions in that text.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -35,7 +45,6 @@
 #include "cr_common.h"
 
 #include "access/xact.h"
-#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "scan_int.h"
@@ -43,7 +52,35 @@
 /* the most of the statement's budget a request started ahead leaves */
 #define CR_PREFETCH_RESERVE 10
 
-static bool link_seen(CrLinkCheck *chk, const char *url);
+/* Where an answer ahead stands in following its next link. */
+typedef enum CrAheadLink
+{
+	CR_LINK_UNKNOWN,			/* not looked for yet */
+	CR_LINK_NONE,				/* none, or none to follow ahead */
+	CR_LINK_FOUND,				/* checked, its request not started yet */
+	CR_LINK_FOLLOWED			/* its request started */
+} CrAheadLink;
+
+/*
+ * A request started ahead of need.  The pages of one chain share its link
+ * checks: its first page owns them until the scan starts the chain, which
+ * then keeps them (st->chain_links).
+ */
+typedef struct CrAhead
+{
+	CrFetch    *f;
+	CrRequestScope scope;
+	CrPageShape shape;			/* a record's first page, a collection's,
+								 * or one whose link is not followed ahead */
+	bool		first;			/* the first page of a chain */
+	CrLinkCheck *links;			/* its chain's, or NULL until needed */
+	CrAheadLink link_state;
+	char	   *link;			/* the next link found in it */
+} CrAhead;
+
+static double pump(void *arg);
+static json_t *fetch_json(CrScanState *st, CrFetch *f, const char *url, CrRequestScope scope,
+						  bool allow_404, CrJsonArena *arena, CrPageShape shape);
 
 /*
  * What the requests of a chain read, for Graph's per-scope limits: the
@@ -70,6 +107,20 @@ chain_scope(CrScanState *st, const CrChain *c)
 	return scope;
 }
 
+/* Forget a request started ahead: its transfer stops, its memory goes. */
+static void
+free_ahead(CrScanState *st, CrAhead *a)
+{
+	if (a->f)
+		cr_fetch_free(a->f);
+	/* a chain not started yet: its first page owns the link checks */
+	if (a->first && a->links && a->links != st->chain_links)
+		cr_links_free(a->links);
+	if (a->link)
+		pfree(a->link);
+	pfree(a);
+}
+
 /* Stop every request started ahead; their answers are not needed. */
 void
 cr_drop_prefetch(CrScanState *st)
@@ -77,75 +128,129 @@ cr_drop_prefetch(CrScanState *st)
 	ListCell   *lc;
 
 	foreach(lc, st->prefetch)
-		cr_fetch_free(lfirst(lc));
+		free_ahead(st, lfirst(lc));
 	list_free(st->prefetch);
 	st->prefetch = NIL;
 	st->next_prefetched = false;
+	cr_links_free(st->chain_links);
+	st->chain_links = NULL;
+}
+
+/*
+ * Drop the requests ahead of a chain the scan has left (pages its next
+ * links led to that the scan did not read: a page it read has left the
+ * list), then its link checks.
+ */
+static void
+drop_chain(CrScanState *st, CrLinkCheck *links)
+{
+	ListCell   *lc;
+
+	if (links == NULL)
+		return;
+	foreach(lc, st->prefetch)
+	{
+		CrAhead    *a = lfirst(lc);
+
+		if (a->links == links)
+		{
+			a->links = NULL;
+			free_ahead(st, a);
+			st->prefetch = foreach_delete_current(st->prefetch, lc);
+		}
+	}
+	cr_links_free(links);
 }
 
 /* The request for url if it was started ahead, taken off the list. */
-static CrFetch *
-take_prefetched(CrScanState *st, const char *url)
+static CrAhead *
+take_ahead(CrScanState *st, const char *url)
 {
 	ListCell   *lc;
 
 	foreach(lc, st->prefetch)
 	{
-		CrFetch    *f = lfirst(lc);
+		CrAhead    *a = lfirst(lc);
 
-		if (strcmp(cr_fetch_url(f), url) == 0)
+		if (strcmp(cr_fetch_url(a->f), url) == 0)
 		{
 			st->prefetch = foreach_delete_current(st->prefetch, lc);
-			return f;
+			return a;
 		}
 	}
 	return NULL;
 }
 
+/* The fetch of an entry taken off the list, the entry itself freed. */
+static CrFetch *
+ahead_fetch(CrAhead *a)
+{
+	CrFetch    *f;
+
+	if (a == NULL)
+		return NULL;
+	f = a->f;
+	if (a->link)
+		pfree(a->link);
+	pfree(a);
+	return f;
+}
+
 /*
  * The scan's requests not yet answered (held back by Graph's limits, or in
  * flight), the one it waits for included; notes the most in flight at
- * once for EXPLAIN ANALYZE.
+ * once, and the most bytes answers ahead held, for EXPLAIN ANALYZE.
  */
 static int
-outstanding(CrScanState *st)
+outstanding(CrScanState *st, size_t *bytes)
 {
 	ListCell   *lc;
 	int			n = st->waiting ? 1 : 0;
 	int			flying = n;
+	size_t		held = 0;
 
 	foreach(lc, st->prefetch)
 	{
-		CrFetchState state = cr_fetch_state(lfirst(lc));
+		CrFetch    *f = ((CrAhead *) lfirst(lc))->f;
+		CrFetchState state = cr_fetch_state(f);
 
 		n += state != CR_FETCH_ANSWERED;
 		flying += state == CR_FETCH_IN_FLIGHT;
+		held += cr_fetch_bytes(f);
 	}
 	st->stats.in_flight_peak = Max(st->stats.in_flight_peak, flying);
+	st->ahead_bytes_peak = Max(st->ahead_bytes_peak, held);
+	if (bytes)
+		*bytes = held;
 	return n;
 }
 
 /*
  * Start a request for url ahead of need, if the concurrency allows: fewer
  * than concurrency requests unanswered, so that a slot freed by any
- * answer is used at once (not only when the scan reaches it), and at most
- * concurrency answers kept unread.  Returns false when it did not (and
- * should not be tried again yet).
+ * answer is used at once (not only when the scan reaches it), at most
+ * concurrency answers kept unread, and less than CR_AHEAD_BYTES held by
+ * the answers ahead.  It goes after the entry after (the page whose next
+ * link it is), or first (the list's next page), or last.  Returns the new
+ * entry, or NULL when it did not start it (and it should not be tried
+ * again yet).
  */
-static bool
-prefetch_url(CrScanState *st, const char *url, CrRequestScope scope)
+static CrAhead *
+prefetch_url(CrScanState *st, const char *url, CrRequestScope scope, CrPageShape shape,
+			 CrAhead *after, bool at_front)
 {
 	MemoryContext old;
 	ListCell   *lc;
 	CrFetch    *f;
-	bool		list_page = scope.kind == CR_SCOPE_LIST;
+	CrAhead    *a;
+	size_t		bytes;
 
 	foreach(lc, st->prefetch)
-		if (strcmp(cr_fetch_url(lfirst(lc)), url) == 0)
-			return true;
+		if (strcmp(cr_fetch_url(((CrAhead *) lfirst(lc))->f), url) == 0)
+			return lfirst(lc);
 	if (list_length(st->prefetch) >= 2 * st->concurrency ||
-		outstanding(st) >= st->concurrency)
-		return false;
+		outstanding(st, &bytes) >= st->concurrency || bytes >= CR_AHEAD_BYTES)
+		return NULL;
 	/*
 	 * A request that may never be needed leaves some of the budget for
 	 * those that are: as many as are in flight, at most CR_PREFETCH_RESERVE
@@ -155,11 +260,218 @@ prefetch_url(CrScanState *st, const char *url, CrRequestScope scope)
 	old = MemoryContextSwitchTo(st->scan_cxt);
 	f = cr_fetch_start(st->opts, url, &scope, Min(st->concurrency, CR_PREFETCH_RESERVE),
 					   st->page_size_hint, st->share_responses, &st->stats);
-	/* the list's next page is the first of the requests held back */
+	a = NULL;
 	if (f)
-		st->prefetch = list_page ? lcons(f, st->prefetch) : lappend(st->prefetch, f);
+	{
+		int			pos = list_length(st->prefetch);
+
+		a = palloc0(sizeof(CrAhead));
+		a->f = f;
+		a->scope = scope;
+		if (scope.name)
+			a->scope.name = pstrdup(scope.name);
+		a->shape = shape;
+		a->link_state = CR_LINK_UNKNOWN;
+		foreach(lc, st->prefetch)
+			if (lfirst(lc) == after)
+				pos = foreach_current_index(lc) + 1;
+		st->prefetch = list_insert_nth(st->prefetch, at_front ? 0 : pos, a);
+	}
 	MemoryContextSwitchTo(old);
-	return f != NULL;
+	return a;
+}
+
+/*
+ * A string member of the root object of a JSON text, found without
+ * parsing it: the next link of a page answered ahead.  NULL when there is
+ * none at the top level, or when the value is not a plain string (one
+ * with escapes, null, anything else); the page's link is then followed
+ * when the page is read, as it always was.  Strings are skipped with
+ * their escapes, so a key spelled inside a value never matches.
+ */
+static char *
+top_level_string(const char *p, size_t len, const char *key)
+{
+	const char *end = p + len;
+	size_t		klen = strlen(key);
+	int			depth = 0;
+	bool		want_key = false;
+
+	while (p < end)
+	{
+		const char *s;
+
+		if (*p != '"')
+		{
+			if (*p == '{' || *p == '[')
+				want_key = (++depth == 1 && *p == '{');
+			else if (*p == '}' || *p == ']')
+				depth--;
+			else if (*p == ',' && depth == 1)
+				want_key = true;
+			p++;
+			continue;
+		}
+		s = ++p;
+		while (p < end && *p != '"')
+			p += (*p == '\\') ? 2 : 1;
+		if (p >= end)
+			return NULL;
+		if (!(want_key && depth == 1))
+		{
+			p++;
+			continue;
+		}
+		want_key = false;
+		if ((size_t) (p - s) != klen || memcmp(s, key, klen) != 0)
+		{
+			p++;
+			continue;
+		}
+		/* the key: its value must be a string without escapes */
+		for (p++; p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ':'); p++)
+			;
+		if (p >= end || *p != '"')
+			return NULL;
+		s = ++p;
+		while (p < end && *p != '"' && *p != '\\')
+			p++;
+		return (p < end && *p == '"') ? pnstrdup(s, p - s) : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * The member of a page that holds its next link: the child collection's
+ * on a call record with expanded children, "@odata.nextLink" on a
+ * collection.
+ */
+static const char *
+link_key(CrScanState *st, CrPageShape shape, char buf[64])
+{
+	if (shape != CR_PAGE_RECORD)
+		return "@odata.nextLink";
+	snprintf(buf, 64, "%s@odata.nextLink", cr_child_key(st->levels[0]));
+	return buf;
+}
+
+/*
+ * Look for the next link of an answer ahead that has come: found in its
+ * text, checked with its chain's link checks (begun here for a first
+ * page), and kept to be asked for.
+ */
+static void
+find_link(CrScanState *st, CrAhead *a)
+{
+	const char *body;
+	size_t		len;
+	char	   *url;
+	char		key[64];
+	MemoryContext old;
+
+	if (!cr_fetch_peek(a->f, &body, &len))
+		return;					/* not come yet, or not a 200: read in turn */
+	a->link_state = CR_LINK_NONE;
+	old = MemoryContextSwitchTo(st->scan_cxt);
+	url = top_level_string(body, len, link_key(st, a->shape, key));
+	if (url && a->links == NULL && a->first)
+		a->links = cr_links_new(st, cr_fetch_url(a->f),
+								a->shape == CR_PAGE_RECORD ? cr_child_key(st->levels[0]) : NULL);
+	MemoryContextSwitchTo(old);
+	if (url == NULL || a->links == NULL || !cr_link_allowed(st, url, a->links))
+	{
+		if (url)
+			pfree(url);
+		return;
+	}
+	a->link = url;
+	a->link_state = CR_LINK_FOUND;
+}
+
+/*
+ * Follow the next links of the answers ahead that have come, in the order
+ * the scan reads them, as far as the concurrency and the memory bound
+ * allow.  Not under a LIMIT, which may stop before those pages, nor with
+ * a page size hint (a list's, a log function's), whose pages are few.
+ */
+static void
+follow_links(CrScanState *st)
+{
+	int			i;
+
+	if (st->limited || st->page_size_hint > 0)
+		return;
+	for (i = 0; i < list_length(st->prefetch); i++)
+	{
+		CrAhead    *a = list_nth(st->prefetch, i);
+		CrAhead    *next;
+
+		if (a->shape == CR_PAGE_OTHER)
+			continue;
+		if (a->link_state == CR_LINK_UNKNOWN)
+			find_link(st, a);
+		if (a->link_state != CR_LINK_FOUND)
+			continue;
+		next = prefetch_url(st, a->link, a->scope, CR_PAGE_COLLECTION, a, false);
+		if (next == NULL)
+			return;
+		next->links = a->links;
+		a->link_state = CR_LINK_FOLLOWED;
+		st->links_ahead++;
+	}
+}
+
+/*
+ * Read a page of the call record list, the list's next page, and hand it
+ * to listing.c: its ids after those still to be read, or, with replace,
+ * instead of them.
+ */
+static void
+read_list_page(CrScanState *st, bool replace)
+{
+	CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
+	char	   *url = pstrdup(st->list_link);
+	json_t	   *root;
+
+	st->list_link_ahead = false;	/* it is the page read now */
+	root = fetch_json(st, ahead_fetch(take_ahead(st, url)), url, list_scope, false, NULL,
+					  CR_PAGE_OTHER);
+	PG_TRY();
+	{
+		cr_list_take_page(st, root, replace);
+	}
+	PG_FINALLY();
+	{
+		json_decref(root);
+	}
+	PG_END_TRY();
+	pfree(url);
+}
+
+/*
+ * The list's next page, asked for ahead, once it has come: its ids join
+ * those still to be read, so that the requests for its records follow
+ * those of the page before without a pause (a round trip) between them.
+ * Returns false while it has not come.
+ */
+static bool
+absorb_list_page(CrScanState *st)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->prefetch)
+	{
+		CrFetch    *f = ((CrAhead *) lfirst(lc))->f;
+
+		if (strcmp(cr_fetch_url(f), st->list_link) == 0)
+		{
+			if (cr_fetch_state(f) != CR_FETCH_ANSWERED)
+				return false;
+			read_list_page(st, false);
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -182,34 +494,42 @@ fill_chains(CrScanState *st)
 	{
 		CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
 
-		if (!prefetch_url(st, st->list_link, list_scope) || !cr_absorb_list_page(st))
+		if (!prefetch_url(st, st->list_link, list_scope, CR_PAGE_OTHER, NULL, true) ||
+			!absorb_list_page(st))
 			break;
 	}
 	upcoming = st->fanout ? st->list_ids : st->chains;
 	for (i = Max(st->chains_started, st->chains_prefetched); i < list_length(upcoming); i++)
 	{
+		CrChain    *c = st->fanout ? NULL : list_nth(upcoming, i);
 		const char *path = st->fanout ?
 			cr_record_path(st->opts, st->res, cr_url_escape_utf8(list_nth(upcoming, i)),
-						   NULL, st->expand_segments) :
-			((CrChain *) list_nth(upcoming, i))->path;
+						   NULL, st->expand_segments) : c->path;
+		CrFirstPage first = c ? c->first : CR_FIRST_EXPANDED_RECORD;
 		CrRequestScope scope = {CR_SCOPE_RECORD, NULL};
+		CrAhead    *a;
 
 		if (st->fanout)
 			scope.name = list_nth(upcoming, i);
 		else
-			scope = chain_scope(st, list_nth(upcoming, i));
-		if (!prefetch_url(st, psprintf("%s%s", st->opts->graph_url, path), scope))
+			scope = chain_scope(st, c);
+		a = prefetch_url(st, psprintf("%s%s", st->opts->graph_url, path), scope,
+						 first == CR_FIRST_EXPANDED_RECORD ? CR_PAGE_RECORD :
+						 first == CR_FIRST_COLLECTION ? CR_PAGE_COLLECTION : CR_PAGE_OTHER,
+						 NULL, false);
+		if (a == NULL)
 			return;
+		a->first = true;
 		st->chains_prefetched = i + 1;
 	}
 }
 
 /*
- * Keep requests in flight while rows are made: the first pages of the
- * chains (or listed call records) that come next, and the next page of
- * this chain.  Under a LIMIT the next page is asked for only once half of
- * the current one is used, so a query that stops early does not ask for
- * pages it never reads.
+ * Keep requests in flight while rows are made: the next page of this
+ * chain, the pages the answers ahead link to, and the first pages of the
+ * chains (or listed call records) that come next.  Under a LIMIT the next
+ * page is asked for only once half of the current one is used, so a
+ * query that stops early does not ask for pages it never reads.
  */
 void
 cr_fill_prefetch(CrScanState *st)
@@ -219,18 +539,25 @@ cr_fill_prefetch(CrScanState *st)
 	if (st->next_link && !st->next_prefetched && rows && st->page_size_hint == 0 &&
 		(!st->limited || st->pos[st->levels[0]] + 1 >= (int64) json_array_size(rows) / 2))
 	{
-		st->next_prefetched = prefetch_url(st, st->next_link, chain_scope(st, st->chain));
+		CrAhead    *a = prefetch_url(st, st->next_link, chain_scope(st, st->chain),
+									 CR_PAGE_COLLECTION, NULL, true);
+
+		if (a)
+			a->links = st->chain_links;
+		st->next_prefetched = a != NULL;
 	}
+	follow_links(st);
 	fill_chains(st);
 }
 
 /*
  * Run while the scan waits for a page (http.c calls it when an answer has
- * come or when the time it asked for has): send the requests Graph's
- * limits held back once they fit, in the order they were asked for, then
- * use the free slots for the chains that come next.  Not the next page of
- * the chain, whose tree may be gone while its successor is fetched.
- * Returns the milliseconds until a held request may fit, or 0.
+ * come or when the time it asked for has): follow the next links of the
+ * answers that came, send the requests Graph's limits held back once they
+ * fit, in the order they were asked for, then use the free slots for the
+ * chains that come next.  Not the next page of the chain being read,
+ * whose tree may be gone while its successor is fetched.  Returns the
+ * milliseconds until a held request may fit, or 0.
  */
 static double
 pump(void *arg)
@@ -244,16 +571,19 @@ pump(void *arg)
 	{
 		foreach(lc, st->prefetch)
 		{
-			CrFetch    *f = lfirst(lc);
+			CrFetch    *f = ((CrAhead *) lfirst(lc))->f;
 			double		delay;
 
 			if (cr_fetch_state(f) == CR_FETCH_HELD && (delay = cr_fetch_try_begin(f)) > 0)
 				return delay;
 		}
 		if (pass == 0)
+		{
+			follow_links(st);
 			fill_chains(st);
+		}
 	}
-	(void) outstanding(st);
+	(void) outstanding(st, NULL);
 	return 0;
 }
 
@@ -310,17 +640,17 @@ check_arena_refusal(CrJsonArena *arena, size_t body_len)
 /*
  * GET a Graph URL (a path joined to graph_url, or a next link) and parse
  * its JSON object; the caller owns the tree, which is in arena when one
- * is given (pruned first by shape).  A request started ahead for the URL
- * is used if there is one.  Returns NULL for a 404 when allow_404 is set.
+ * is given (pruned first by shape).  f is the request started ahead for
+ * the URL, or NULL to start it now; it is freed here.  Returns NULL for a
+ * 404 when allow_404 is set.
  */
-json_t *
-cr_fetch_json(CrScanState *st, const char *url, CrRequestScope scope, bool allow_404,
-		   CrJsonArena *arena, CrPageShape shape)
+static json_t *
+fetch_json(CrScanState *st, CrFetch *f, const char *url, CrRequestScope scope,
+		   bool allow_404, CrJsonArena *arena, CrPageShape shape)
 {
 	CrResponse	resp;
 	json_error_t jerr;
 	json_t	   *root;
-	CrFetch    *f = take_prefetched(st, url);
 	bool		was_waiting;
 
 	if (f == NULL)
@@ -389,223 +719,164 @@ cr_fetch_json(CrScanState *st, const char *url, CrRequestScope scope, bool allow
 }
 
 /*
- * Replace st->page by the answer to url, dropping the previous page first.
+ * Replace st->page by the answer to url (started ahead, or now), dropping
+ * the previous page first: the cursor has left it (cr_leave_page).
  * Returns false for a 404 when allow_404 is set.
  */
 static bool
-fetch_page(CrScanState *st, const char *url, CrRequestScope scope, bool allow_404,
-		   CrPageShape shape)
+fetch_page(CrScanState *st, CrFetch *f, const char *url, CrRequestScope scope,
+		   bool allow_404, CrPageShape shape)
 {
 	st->page = NULL;
 	cr_arena_reset(&st->arena);
-	st->page = cr_fetch_json(st, url, scope, allow_404, &st->arena, shape);
+	st->page = fetch_json(st, f, url, scope, allow_404, &st->arena, shape);
 	return st->page != NULL;
 }
 
 /*
- * Begin the link checks of a chain whose first request is url.  Its next
- * links must stay in the collection that request reads (for a call record
- * with expanded children, the children's: …/callRecords/{id}/sessions);
- * the hashes of the pages asked for are kept to refuse a loop.
+ * Remember the next link of the page just read.  The link found in its
+ * text and followed ahead was checked then; any other goes through the
+ * chain's link checks now.
  */
-void
-cr_links_begin(CrScanState *st, CrLinkCheck *chk, const char *url, const char *child)
-{
-	char	   *coll = cr_url_collection(url);
-	MemoryContext old = MemoryContextSwitchTo(st->scan_cxt);
-	HASHCTL		ctl;
-
-	if (chk->collection)
-		pfree(chk->collection);
-	chk->collection = coll == NULL ? NULL :
-		child ? psprintf("%s/%s", coll, child) : pstrdup(coll);
-	MemoryContextSwitchTo(old);
-	if (chk->seen)
-		hash_destroy(chk->seen);
-	ctl.keysize = sizeof(uint64);
-	ctl.entrysize = sizeof(uint64);
-	ctl.hcxt = st->scan_cxt;
-	chk->seen = hash_create("callrecords_fdw pages of a chain", 64, &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	(void) link_seen(chk, url);
-}
-
-/* Note url as asked for in the chain; whether it already was. */
-static bool
-link_seen(CrLinkCheck *chk, const char *url)
-{
-	uint64		h = hash_bytes_extended((const unsigned char *) url, strlen(url), 0);
-	bool		found;
-
-	(void) hash_search(chk->seen, &h, HASH_ENTER, &found);
-	return found;
-}
-
-/*
- * The next link of a page as a string in the scan's context, after
- * checking that it points at the configured Graph host (the bearer token
- * goes with it), at the collection the chain reads (a link elsewhere, to
- * another record or /users, would put foreign rows under this record) and
- * at a page the chain has not asked for (a loop would never end).  NULL
- * when the page is the last.
- */
-char *
-cr_checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *chk)
-{
-	const char *url;
-	char	   *coll;
-
-	if (link == NULL || json_is_null(link))
-		return NULL;
-	url = cr_json_string(link);
-	if (url == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("Graph next link is not a string")));
-	if (!cr_same_origin(st->opts->graph_url, url))
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("Graph returned a next link to another host"),
-				 errdetail("Next links must stay on graph_url; the link was not requested.")));
-	coll = cr_url_collection(url);
-	if (coll == NULL || chk->collection == NULL || strcmp(coll, chk->collection) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("Graph returned a next link to another collection"),
-				 errdetail("The link leads to %s, not to more of %s; it was not requested.",
-						   coll ? coll : "an unreadable path",
-						   chk->collection ? chk->collection : "the collection asked for")));
-	if (link_seen(chk, url))
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("Graph returned a next link to a page already read"),
-				 errdetail("Paging would not end; the result would be incomplete.")));
-	pfree(coll);
-	return MemoryContextStrdup(st->scan_cxt, url);
-}
-
-/* Remember the next link of the row page. */
 static void
-set_next_link(CrScanState *st, json_t *link)
+set_next_link(CrScanState *st, json_t *link, const char *followed)
 {
 	char	   *prev = st->next_link;
+	const char *url = link ? json_string_value(link) : NULL;
 
-	st->next_link = cr_checked_next_link(st, link, &st->chain_links);
+	if (followed && url && strcmp(url, followed) == 0)
+		st->next_link = MemoryContextStrdup(st->scan_cxt, url);
+	else
+		st->next_link = cr_checked_next_link(st, link, st->chain_links);
 	st->next_prefetched = false;
 	if (prev)
 		pfree(prev);
 }
 
 /*
- * Read the first page of a chain.  A call record of a child table is kept
- * (without its children) for the key columns of every later page.
- * Returns false if Graph does not know the call record.
+ * The URL of a chain's first page.  A sessions scan asks for the sessions
+ * alone, but if another scan of the statement already has them with their
+ * segments, that answer serves too (its next links lead to more of the
+ * same); not when the scan asked ahead for its own.
  */
-bool
-cr_start_chain(CrScanState *st, CrChain *c)
+static char *
+first_url(CrScanState *st, CrChain *c)
 {
 	char	   *url = psprintf("%s%s", st->opts->graph_url, c->path);
-	CrLevel		l = st->levels[0];
+	ListCell   *lc;
+	char	   *full;
 
-	/*
-	 * A sessions scan asks for the sessions alone, but if another scan of
-	 * the statement already has them with their segments, that answer
-	 * serves too (its next links lead to more of the same).
-	 */
-	if (c->first == CR_FIRST_EXPANDED_RECORD && !st->expand_segments &&
-		st->res->level == CR_LEVEL_SESSION)
-	{
-		char	   *full = psprintf("%s%s", st->opts->graph_url,
-									cr_record_path(st->opts, st->res,
-												   cr_url_escape_utf8(c->record_id),
-												   NULL, true));
+	if (c->first != CR_FIRST_EXPANDED_RECORD || st->expand_segments ||
+		st->res->level != CR_LEVEL_SESSION)
+		return url;
+	foreach(lc, st->prefetch)
+		if (strcmp(cr_fetch_url(((CrAhead *) lfirst(lc))->f), url) == 0)
+			return url;
+	full = psprintf("%s%s", st->opts->graph_url,
+					cr_record_path(st->opts, st->res, cr_url_escape_utf8(c->record_id),
+								   NULL, true));
+	return cr_graph_cached(st->opts, full, st->page_size_hint) ? full : url;
+}
 
-		if (cr_graph_cached(st->opts, full, st->page_size_hint))
-			url = full;
-	}
+/*
+ * Read the first page of a chain into st->page, for rows.c to take
+ * (st->page_kind says how it holds its rows).  The requests ahead of the
+ * chain read before are dropped with its link checks; the chain's own,
+ * begun when its first page was answered ahead, carry on.  Returns false
+ * if Graph does not know the call record.
+ */
+static bool
+start_chain(CrScanState *st, CrChain *c)
+{
+	char	   *url = first_url(st, c);
+	CrAhead    *a = take_ahead(st, url);
+	CrLinkCheck *links = a ? a->links : NULL;
+	char	   *followed = a && a->link ? pstrdup(a->link) : NULL;
+	CrLinkCheck *prev = st->chain_links;
+	char		key[64];
 
-	cr_links_begin(st, &st->chain_links, url,
-				c->first == CR_FIRST_EXPANDED_RECORD ? cr_child_key(l) : NULL);
-	if (st->record)
-		json_decref(st->record);
-	st->record = NULL;
+	st->chain_links = NULL;
+	drop_chain(st, prev);
+	st->chain_links = links ? links :
+		cr_links_new(st, url, c->first == CR_FIRST_EXPANDED_RECORD ?
+					 cr_child_key(st->levels[0]) : NULL);
 	st->chain = c;
-	cr_leave_page(st);
-	st->page_base = 0;
+	st->page_kind = c->first;
+	st->page_starts_chain = true;
 
-	if (!fetch_page(st, url, chain_scope(st, c), c->first != CR_FIRST_COLLECTION,
+	if (!fetch_page(st, ahead_fetch(a), url, chain_scope(st, c), c->first != CR_FIRST_COLLECTION,
 					c->first == CR_FIRST_EXPANDED_RECORD ? CR_PAGE_RECORD :
 					c->first == CR_FIRST_COLLECTION ? CR_PAGE_COLLECTION : CR_PAGE_OTHER))
 		return false;
-
-	switch (c->first)
-	{
-		case CR_FIRST_EXPANDED_RECORD:
-			{
-				char		link_key[64];
-
-				st->record = cr_without_children(st->page, CR_LEVEL_RECORD, true);
-				if (!json_is_string(json_object_get(st->record, "id")))
-					json_object_set_new(st->record, "id", json_string(c->record_id));
-				cr_set_rows(st, json_object_get(st->page, cr_child_key(l)));
-				snprintf(link_key, sizeof(link_key), "%s@odata.nextLink", cr_child_key(l));
-				set_next_link(st, json_object_get(st->page, link_key));
-				break;
-			}
-		case CR_FIRST_SINGLE:
-			{
-				/* the page becomes a one-element array holding the object */
-				CrAllocFuncs saved;
-				json_t	   *one;
-
-				cr_arena_enter(&st->arena, &saved);
-				one = json_array();
-				if (one != NULL && json_array_append(one, st->page) != 0)
-					one = NULL;
-				cr_arena_leave(&saved);
-				if (one == NULL)
-					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-				st->page = one;
-				cr_set_rows(st, one);
-				set_next_link(st, NULL);
-				break;
-			}
-		case CR_FIRST_COLLECTION:
-			cr_set_collection_rows(st);
-			set_next_link(st, json_object_get(st->page, "@odata.nextLink"));
-			break;
-	}
+	if (c->first == CR_FIRST_SINGLE)
+		set_next_link(st, NULL, NULL);
+	else
+		set_next_link(st, json_object_get(st->page,
+										  link_key(st, c->first == CR_FIRST_EXPANDED_RECORD ?
+												   CR_PAGE_RECORD : CR_PAGE_COLLECTION, key)),
+					  followed);
 	return true;
 }
 
 /*
- * Load the next page: the next link of the current chain, or the first
- * page of the next chain (or listed call record).  Returns false when
- * everything was read.
+ * Start the chain of the next listed call record, reading the list's
+ * next page when the ids read so far are used up.  Returns false when the
+ * list is used up.
+ */
+static bool
+next_listed_record(CrScanState *st)
+{
+	for (;;)
+	{
+		CrChain    *c = cr_list_next_chain(st);
+
+		if (c == NULL)
+		{
+			if (cr_list_next_url(st) == NULL)
+				return false;
+			read_list_page(st, true);
+			if (st->concurrency > 1)
+				cr_fill_prefetch(st);
+			continue;
+		}
+		if (start_chain(st, c))
+			return true;
+	}
+}
+
+/*
+ * Load the next page into st->page: the next link of the current chain,
+ * or the first page of the next chain (or listed call record).  The
+ * caller has left the page before (cr_leave_page) and hands the new one
+ * to rows.c.  Returns false when everything was read.
  */
 bool
 cr_next_page(CrScanState *st)
 {
 	char	   *url;
+	CrAhead    *a;
+	char	   *followed;
 
 	while (st->next_link == NULL)
 	{
 		CrChain    *c;
 
 		if (st->next_chain == NULL)
-			return st->fanout && cr_next_listed_record(st);
+			return st->fanout && next_listed_record(st);
 		c = lfirst(st->next_chain);
 		st->next_chain = lnext(st->chains, st->next_chain);
 		st->chains_started++;
-		if (cr_start_chain(st, c))
+		if (start_chain(st, c))
 			return true;
 	}
 
 	url = pstrdup(st->next_link);
-	cr_leave_page(st);
-	fetch_page(st, url, chain_scope(st, st->chain), false, CR_PAGE_COLLECTION);
-	cr_set_collection_rows(st);
-	set_next_link(st, json_object_get(st->page, "@odata.nextLink"));
+	a = take_ahead(st, url);
+	followed = a && a->link ? pstrdup(a->link) : NULL;
+	st->page_kind = CR_FIRST_COLLECTION;
+	st->page_starts_chain = false;
+	fetch_page(st, ahead_fetch(a), url, chain_scope(st, st->chain), false, CR_PAGE_COLLECTION);
+	set_next_link(st, json_object_get(st->page, "@odata.nextLink"), followed);
 	pfree(url);
 	return true;
 }

@@ -43,6 +43,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "http_int.h"
+#include "lib/ilist.h"
 
 
 /*
@@ -88,9 +89,22 @@ struct CrFetch
 	int			throttled;		/* 429 answers seen */
 	bool		share;			/* keep the answer for other scans */
 	bool		begun;			/* a request was sent (or the cache answered) */
+	bool		finished;		/* cr_fetch_wait has its final answer */
+	bool		following;		/* waits for another scan's request of the page */
+	bool		listed;			/* in shared_fetches */
+	dlist_node	shared_node;
 	CrRequestScope scope;		/* what it reads, for the rate limits */
 	MemoryContextCallback cleanup;
 };
+
+/*
+ * The requests of answers kept for other scans (share) that have no final
+ * answer yet.  A scan that starts a request for the same page follows the
+ * one listed instead of sending its own, so that scans sharing responses
+ * can ask ahead without asking twice.  A fetch leaves the list when it has
+ * its answer (which then is in the statement's cache) or is freed.
+ */
+static dlist_head shared_fetches = DLIST_STATIC_INIT(shared_fetches);
 
 static CURLM *cr_multi = NULL;
 static uint64 transfers_done = 0;	/* transfers finished, ever: wakes a pump */
@@ -126,6 +140,43 @@ fetch_detach(void *arg)
 		curl_slist_free_all(f->headers);
 		f->headers = NULL;
 	}
+}
+
+/* Take a fetch off the list of shared requests, if it is there. */
+static void
+fetch_unlist(CrFetch *f)
+{
+	if (f->listed)
+		dlist_delete(&f->shared_node);
+	f->listed = false;
+}
+
+/* What deleting a fetch's context does: its transfer stops, it is unlisted. */
+static void
+fetch_cleanup(void *arg)
+{
+	fetch_detach(arg);
+	fetch_unlist((CrFetch *) arg);
+}
+
+/*
+ * The request of another scan for the same page as f (same user mapping,
+ * URL and page size), still without its final answer, or NULL.
+ */
+static CrFetch *
+shared_leader(CrFetch *f)
+{
+	dlist_iter	it;
+
+	dlist_foreach(it, &shared_fetches)
+	{
+		CrFetch    *g = dlist_container(CrFetch, shared_node, it.cur);
+
+		if (g != f && g->opts->umid == f->opts->umid && g->maxpagesize == f->maxpagesize &&
+			strcmp(g->url, f->url) == 0)
+			return g;
+	}
+	return NULL;
 }
 
 /* Start (or start again) the transfer of a fetch the rate limits admitted. */
@@ -282,7 +333,7 @@ cr_fetch_start(const CrOptions *opts, const char *url, const CrRequestScope *sco
 	f->scope.name = scope->name ? MemoryContextStrdup(cxt, scope->name) : NULL;
 	f->share = share;
 	f->stats = stats;
-	f->cleanup.func = fetch_detach;
+	f->cleanup.func = fetch_cleanup;
 	f->cleanup.arg = f;
 	MemoryContextRegisterResetCallback(cxt, &f->cleanup);
 
@@ -314,6 +365,13 @@ cr_fetch_start(const CrOptions *opts, const char *url, const CrRequestScope *sco
 			stats->cache_hits++;
 		return f;
 	}
+	/* another scan asked for the page already: its answer will serve */
+	if (share && shared_leader(f) != NULL)
+	{
+		f->following = true;
+		return f;
+	}
+
 	/*
 	 * A request ahead of need that the budget has no room for is not
 	 * started at all; one that must wait for Graph's limits is sent when
@@ -324,6 +382,11 @@ cr_fetch_start(const CrOptions *opts, const char *url, const CrRequestScope *sco
 	{
 		MemoryContextDelete(cxt);
 		return NULL;
+	}
+	if (share)
+	{
+		dlist_push_tail(&shared_fetches, &f->shared_node);
+		f->listed = true;
 	}
 	if (delay > 0)
 	{
@@ -349,9 +412,36 @@ cr_fetch_url(CrFetch *f)
 CrFetchState
 cr_fetch_state(CrFetch *f)
 {
+	if (f->following)
+	{
+		CrFetch    *leader = shared_leader(f);
+
+		if (leader)
+			return cr_fetch_state(leader);
+		return cr_cache_lookup(f->opts->umid, f->url, f->maxpagesize) ?
+			CR_FETCH_ANSWERED : CR_FETCH_HELD;
+	}
 	if (!f->begun)
 		return CR_FETCH_HELD;
 	return f->done ? CR_FETCH_ANSWERED : CR_FETCH_IN_FLIGHT;
+}
+
+/*
+ * A fetch that followed another scan's request for its page, whose
+ * request went without an answer in the cache (that scan dropped it):
+ * true when it must now be a request of its own, which is listed for
+ * others to follow.  False while it still has something to follow.
+ */
+static bool
+stop_following(CrFetch *f)
+{
+	if (shared_leader(f) != NULL ||
+		cr_cache_lookup(f->opts->umid, f->url, f->maxpagesize) != NULL)
+		return false;
+	f->following = false;
+	dlist_push_tail(&shared_fetches, &f->shared_node);
+	f->listed = true;
+	return true;
 }
 
 /*
@@ -364,6 +454,8 @@ cr_fetch_try_begin(CrFetch *f)
 {
 	double		delay;
 
+	if (f->following && !stop_following(f))
+		return 0;
 	if (f->begun)
 		return 0;
 	delay = admit(f, 0);
@@ -439,6 +531,8 @@ begin_within_limits(CrFetch *f)
 	fetch_begin(f);
 }
 
+static bool wait_following(CrFetch *f, CrResponse *resp, CrFetchPump pump, void *pump_arg);
+
 /* A waiting scan's pump and when it runs next. */
 typedef struct CrPumpState
 {
@@ -485,6 +579,13 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp, CrFetchPump pump, void *pump_arg)
 {
 	CrPumpState ps = {pump, pump_arg, transfers_done - 1, 0};	/* runs at once */
 
+	if (f->finished)
+	{
+		*resp = f->resp;
+		return;
+	}
+	if (f->following && wait_following(f, resp, pump, pump_arg))
+		return;
 	/* the other transfers move on at each page, even one already answered */
 	drive_transfers();
 	if (!f->begun)
@@ -536,11 +637,113 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp, CrFetchPump pump, void *pump_arg)
 	}
 	f->resp.retries = f->retries;
 	f->resp.throttled = f->throttled;
+	f->finished = true;
+	fetch_unlist(f);
 	*resp = f->resp;
-	if (resp->status == 0)
-		cr_report_transport_error(resp, "GET", f->url);
 	if (resp->status == 200 && f->buf.data != NULL && f->share)
 		cr_cache_store(f->opts->umid, f->url, f->maxpagesize, resp);
+	if (resp->status == 0)
+		cr_report_transport_error(resp, "GET", f->url);
+}
+
+/* Make f's answer a copy of resp, in f's memory. */
+static void
+copy_answer(CrFetch *f, const CrResponse *resp, const char *body, size_t len)
+{
+	f->resp = *resp;
+	if (body)
+	{
+		f->resp.body = MemoryContextAlloc(f->cxt, len + 1);
+		memcpy(f->resp.body, body, len);
+		f->resp.body[len] = '\0';
+		f->resp.body_len = len;
+	}
+	f->begun = f->done = f->finished = true;
+	f->following = false;
+	if (f->stats)
+		f->stats->cache_hits++;
+}
+
+/*
+ * Wait for the page a fetch follows: the other scan's request (its
+ * retries and all, the pump of this scan running meanwhile), or the
+ * cache once that request has its answer.  False when neither is left
+ * and the fetch must send its own request.
+ */
+static bool
+wait_following(CrFetch *f, CrResponse *resp, CrFetchPump pump, void *pump_arg)
+{
+	CrFetch    *leader = shared_leader(f);
+	CrCachedPage *hit;
+
+	if (leader)
+	{
+		CrResponse	lr;
+
+		cr_fetch_wait(leader, &lr, pump, pump_arg);
+		copy_answer(f, &lr, lr.body, lr.body_len);
+		*resp = f->resp;
+		return true;
+	}
+	hit = cr_cache_lookup(f->opts->umid, f->url, f->maxpagesize);
+	if (hit)
+	{
+		CrResponse	r = {0};
+
+		r.status = 200;
+		copy_answer(f, &r, hit->body, hit->body_len);
+		*resp = f->resp;
+		return true;
+	}
+	(void) stop_following(f);
+	return false;
+}
+
+/*
+ * The body of a fetch whose request has come back with a 200 (before the
+ * scan reads it: a page answered ahead), to look into without waiting;
+ * false while there is none, or when the answer is not a 200 (a retry may
+ * follow).
+ */
+bool
+cr_fetch_peek(CrFetch *f, const char **body, size_t *len)
+{
+	if (f->following)
+	{
+		CrFetch    *leader = shared_leader(f);
+		CrCachedPage *hit;
+
+		if (leader)
+			return cr_fetch_peek(leader, body, len);
+		hit = cr_cache_lookup(f->opts->umid, f->url, f->maxpagesize);
+		if (hit == NULL)
+			return false;
+		*body = hit->body;
+		*len = hit->body_len;
+		return true;
+	}
+	if (!f->begun || !f->done || f->resp.status != 200)
+		return false;
+	if (f->easy == NULL && f->resp.body)
+	{
+		*body = f->resp.body;	/* from the cache, or final */
+		*len = f->resp.body_len;
+		return true;
+	}
+	if (f->rc != CURLE_OK || f->buf.data == NULL || f->buf.too_large || f->buf.out_of_memory)
+		return false;
+	*body = f->buf.data;
+	*len = f->buf.len;
+	return true;
+}
+
+/* The bytes of its answer a fetch holds so far (none while it follows). */
+size_t
+cr_fetch_bytes(CrFetch *f)
+{
+	if (f->following)
+		return 0;
+	return Max(f->buf.len, f->resp.body_len);
 }
 
 /* Callbacks that live as long as the backend. */

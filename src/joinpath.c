@@ -360,10 +360,10 @@ keys_join_tree(CrEqual *eq, List *members, List **pairs)
 
 /*
  * Whether a clause of a left join's ON is one of the key equalities
- * between its sides, which the walk guarantees.
+ * between its two sides, which the walk guarantees.
  */
 static bool
-is_key_equality(Expr *clause, List *members)
+is_key_equality(Expr *clause, List *members, Relids outer, Relids inner)
 {
 	int			r1,
 				a1,
@@ -373,7 +373,9 @@ is_key_equality(Expr *clause, List *members)
 	CrLevel		k1 = CR_NO_LEVEL,
 				k2 = CR_NO_LEVEL;
 
-	if (!column_equality(clause, &r1, &a1, &r2, &a2))
+	if (!column_equality(clause, &r1, &a1, &r2, &a2) ||
+		!((bms_is_member(r1, outer) && bms_is_member(r2, inner)) ||
+		  (bms_is_member(r1, inner) && bms_is_member(r2, outer))))
 		return false;
 	foreach(lc, members)
 	{
@@ -396,30 +398,115 @@ is_key_equality(Expr *clause, List *members)
 }
 
 /*
+ * The key level a column of a member is the key of, or CR_NO_LEVEL.
+ */
+static CrLevel
+member_key_level(List *members, Var *v)
+{
+	ListCell   *lc;
+
+	foreach(lc, members)
+	{
+		CrJoinMember *m = lfirst(lc);
+		CrLevel		k;
+
+		if ((Index) v->varno != m->relid)
+			continue;
+		for (k = CR_LEVEL_RECORD; k <= m->level && k <= CR_LEVEL_MEDIA; k++)
+			if (member_key_attno(m, k) == v->varattno)
+				return k;
+	}
+	return CR_NO_LEVEL;
+}
+
+/*
+ * "key = value" (value free of the join's columns): the key's level and
+ * the value, or false.
+ */
+static bool
+key_restriction(Expr *clause, List *members, CrLevel *k, OpExpr **op, Node **value)
+{
+	Node	   *l,
+			   *r;
+
+	*op = (OpExpr *) clause;
+	if (!IsA(*op, OpExpr) || list_length((*op)->args) != 2)
+		return false;
+	l = cr_strip_relabel(linitial((*op)->args));
+	r = cr_strip_relabel(lsecond((*op)->args));
+	if (IsA(r, Var) && !IsA(l, Var))
+	{
+		Node	   *t = l;
+
+		l = r;
+		r = t;
+	}
+	if (!IsA(l, Var) || contain_var_clause(r))
+		return false;
+	*k = member_key_level(members, (Var *) l);
+	*value = r;
+	return *k != CR_NO_LEVEL;
+}
+
+/*
+ * Whether a condition of the nullable side is "key = value" where the
+ * outer side has the same condition on the same key: the planner derives
+ * it from the ON clause (s.call_record_id = 'x' gives sg.call_record_id =
+ * 'x'), and the walk makes it hold, since the rows below an outer row
+ * share its keys.
+ */
+static bool
+implied_by_outer(Expr *clause, CrJoinInfo *outer, CrJoinInfo *inner)
+{
+	CrLevel		k,
+				ok;
+	OpExpr	   *op,
+			   *oop;
+	Node	   *value,
+			   *ovalue;
+	ListCell   *lc;
+
+	if (!key_restriction(clause, inner->members, &k, &op, &value) ||
+		k > deepest_level(outer))
+		return false;
+	foreach(lc, outer->quals)
+	{
+		if (key_restriction(lfirst(lc), outer->members, &ok, &oop, &ovalue) &&
+			ok == k && oop->opno == op->opno && equal(ovalue, value))
+			return true;
+	}
+	return false;
+}
+
+/*
  * The checks of a left join: the outer side entirely above the nullable
  * one, below the call record (a record's null-extended row would need the
  * record's whole chain first), the nullable side an inner join without
- * conditions of its own, and the ON clause the keys only.  Clauses of the
+ * conditions of its own (but those the outer side's imply), and the ON
+ * clause the keys only.  Clauses of the
  * join that filter its result (WHERE clauses that reference both sides)
  * go to *filters.
  */
 static bool
-left_join_ok(RelOptInfo *joinrel, CrJoinInfo *outer, CrJoinInfo *inner,
+left_join_ok(RelOptInfo *joinrel, RelOptInfo *outerrel, RelOptInfo *innerrel,
+			 CrJoinInfo *outer, CrJoinInfo *inner,
 			 List *members, List *restrictlist, List **filters)
 {
 	ListCell   *lc;
 
 	if (deepest_level(outer) >= shallowest_level(inner) ||
-		deepest_level(outer) < CR_LEVEL_SESSION ||
-		inner->quals != NIL || inner->bounds != NIL)
+		deepest_level(outer) < CR_LEVEL_SESSION || inner->bounds != NIL)
 		return false;
+	foreach(lc, inner->quals)
+		if (!implied_by_outer(lfirst(lc), outer, inner))
+			return false;
 	foreach(lc, restrictlist)
 	{
 		RestrictInfo *ri = lfirst(lc);
 
 		if (RINFO_IS_PUSHED_DOWN(ri, joinrel->relids))
 			*filters = lappend(*filters, ri->clause);
-		else if (!is_key_equality(ri->clause, members))
+		else if (!is_key_equality(ri->clause, members, outerrel->relids, innerrel->relids))
 			return false;
 	}
 	return true;
@@ -479,21 +566,39 @@ join_info(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	CrJoinInfo *outer = side_info(root, outerrel),
 			   *inner = side_info(root, innerrel),
 			   *ji;
+	List	   *inner_members = NIL;
 	List	   *members,
 			   *filters = NIL,
 			   *pairs = NIL;
 	CrEqual		eq = {NIL, NIL};
 	ListCell   *lc;
 
-	if (outer == NULL || inner == NULL ||
-		(members = merged_members(outer, inner)) == NIL)
+	if (outer == NULL || inner == NULL)
+		return NULL;
+
+	/*
+	 * The members are copied: a left join marks its nullable side's as not
+	 * narrowing the requests, which must not change the side's own state.
+	 */
+	foreach(lc, inner->members)
+	{
+		CrJoinMember *m = palloc(sizeof(CrJoinMember));
+
+		*m = *(CrJoinMember *) lfirst(lc);
+		m->narrows = m->narrows && jointype != JOIN_LEFT;
+		inner_members = lappend(inner_members, m);
+	}
+	inner = memcpy(palloc(sizeof(CrJoinInfo)), inner, sizeof(CrJoinInfo));
+	inner->members = inner_members;
+	if ((members = merged_members(outer, inner)) == NIL)
 		return NULL;
 	foreach(lc, restrictlist)
 		if (((RestrictInfo *) lfirst(lc))->pseudoconstant)
 			return NULL;
 	if (jointype == JOIN_LEFT)
 	{
-		if (!left_join_ok(joinrel, outer, inner, members, restrictlist, &filters))
+		if (!left_join_ok(joinrel, outerrel, innerrel, outer, inner, members,
+						  restrictlist, &filters))
 			return NULL;
 		collect_equalities(root, &eq, list_make2(outer->equal, inner->equal),
 						   extract_actual_clauses(restrictlist, false));
@@ -515,8 +620,6 @@ join_info(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	ji->bounds = list_concat(list_copy(outer->bounds), inner->bounds);
 	if (jointype == JOIN_LEFT)
 	{
-		foreach(lc, inner->members)
-			((CrJoinMember *) lfirst(lc))->narrows = false;
 		ji->bounds = lappend(ji->bounds,
 							 list_make2_int(level_below(deepest_level(outer)),
 											deepest_level(inner)));
@@ -669,10 +772,11 @@ join_plan(PlannerInfo *root, RelOptInfo *joinrel, ForeignPath *best_path,
 	plan.limited = root->limit_tuples > 0;
 	plan.outer_value = -1;
 	foreach(lc, ji->members)
-		plan.join_relids = lappend_int(plan.join_relids, ((CrJoinMember *) lfirst(lc))->relid);
+		plan.join_tables = lappend_oid(plan.join_tables, ((CrJoinMember *) lfirst(lc))->tableid);
 	foreach(lc, ji->bounds)
 		plan.join_bounds = list_concat(plan.join_bounds, list_copy(lfirst(lc)));
 	plan.relations = ji->relations;
+	plan.requests = fetch->requests;
 	return make_foreignscan(tlist, list_copy(ji->quals), 0,
 							list_copy(fetch->exprs), cr_scan_plan_write(&plan),
 							join_scan_tlist(root, joinrel, ji), NIL, outer_plan);

@@ -11,6 +11,10 @@
  * holds) and its ids join those still to be read, so that there are ids
  * to send whenever Graph's windows have room.
  *
+ * This file fetches nothing: fetch.c hands it each list page it fetched
+ * and asks it for the chain of the next listed record, which fetch.c then
+ * starts.  It calls only chains.c (chain paths and link checks) below it.
+ *
  * Rules kept here: the ids not yet read are kept in a context renewed
  * once CR_LIST_COMPACT were read, so the list's memory does not grow with
  * its pages; a list page's next link is checked like a chain's (same
@@ -33,7 +37,7 @@
 
 /*
  * Keep only the ids of the list not yet started, in a fresh context, so
- * that a list read ahead (cr_absorb_list_page) does not grow with its pages.
+ * that a list read ahead does not grow with its pages.
  * Called between two listed records: the chain that lived in the old
  * context is finished.
  */
@@ -80,120 +84,77 @@ add_list_ids(CrScanState *st, json_t *value)
 }
 
 /*
- * Read a page of the call record list at url (freed here) and keep its
- * ids: after those still to be read, or, with replace, instead of them
- * (the chain that lived in the list's context is finished).  The page
- * itself is dropped at once; its next link, checked like a chain's,
- * becomes the list's.
+ * Take a page of the call record list (the caller fetched and frees it)
+ * and keep its ids: after those still to be read, or, with replace,
+ * instead of them (the chain that lived in the list's context is
+ * finished).  Its next link, checked like a chain's, becomes the list's.
  */
-static void
-read_list_page(CrScanState *st, char *url, bool replace)
+void
+cr_list_take_page(CrScanState *st, json_t *root, bool replace)
 {
-	CrRequestScope list_scope = {CR_SCOPE_LIST, NULL};
-	json_t	   *root;
-	json_t	   *value;
+	json_t	   *value = json_object_get(root, "value");
+	char	   *prev = st->list_link;
 
-	st->list_link_ahead = false;	/* it is the page read now */
-	root = cr_fetch_json(st, url, list_scope, false, NULL, CR_PAGE_OTHER);
-	value = json_object_get(root, "value");
-	PG_TRY();
+	if (!json_is_array(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("Graph page holds no array of call records")));
+	if (replace)
 	{
-		if (!json_is_array(value))
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-					 errmsg("Graph page holds no array of call records")));
-		if (replace)
-		{
-			st->chain = NULL;	/* it lived in list_cxt */
-			MemoryContextReset(st->list_cxt);
-			st->list_ids = NIL;
-			st->chains_started = st->chains_prefetched = 0;
-		}
-		add_list_ids(st, value);
-		st->list_link = cr_checked_next_link(st, json_object_get(root, "@odata.nextLink"),
-										  &st->list_links);
+		st->chain = NULL;		/* it lived in list_cxt */
+		MemoryContextReset(st->list_cxt);
+		st->list_ids = NIL;
+		st->chains_started = st->chains_prefetched = 0;
 	}
-	PG_FINALLY();
-	{
-		json_decref(root);
-	}
-	PG_END_TRY();
-	pfree(url);
+	add_list_ids(st, value);
+	st->list_link = cr_checked_next_link(st, json_object_get(root, "@odata.nextLink"),
+										 &st->list_links);
 	st->list_link_ahead = st->list_link != NULL;
+	if (prev)
+		pfree(prev);
 }
 
 /*
- * The list's next page, asked for ahead, once it has come: its ids join
- * those still to be read, so that the requests for its records follow
- * those of the page before without a pause (a round trip) between them.
- * Returns false while it has not come.
+ * The URL of the list page to read once the ids read so far are used up:
+ * the list's next page, or the first page of the next time window's list
+ * (its link checks begin here).  NULL at the end of the last list.
  */
-bool
-cr_absorb_list_page(CrScanState *st)
-{
-	CrFetch    *f = NULL;
-	ListCell   *lc;
-
-	foreach(lc, st->prefetch)
-		if (strcmp(cr_fetch_url(lfirst(lc)), st->list_link) == 0)
-			f = lfirst(lc);
-	if (f == NULL || cr_fetch_state(f) != CR_FETCH_ANSWERED)
-		return false;
-	read_list_page(st, st->list_link, false);
-	return true;
-}
-
-/*
- * Read the next page of the call record list in place of the ids read so
- * far, and start the requests of its records.  Returns false at the end
- * of the list.
- */
-static bool
-next_list_page(CrScanState *st)
+const char *
+cr_list_next_url(CrScanState *st)
 {
 	/* a list path is set here or when the chains are built (chains.c) */
 	if (st->list_link == NULL && !cr_next_list_path(st))
-		return false;
+		return NULL;
 	if (!st->list_links_begun)
 	{
 		cr_links_begin(st, &st->list_links, st->list_link, NULL);
 		st->list_links_begun = true;
 	}
-	read_list_page(st, st->list_link, true);
-	if (st->concurrency > 1)
-		cr_fill_prefetch(st);
-	return true;
+	return st->list_link;
 }
 
 /*
- * Start the chain of the next listed call record.  Returns false when the
- * list is used up.
+ * The chain of the next listed call record, counted as started; NULL when
+ * the ids read so far are used up (cr_list_next_url then says which list
+ * page comes next).
  */
-bool
-cr_next_listed_record(CrScanState *st)
+CrChain *
+cr_list_next_chain(CrScanState *st)
 {
-	for (;;)
-	{
-		char	   *id;
-		CrChain    *c;
-		MemoryContext old;
+	char	   *id;
+	CrChain    *c;
+	MemoryContext old;
 
-		if (st->chains_started >= list_length(st->list_ids))
-		{
-			if (!next_list_page(st))
-				return false;
-			continue;
-		}
-		if (st->chains_started >= CR_LIST_COMPACT)
-			compact_list(st);
-		id = list_nth(st->list_ids, st->chains_started);
-		st->chains_started++;
-		old = MemoryContextSwitchTo(st->list_cxt);
-		c = cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape_utf8(id), NULL,
-									  st->expand_segments),
-					   CR_FIRST_EXPANDED_RECORD, id);
-		MemoryContextSwitchTo(old);
-		if (cr_start_chain(st, c))
-			return true;
-	}
+	if (st->chains_started >= list_length(st->list_ids))
+		return NULL;
+	if (st->chains_started >= CR_LIST_COMPACT)
+		compact_list(st);
+	id = list_nth(st->list_ids, st->chains_started);
+	st->chains_started++;
+	old = MemoryContextSwitchTo(st->list_cxt);
+	c = cr_make_chain(cr_record_path(st->opts, st->res, cr_url_escape_utf8(id), NULL,
+									 st->expand_segments),
+					  CR_FIRST_EXPANDED_RECORD, id);
+	MemoryContextSwitchTo(old);
+	return c;
 }

@@ -23,7 +23,8 @@
  * (cr_admit), never here: this only decides how many requests may be
  * outstanding.  A 429 halves the count, which grows back by one per page
  * that was not throttled.  A scan that shares responses with other scans
- * fetches one page at a time.
+ * asks ahead like any other: a page another scan of the statement has
+ * asked for already is not asked for again (http.c follows that request).
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -83,8 +84,6 @@ target(CrScanState *st)
 	const CrOptions *opts = st->opts;
 	double		n = CR_DEFAULT_IN_FLIGHT;
 
-	if (st->share_responses)
-		return 1;
 	if (opts->max_concurrency > 0)
 		return opts->max_concurrency;
 	if (opts->tenant_rate_limit <= 0)
@@ -106,7 +105,7 @@ cr_pacing_start(CrScanState *st)
 {
 	st->pacing.cap = 0;
 	st->concurrency = target(st);
-	st->stats.in_flight_auto = !st->share_responses && st->opts->max_concurrency <= 0;
+	st->stats.in_flight_auto = st->opts->max_concurrency <= 0;
 	st->stats.in_flight_chosen = st->concurrency;
 }
 

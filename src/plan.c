@@ -453,7 +453,12 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	plan.limited = root->limit_tuples > 0;
 	plan.outer_value = outer_value;
 	plan.time_unpushed = info->time_unpushed;
-	plan.join_relids = NIL;
+	plan.join_tables = NIL;
+	/* the requests estimated: of the whole scan, or of one outer row's key */
+	plan.per_outer_row = outer_value >= 0;
+	plan.requests = outer_value < 0 ? info->requests :
+		info->res->fetch == CR_FETCH_RECORDS ? 1.0 :
+		1.0 + cr_rows_per_record(info->res) / cr_page_size(info->res);
 	fdw_private = cr_scan_plan_write(&plan);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							exprs, fdw_private,

@@ -10,6 +10,10 @@
  * forgotten before the page is dropped.  Positions on the first level
  * count on across the pages of a chain.
  *
+ * Rows are made from the page handed down: scan.c asks fetch.c for the
+ * next page when the cursor has used one up, and gives it to
+ * cr_take_page; nothing here fetches.
+ *
  * Rules kept here: a page that holds something else where an array or an
  * object belongs is an error, never a table that is silently empty; "raw"
  * and the call record kept for the key columns leave out the child
@@ -53,8 +57,8 @@ page_rows_name(CrScanState *st)
 }
 
 /* Make rows the array of row objects of the page just fetched. */
-void
-cr_set_rows(CrScanState *st, json_t *rows)
+static void
+set_rows(CrScanState *st, json_t *rows)
 {
 	CrLevel		l = st->levels[0];
 
@@ -67,8 +71,8 @@ cr_set_rows(CrScanState *st, json_t *rows)
 }
 
 /* The rows of a collection page: its "value", which must be an array. */
-void
-cr_set_collection_rows(CrScanState *st)
+static void
+set_collection_rows(CrScanState *st)
 {
 	json_t	   *value = json_object_get(st->page, "value");
 
@@ -76,7 +80,54 @@ cr_set_collection_rows(CrScanState *st)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("Graph page holds no array of %s", page_rows_name(st))));
-	cr_set_rows(st, value);
+	set_rows(st, value);
+}
+
+/*
+ * The page fetch.c just read into st->page, as rows: a call record's
+ * expanded children (the record itself kept, without them, for the key
+ * columns of the chain's every page), one object (the row), or a
+ * collection's "value".  Positions count on across a chain's pages.
+ */
+void
+cr_take_page(CrScanState *st)
+{
+	if (st->page_starts_chain)
+	{
+		st->page_base = 0;
+		if (st->record)
+			json_decref(st->record);
+		st->record = NULL;
+	}
+	switch (st->page_kind)
+	{
+		case CR_FIRST_EXPANDED_RECORD:
+			st->record = cr_without_children(st->page, CR_LEVEL_RECORD, true);
+			if (!json_is_string(json_object_get(st->record, "id")))
+				json_object_set_new(st->record, "id", json_string(st->chain->record_id));
+			set_rows(st, json_object_get(st->page, cr_child_key(st->levels[0])));
+			break;
+		case CR_FIRST_SINGLE:
+			{
+				/* the page becomes a one-element array holding the object */
+				CrAllocFuncs saved;
+				json_t	   *one;
+
+				cr_arena_enter(&st->arena, &saved);
+				one = json_array();
+				if (one != NULL && json_array_append(one, st->page) != 0)
+					one = NULL;
+				cr_arena_leave(&saved);
+				if (one == NULL)
+					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+				st->page = one;
+				set_rows(st, one);
+				break;
+			}
+		case CR_FIRST_COLLECTION:
+			set_collection_rows(st);
+			break;
+	}
 }
 
 /*
@@ -140,7 +191,8 @@ cr_without_children(json_t *obj, CrLevel level, bool deep)
 /*
  * Move the cursor to the next object at depth d of the walk, moving the
  * levels above when this one's array is used up.  Depth-first, so rows
- * come in the order Graph lists them.
+ * come in the order Graph lists them.  False when the page is used up
+ * (scan.c then hands the next one down).
  *
  * A pushed join's left join (scan.c's set_bounds) adds one rule: when the
  * array at the depth where its nullable side begins is used up and the
@@ -179,11 +231,7 @@ cr_next_at(CrScanState *st, int d)
 		}
 
 		if (d == 0)
-		{
-			if (!cr_next_page(st))
-				return false;
-			continue;
-		}
+			return false;		/* the page is used up: scan.c brings the next */
 		if (!cr_next_at(st, d - 1))
 			return false;
 		if (st->null_from >= 0)

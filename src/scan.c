@@ -24,8 +24,9 @@
  * (malloc'd) memory.  A reset callback on the scan's context releases it
  * when a query fails or is cancelled, so an error never leaks it.
  *
- * A scan that may be rescanned keeps its rows in a tuplestore and replays
- * them when a rescan changes no parameter.
+ * A scan that may be rescanned keeps the rows of its last run (keep.c):
+ * a rescan that changes no parameter, or whose requests are those of the
+ * run kept, takes its rows from them.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -48,6 +49,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "scan_int.h"
+#include "keep.h"
 
 /* Drop the JSON trees; safe to call twice. */
 static void
@@ -335,9 +337,8 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	CrScanState *st = palloc0(sizeof(CrScanState));
 	MemoryContextCallback *cb;
 	CrScanPlan	plan;
-	Index		rti;
-	Oid			check_as,
-				userid;
+	Oid			check_as = cr_scan_check_as_user(fsplan, estate);
+	Oid			userid = OidIsValid(check_as) ? check_as : GetUserId();
 
 	node->fdw_state = st;
 	st->scan_cxt = CurrentMemoryContext;
@@ -348,12 +349,9 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	 * A pushed join has no relation of its own: its deepest table's
 	 * options and name stand for it (the tables share server and user).
 	 */
-	rti = plan.join_relids ? (Index) llast_int(plan.join_relids) : fsplan->scan.scanrelid;
-	check_as = cr_scan_check_as_user(fsplan, estate, rti);
-	userid = OidIsValid(check_as) ? check_as : GetUserId();
-	if (plan.join_relids)
+	if (plan.join_tables)
 	{
-		st->rel = relation_open(exec_rt_fetch(rti, estate)->relid, NoLock);
+		st->rel = relation_open(llast_oid(plan.join_tables), NoLock);
 		st->rel_opened = true;
 	}
 	else
@@ -368,6 +366,8 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	st->share_responses = plan.share_responses;
 	st->limited = plan.limited;
 	st->time_unpushed = plan.time_unpushed;
+	st->est_requests = plan.requests;
+	st->est_per_outer_row = plan.per_outer_row;
 	st->outer_value = plan.outer_value >= 0 ? list_nth(fsplan->fdw_exprs, plan.outer_value) : NULL;
 	st->cur_attr = -1;
 	/*
@@ -390,7 +390,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 						st->res->name),
 				 errhint("Use a server with OPTIONS (api_version 'beta').")));
 
-	if (plan.join_relids)
+	if (plan.join_tables)
 		resolve_join_columns(st, fsplan->fdw_scan_tlist, estate, userid);
 	else
 		resolve_columns(st, plan.retrieved_attrs);
@@ -416,12 +416,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 										   "callrecords_fdw chains",
 										   ALLOCSET_SMALL_SIZES);
 
-	if (eflags & EXEC_FLAG_REWIND)
-	{
-		st->replay = tuplestore_begin_heap(false, false, work_mem);
-		st->replay_slot = MakeSingleTupleTableSlot(st->tupdesc,
-												   &TTSOpsMinimalTuple);
-	}
+	st->kept = cr_keep_begin(node, (eflags & EXEC_FLAG_REWIND) != 0);
 
 	/* free the JSON trees however the query ends */
 	cb = MemoryContextAlloc(st->scan_cxt, sizeof(MemoryContextCallback));
@@ -431,23 +426,20 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 }
 
 /*
- * The next kept row of an unchanged rescan.  The tuplestore hands out
- * minimal tuples, which the scan slot (a heap tuple slot) cannot take:
- * they go through a slot of their own, and the scan slot gets the values.
+ * Move the cursor to the next row: on the page at hand, or on the next
+ * page fetch.c brings, handed to rows.c.  False at the end.
  */
-static TupleTableSlot *
-replay_row(CrScanState *st, TupleTableSlot *slot)
+static bool
+next_row(CrScanState *st)
 {
-	TupleTableSlot *kept = st->replay_slot;
-	int			natts = slot->tts_tupleDescriptor->natts;
-
-	/* not a copy: the executor's memory around us is reset per row */
-	if (!tuplestore_gettupleslot(st->replay, true, false, kept))
-		return ExecClearTuple(slot);
-	slot_getallattrs(kept);
-	memcpy(slot->tts_values, kept->tts_values, natts * sizeof(Datum));
-	memcpy(slot->tts_isnull, kept->tts_isnull, natts * sizeof(bool));
-	return ExecStoreVirtualTuple(slot);
+	while (!cr_next_row(st))
+	{
+		cr_leave_page(st);
+		if (!cr_next_page(st))
+			return false;
+		cr_take_page(st);
+	}
+	return true;
 }
 
 /*
@@ -470,53 +462,55 @@ cr_iterate_foreign_scan(ForeignScanState *node)
 	error_context_stack = &errcb;
 
 	ExecClearTuple(slot);
-	if (st->replaying)
+	if (!st->chains_ready && !cr_keep_replaying(st->kept))
+	{
+		cr_build_chains(st, node->ss.ps.ps_ExprContext);
+		/* a rescan asking for what the rows kept came from: they serve */
+		if (st->kept == NULL ||
+			!cr_keep_same_requests(st->kept, cr_chains_signature(st), node->ss.ps.ps_ExprContext))
+		{
+			if (st->concurrency > 1)
+				cr_fill_prefetch(st);
+		}
+	}
+	if (cr_keep_replaying(st->kept))
 	{
 		error_context_stack = errcb.previous;
-		return replay_row(st, slot);
+		return cr_keep_next(st->kept, slot);
 	}
-	if (!st->chains_ready)
-		cr_build_chains(st, node->ss.ps.ps_ExprContext);
 
 	MemoryContextReset(st->tuple_cxt);
-	if (cr_next_row(st))
+	if (next_row(st))
 	{
 		if (st->concurrency > 1 && (st->next_link || st->next_chain || st->fanout))
 			cr_fill_prefetch(st);
 		old = MemoryContextSwitchTo(st->tuple_cxt);
 		cr_store_row(st, slot);
 		MemoryContextSwitchTo(old);
-		if (st->replay)
-			tuplestore_puttupleslot(st->replay, slot);
+		if (st->kept)
+			cr_keep_row(st->kept, slot);
 	}
-	else if (st->replay)
-		st->replay_complete = true;
+	else if (st->kept)
+		cr_keep_complete(st->kept);
 
 	error_context_stack = errcb.previous;
 	return slot;
 }
 
 /*
- * Start over.  With no parameter changed and every row kept, replay them;
- * otherwise evaluate the values again and fetch, with the chains of the
- * previous run dropped (their context is reset) and the requests started
- * ahead for them cancelled.
+ * Start over.  With no parameter changed and every row kept, replay them
+ * (keep.c); otherwise evaluate the values again at the first row, with
+ * the chains of the previous run dropped (their context is reset) and the
+ * requests started ahead for them cancelled: if they ask for what the
+ * rows kept came from, those serve, else the scan fetches.
  */
 void
 cr_rescan_foreign_scan(ForeignScanState *node)
 {
 	CrScanState *st = node->fdw_state;
 
-	if (st->replay && st->replay_complete && node->ss.ps.chgParam == NULL)
-	{
-		tuplestore_rescan(st->replay);
-		st->replaying = true;
+	if (st->kept && cr_keep_rescan(st->kept, node->ss.ps.chgParam != NULL || st->batched))
 		return;
-	}
-	st->replaying = false;
-	st->replay_complete = false;
-	if (st->replay)
-		tuplestore_clear(st->replay);
 	cr_drop_prefetch(st);
 
 	release_json(st);
@@ -570,11 +564,8 @@ cr_end_foreign_scan(ForeignScanState *node)
 		release_json(st);
 		cr_drop_prefetch(st);
 	}
-	if (st && st->replay)
-	{
-		tuplestore_end(st->replay);
-		ExecDropSingleTupleTableSlot(st->replay_slot);
-	}
+	if (st)
+		cr_keep_end(st->kept);
 	if (st && st->rel_opened)
 		relation_close(st->rel, NoLock);
 }

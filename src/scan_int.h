@@ -2,9 +2,14 @@
  *
  * scan_int.h
  *		  Declarations private to the files that execute a scan: scan.c
- *		  (the FDW callbacks), chains.c (the requests), fetch.c (the pages),
+ *		  (the FDW callbacks), chains.c (the requests), listing.c (the call
+ *		  record list), fetch.c (the pages), pacing.c (how many in flight),
  *		  rows.c (the rows of a page), arena.c (where a page's tree lives)
  *		  and explain.c (EXPLAIN).
+ *
+ * The pipeline runs one way: scan.c -> rows.c (rows of a page handed
+ * down) and fetch.c (the next page) -> listing.c -> chains.c, with
+ * pacing.c and arena.c beside; no file calls one to its left.
  *
  * Each group of prototypes is owned by the file named above it.  Only
  * the files of the fetch pipeline and of the scan and EXPLAIN layer
@@ -29,7 +34,6 @@
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"
 #include "utils/hsearch.h"
-#include "utils/tuplestore.h"
 #include "cr_json.h"
 
 /* prune.c: which members of a page's objects the scan reads */
@@ -140,7 +144,7 @@ typedef struct CrAllocFuncs
 	json_free_t free_fn;
 } CrAllocFuncs;
 
-/* Where the next links of one request chain may lead (fetch.c). */
+/* Where the next links of one request chain may lead (chains.c). */
 typedef struct CrLinkCheck
 {
 	char	   *collection;		/* cr_url_collection() of the chain's pages */
@@ -228,7 +232,7 @@ typedef struct CrScanState
 	 * collection the chain began with and never come back to a page of it
 	 * (hashes of the links followed).  The same for the call record list.
 	 */
-	CrLinkCheck chain_links;
+	CrLinkCheck *chain_links;	/* the chain's, begun at its first page */
 	CrLinkCheck list_links;
 
 	/* the call record whose children are read */
@@ -238,11 +242,12 @@ typedef struct CrScanState
 
 	/*
 	 * Requests started ahead of need, in scan_cxt: the next page of the
-	 * chain being read, the first pages of the chains after it and the
-	 * list's next page; at most concurrency of them unanswered and as
-	 * many answered but unread (pacing.c chooses concurrency).
+	 * chain being read, the first pages of the chains after it, the pages
+	 * their next links lead to and the list's next page; at most
+	 * concurrency of them unanswered and as many answered but unread
+	 * (pacing.c chooses concurrency), their answers under CR_AHEAD_BYTES.
 	 */
-	List	   *prefetch;		/* of CrFetch * */
+	List	   *prefetch;		/* of CrAhead * (fetch.c) */
 	int			concurrency;	/* unanswered requests at most (pacing.c) */
 	CrPacing	pacing;			/* what chooses concurrency sees (pacing.c) */
 	bool		waiting;		/* the scan waits for a page (one more unanswered) */
@@ -251,29 +256,37 @@ typedef struct CrScanState
 	int			chains_started; /* chains (or listed records) begun */
 	int			chains_prefetched;	/* ... or asked for ahead */
 
+	int64		links_ahead;	/* next links followed as their page came */
+	size_t		ahead_bytes_peak;	/* most bytes answers ahead held at once */
+
 	/* the current page and the cursor into its tree */
 	MemoryContext page_cxt;
 	CrJsonArena arena;			/* holds the page's tree */
 	json_t	   *page;
+	CrFirstPage page_kind;		/* how it holds its rows (fetch.c says) */
+	bool		page_starts_chain;	/* the first page of st->chain */
+
+	double		est_requests;	/* what the planner estimated (EXPLAIN), or < 0 */
+	bool		est_per_outer_row;	/* ... for each outer row */
 	json_t	   *arr[CR_NUM_LEVELS];
 	json_t	   *obj[CR_NUM_LEVELS];
 	int64		pos[CR_NUM_LEVELS];
 
-	/*
-	 * Rows kept for rescans that change no parameter (the inner side of a
-	 * nested loop): replayed instead of fetched and parsed again.  A
-	 * tuplestore, so it spills to disk beyond work_mem.
-	 */
-	Tuplestorestate *replay;
-	TupleTableSlot *replay_slot;	/* a kept row on its way to the scan slot */
-	bool		replay_complete;	/* holds every row of the scan */
-	bool		replaying;
+	/* rows kept for rescans (keep.c, above this layer), or NULL */
+	struct CrKept *kept;
 
 	MemoryContext scan_cxt;		/* lives as long as the scan */
 	MemoryContext tuple_cxt;	/* reset per row */
 	int			cur_attr;		/* attribute being converted, or -1 */
 	CrScanStats stats;
 } CrScanState;
+
+/*
+ * The most bytes the answers to requests started ahead of need may hold,
+ * waiting to be read or still coming, before no more are started (the
+ * page the scan waits for is never held back by it).
+ */
+#define CR_AHEAD_BYTES	((size_t) 64 * 1024 * 1024)
 
 /* in chains.c */
 extern TimestampTz cr_widened(CrQualRole role, TimestampTz t);
@@ -291,15 +304,18 @@ extern const char *cr_function_problem(CrScanState *st, const CrPushedValues *pv
 extern List *cr_pushed_chains(CrScanState *st, const CrPushedValues *pv, List **list_paths);
 extern bool cr_next_list_path(CrScanState *st);
 extern void cr_build_chains(CrScanState *st, ExprContext *econtext);
+extern char *cr_chains_signature(CrScanState *st);
+extern void cr_links_begin(CrScanState *st, CrLinkCheck *chk, const char *url,
+						   const char *child);
+extern CrLinkCheck *cr_links_new(CrScanState *st, const char *url, const char *child);
+extern void cr_links_free(CrLinkCheck *chk);
+extern bool cr_link_allowed(CrScanState *st, const char *url, CrLinkCheck *chk);
+extern char *cr_checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *chk);
 
 /* in fetch.c */
 extern void cr_drop_prefetch(CrScanState *st);
-extern json_t *cr_fetch_json(CrScanState *st, const char *url, CrRequestScope scope,
-							 bool allow_404, CrJsonArena *arena, CrPageShape shape);
-extern char *cr_checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *chk);
-extern void cr_links_begin(CrScanState *st, CrLinkCheck *chk, const char *url,
-						   const char *child);
-extern bool cr_start_chain(CrScanState *st, CrChain *c);
+extern void cr_fill_prefetch(CrScanState *st);
+extern bool cr_next_page(CrScanState *st);
 
 /*
  * in listing.c: a fan-out reads the call record list ahead while fewer
@@ -308,20 +324,18 @@ extern bool cr_start_chain(CrScanState *st, CrChain *c);
  */
 #define CR_LIST_AHEAD	200
 #define CR_LIST_COMPACT 240
-extern bool cr_absorb_list_page(CrScanState *st);
-extern bool cr_next_listed_record(CrScanState *st);
+extern void cr_list_take_page(CrScanState *st, json_t *root, bool replace);
+extern const char *cr_list_next_url(CrScanState *st);
+extern CrChain *cr_list_next_chain(CrScanState *st);
 
 /* in pacing.c */
 extern void cr_pacing_start(CrScanState *st);
 extern void cr_pacing_observe(CrScanState *st, const CrResponse *resp);
 extern void cr_pacing_update(CrScanState *st);
-extern void cr_fill_prefetch(CrScanState *st);
-extern bool cr_next_page(CrScanState *st);
 
 /* in rows.c */
 extern void cr_leave_page(CrScanState *st);
-extern void cr_set_rows(CrScanState *st, json_t *rows);
-extern void cr_set_collection_rows(CrScanState *st);
+extern void cr_take_page(CrScanState *st);
 extern json_t *cr_without_children(json_t *obj, CrLevel level, bool deep);
 extern bool cr_next_at(CrScanState *st, int d);
 extern bool cr_next_row(CrScanState *st);

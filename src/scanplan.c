@@ -43,9 +43,11 @@ cr_scan_plan_write(const CrScanPlan *plan)
 	l = lappend(l, makeInteger(plan->limited ? 1 : 0));
 	l = lappend(l, makeInteger(plan->outer_value));
 	l = lappend(l, makeInteger(plan->time_unpushed ? 1 : 0));
-	if (plan->join_relids != NIL)
+	l = lappend(l, makeFloat(psprintf("%.3f", plan->requests)));
+	l = lappend(l, makeInteger(plan->per_outer_row ? 1 : 0));
+	if (plan->join_tables != NIL)
 	{
-		l = lappend(l, plan->join_relids);
+		l = lappend(l, plan->join_tables);
 		l = lappend(l, plan->join_bounds);
 		l = lappend(l, makeString(plan->relations));
 	}
@@ -64,12 +66,14 @@ cr_scan_plan_read(List *fdw_private, CrScanPlan *plan)
 	plan->limited = intVal(list_nth(fdw_private, CrScanPrivateLimited)) != 0;
 	plan->outer_value = intVal(list_nth(fdw_private, CrScanPrivateOuterValue));
 	plan->time_unpushed = intVal(list_nth(fdw_private, CrScanPrivateTimeUnpushed)) != 0;
-	plan->join_relids = NIL;
+	plan->requests = floatVal(list_nth(fdw_private, CrScanPrivateRequests));
+	plan->per_outer_row = intVal(list_nth(fdw_private, CrScanPrivatePerOuterRow)) != 0;
+	plan->join_tables = NIL;
 	plan->join_bounds = NIL;
 	plan->relations = NULL;
 	if (list_length(fdw_private) > CrScanPrivateRelations)
 	{
-		plan->join_relids = list_nth(fdw_private, CrScanPrivateJoinRelids);
+		plan->join_tables = list_nth(fdw_private, CrScanPrivateJoinTables);
 		plan->join_bounds = list_nth(fdw_private, CrScanPrivateJoinBounds);
 		plan->relations = strVal(list_nth(fdw_private, CrScanPrivateRelations));
 	}

@@ -63,6 +63,7 @@ SETTINGS = [
     ('enable_material=off', 'SET enable_material = off;\n'),
     ('enable_memoize=off', 'SET enable_memoize = off;\n'),
     ('jit=on,jit_above_cost=0', 'SET jit = on;\nSET jit_above_cost = 0;\n'),
+    ('enable_join_pushdown=off', 'SET callrecords_fdw.enable_join_pushdown = off;\n'),
 ]
 PUSHDOWN_OFF = 'SET callrecords_fdw.enable_pushdown = off;\n'
 
