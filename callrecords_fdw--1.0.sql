@@ -29,7 +29,8 @@ LANGUAGE C STRICT STABLE;
 -- Every column of every table: its position, name, type and Graph source.
 CREATE FUNCTION callrecords_fdw_columns(
     OUT table_name text, OUT ordinal integer, OUT column_name text,
-    OUT column_type text, OUT graph_source text, OUT beta_only boolean)
+    OUT column_type text, OUT graph_source text, OUT beta_only boolean,
+    OUT description text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT STABLE;

@@ -6,5 +6,5 @@
 
 install_deps
 build_install
-start_emulator
+EMULATOR_CLOCK=fixed start_emulator
 pg_virtualenv -v 15 -o shared_preload_libraries=callrecords_fdw "$PYTHON" "$ROOT/bench/bench.py"

@@ -4,7 +4,12 @@ Everything here is a pure function of (seed, record count, record number,
 session number, ...).  Randomness comes only from ``random.Random(int)``
 instances and only their ``.random()`` method is used, so the output does not
 depend on the Python version (ints are derived as ``int(r.random() * n)``,
-choices by index).  No wall clock is used: calls start in November 2026.
+choices by index).  The clock is read once, by set_clock(): with the fixed
+clock (the tests' and the benchmark's) calls start between 2026-11-01 and
+2026-11-20 whatever today is; with the moving clock (the default of
+graph_emulator.py) the same records are spread over the 29 days before the
+emulator started, the newest a few hours old, and the log functions hold
+the 90 days up to then.
 
 Times are handled as integer "ticks" (100 ns units since the Unix epoch, the
 precision of .NET DateTimeOffset) and formatted with 0, 3, 6 or 7 fractional
@@ -25,6 +30,43 @@ BASE_TICKS = 1793491200 * TICKS         # 2026-11-01T00:00:00Z
 DAY = 86400 * TICKS
 HOUR = 3600 * TICKS
 MINUTE = 60 * TICKS
+
+# The clock (set_clock): SHIFT moves the fixed calendar (ticks, whole
+# seconds), SPAN_DAYS is how many days the generated records spread over,
+# LOG_WINDOW the (from, to) ticks the log functions hold (None: any day).
+SHIFT = 0
+SPAN_DAYS = 19
+LOG_WINDOW = None
+MOVING_SPAN_DAYS = 29     # inside Graph's 30 days of retention
+MOVING_LOG_DAYS = 90
+
+
+def set_clock(moving, now=None):
+    """Fixed (the tests' data, 2026-11-01..20) or moving: the records over the
+    29 days before now (seconds since the epoch, default the wall clock), the
+    newest a few hours old, and log rows only within the 90 days up to now."""
+    global SHIFT, SPAN_DAYS, LOG_WINDOW
+    if not moving:
+        SHIFT, SPAN_DAYS, LOG_WINDOW = 0, 19, None
+        return
+    now_ticks = int(time.time() if now is None else now) * TICKS
+    base = now_ticks - MOVING_SPAN_DAYS * DAY - 3 * HOUR
+    SHIFT, SPAN_DAYS = base - BASE_TICKS, MOVING_SPAN_DAYS
+    LOG_WINDOW = (now_ticks - MOVING_LOG_DAYS * DAY, now_ticks)
+
+
+def fixed_ticks(s):
+    """A time of the fixed calendar (the hand-written records), on the clock."""
+    return ticks_of(s) + SHIFT
+
+
+def fixed_text(s):
+    """A timestamp text of the fixed calendar, on the clock, with as many
+    fractional digits as it has (unchanged on the fixed clock)."""
+    if SHIFT == 0:
+        return s
+    digits = len(s.split(".")[1]) - 1 if "." in s else 0
+    return fmt_ticks(ticks_of(s) + SHIFT, digits)
 
 HOME_TENANT = "dc368399-474c-4d40-900c-6265431fd81f"   # tenant of the doc examples
 GUEST_TENANT = "6b1a7f3e-2c4d-4e5f-8a9b-0c1d2e3f4a5b"
@@ -557,10 +599,10 @@ def join_url(r, org_user):
 def make_header(seed, nrec, k, users):
     """Cheap, record-level facts: enough for the list endpoint and participant filters."""
     r = R(seed, "rec", k)
-    slot = (19 * DAY) // max(nrec, 50)
+    slot = (SPAN_DAYS * DAY) // max(nrec, 50)
     h = {"k": k, "id": record_id(k), "version": 1, "kind": "random", "sparse": False,
          "type": "peerToPeer", "labels": ["main-audio"], "nsessions": 1}
-    start = BASE_TICKS + (k - 1) * slot + int(r.f() * slot * 0.8)
+    start = BASE_TICKS + SHIFT + (k - 1) * slot + int(r.f() * slot * 0.8)
     duration = r.rng(30, 3600) * TICKS + r.i(TICKS)
     h["version"] = r.ch((1, 1, 1, 2, 2, 3, 4))
     h["sparse"] = r.p(0.2)
@@ -593,35 +635,35 @@ def make_header(seed, nrec, k, users):
     if k == 1:
         h.update(kind="k1", type="peerToPeer", version=1, sparse=False, nsessions=1, labels=["main-audio"],
                  organizer=0, participants=[0, 1], join=None,
-                 start=ticks_of("2026-11-01T09:15:21.2169889Z"), end=ticks_of("2026-11-01T09:27:46.7640013Z"),
-                 lastmod=ticks_of("2026-11-01T10:31:02.582757Z"), digits=(6, 7, 7))
+                 start=fixed_ticks("2026-11-01T09:15:21.2169889Z"), end=fixed_ticks("2026-11-01T09:27:46.7640013Z"),
+                 lastmod=fixed_ticks("2026-11-01T10:31:02.582757Z"), digits=(6, 7, 7))
     elif k == 2:
         parts = _distinct(r, 140, SMALL_POOL, 0)
         h.update(kind="k2", type="groupCall", version=2, sparse=False, nsessions=150,
                  labels=["main-audio", "main-video", "applicationsharing-video"], organizer=0,
-                 participants=parts, start=ticks_of("2026-11-01T14:00:03.1234567Z"),
-                 end=ticks_of("2026-11-01T15:02:41.7654321Z"), lastmod=ticks_of("2026-11-01T16:30:00Z"),
+                 participants=parts, start=fixed_ticks("2026-11-01T14:00:03.1234567Z"),
+                 end=fixed_ticks("2026-11-01T15:02:41.7654321Z"), lastmod=fixed_ticks("2026-11-01T16:30:00Z"),
                  digits=(0, 7, 7), join=join_url(r, users[0]))
     elif k == 3:
         parts = _distinct(r, 2600, DIRECTORY_SIZE, 1)
         for j in range(2590, 2600):
             parts[j] = "+1425555%04d" % (j - 2590 + 100)
         h.update(kind="k3", type="groupCall", version=3, sparse=False, nsessions=6000, labels=["main-audio"],
-                 organizer=1, participants=parts, start=ticks_of("2026-11-02T16:00:00.5Z"),
-                 end=ticks_of("2026-11-02T17:29:59.25Z"), lastmod=ticks_of("2026-11-02T19:12:44.123Z"),
+                 organizer=1, participants=parts, start=fixed_ticks("2026-11-02T16:00:00.5Z"),
+                 end=fixed_ticks("2026-11-02T17:29:59.25Z"), lastmod=fixed_ticks("2026-11-02T19:12:44.123Z"),
                  digits=(3, 3, 3), join=join_url(r, users[1]))
     elif k == 4:
         parts = [2, 0, "+14255550100", 3, 4]
         h.update(kind="k4", type="groupCall", version=2, sparse=False, nsessions=5,
                  labels=["main-audio", "main-video", "applicationsharing-video"], organizer=2,
-                 participants=parts, start=ticks_of("2026-11-03T10:30:00.0012345Z"),
-                 end=ticks_of("2026-11-03T11:15:30.9876543Z"), lastmod=ticks_of("2026-11-03T12:01:12.5Z"),
+                 participants=parts, start=fixed_ticks("2026-11-03T10:30:00.0012345Z"),
+                 end=fixed_ticks("2026-11-03T11:15:30.9876543Z"), lastmod=fixed_ticks("2026-11-03T12:01:12.5Z"),
                  digits=(7, 7, 7), join=join_url(r, users[2]))
     elif k == 5:
         h.update(kind="k5", type="unknown", version=1, sparse=False, nsessions=0, labels=[],
                  organizer="+5564981205182", participants=["+5564981205182"],
-                 start=ticks_of("2026-11-03T18:05:00Z"), end=ticks_of("2026-11-03T18:05:04Z"),
-                 lastmod=ticks_of("2026-11-03T19:20:00Z"), digits=(0, 0, 0), join=None)
+                 start=fixed_ticks("2026-11-03T18:05:00Z"), end=fixed_ticks("2026-11-03T18:05:04Z"),
+                 lastmod=fixed_ticks("2026-11-03T19:20:00Z"), digits=(0, 0, 0), join=None)
     # the printed value is the truth
     d = h["digits"]
     h["start"] = trunc_ticks(h["start"], d[1])
@@ -913,19 +955,29 @@ def k1_session():
     c = json.loads(json.dumps(K1_CALLER))
     e = json.loads(json.dumps(K1_CALLEE))
     return {"id": "5e550001-0000-4000-8000-000000000001", "modalities": ["audio"],
-            "startDateTime": "2026-11-01T09:15:21.2169889Z", "endDateTime": "2026-11-01T09:27:46.7640013Z",
+            "startDateTime": fixed_text("2026-11-01T09:15:21.2169889Z"),
+            "endDateTime": fixed_text("2026-11-01T09:27:46.7640013Z"),
             "isTest": False, "caller": c, "callee": e,
             "failureInfo": None,
             "segments": [{
                 "id": "5e690001-0000-4000-8000-000000000001",
-                "startDateTime": "2026-11-01T09:15:21.2169889Z", "endDateTime": "2026-11-01T09:27:46.7640013Z",
+                "startDateTime": fixed_text("2026-11-01T09:15:21.2169889Z"),
+                "endDateTime": fixed_text("2026-11-01T09:27:46.7640013Z"),
                 "caller": json.loads(json.dumps(K1_CALLER)), "callee": json.loads(json.dumps(K1_CALLEE)),
                 "failureInfo": None,
                 "media": [{"label": "main-audio",
                            "callerNetwork": json.loads(json.dumps(K1_CALLER_NET)),
                            "calleeNetwork": json.loads(json.dumps(K1_CALLEE_NET)),
                            "callerDevice": dict(K1_CALLER_DEV), "calleeDevice": dict(K1_CALLEE_DEV),
-                           "streams": [dict(s) for s in K1_STREAMS]}]}]}
+                           "streams": [k1_stream(s) for s in K1_STREAMS]}]}]}
+
+
+def k1_stream(s):
+    """A stream of record 1, its times on the clock."""
+    s = dict(s)
+    for key in ("startDateTime", "endDateTime"):
+        s[key] = fixed_text(s[key])
+    return s
 
 
 # --------------------------------------------------------------------------

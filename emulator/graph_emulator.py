@@ -7,6 +7,7 @@ the control API.  Usage:
   python3 emulator/graph_emulator.py [--port 0] [--port-file PATH] [--seed 42]
       [--records 50] [--latency-ms 0] [--tenant-id contoso] [--client-id test-client]
       [--client-secret test-secret] [--token-lifetime 3599] [--verbose]
+      [--clock moving|fixed] [--fixed-time]
 """
 
 import argparse
@@ -1232,9 +1233,15 @@ def main(argv=None):
     ap.add_argument("--client-secret", default="test-secret")
     ap.add_argument("--token-lifetime", type=int, default=3599)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--clock", choices=("moving", "fixed"), default="moving",
+                    help="moving (default): calls of the last 29 days, the newest a few hours old; "
+                         "fixed: the tests' calls of 2026-11-01..20, whatever the date")
+    ap.add_argument("--fixed-time", dest="clock", action="store_const", const="fixed",
+                    help="the same as --clock fixed")
     args = ap.parse_args(argv)
     if args.records < 0:
         ap.error("--records must be >= 0")
+    dg.set_clock(args.clock == "moving")
 
     state = State(args)
     server = Server(("127.0.0.1", args.port), Handler)

@@ -136,9 +136,9 @@ def collect_sessions(emu, url, headers=None):
 
 def main():
     t_start = time.time()
-    emu = Emu("--seed", "42")
+    emu = Emu("--seed", "42", "--fixed-time")
     try:
-        for part in (run, run_additions, run_enum_members):
+        for part in (run, run_additions, run_enum_members, run_moving_clock):
             try:
                 part(emu)
             except Exception as e:          # report, keep the summary line
@@ -151,6 +151,56 @@ def main():
     print("elapsed %.1fs" % (time.time() - t_start))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
+
+
+def run_moving_clock(_emu):
+    """The default clock moves: the records lie in the 29 days before the
+    emulator started (the newest a few hours old), and the log functions
+    hold the 90 days up to then and nothing later."""
+    moving = Emu("--seed", "42")
+    try:
+        moving.login()
+        started = time.time()
+        st, doc = moving.getj("/_emulator/raw")
+        starts = sorted(dg_ticks(r["startDateTime"]) / 1e7 for r in doc)
+        ages_h = [(started - t) / 3600 for t in starts]
+        check("moving clock: 50 records within the last 29 days, newest under 20 h old",
+              st == 200 and len(doc) == 50 and 2 < min(ages_h) < 20 and max(ages_h) < 29 * 24 + 4,
+              "newest %.1f h, oldest %.1f h" % (min(ages_h), max(ages_h)))
+        st, rec = moving.getj("/v1.0/communications/callRecords/" + REC % 1 +
+                              "?$expand=sessions($expand=segments)")
+        k1 = rec["sessions"][0]
+        stream = k1["segments"][0]["media"][0]["streams"][0]
+        check("moving clock: record 1 keeps its shape and digits, moved with the clock",
+              rec["startDateTime"].endswith(".2169889Z") and not rec["startDateTime"].startswith("2026-11-01") and
+              k1["startDateTime"] == rec["startDateTime"] and stream["endDateTime"].endswith(".764Z") and
+              dg_ticks(stream["startDateTime"]) - dg_ticks(rec["startDateTime"]) == 10_000_000,
+              str((rec["startDateTime"], stream["startDateTime"])))
+        day = 86400
+        def window(a, b):
+            return (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(a)),
+                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(b)))
+        f, t = window(started - 7 * day, started + 7 * day)
+        st, doc = moving.getj("/v1.0/communications/callRecords/getPstnCalls(fromDateTime=%s,toDateTime=%s)" % (f, t))
+        rows = doc["value"]
+        latest = max(dg_ticks(r["startDateTime"]) / 1e7 for r in rows)
+        check("moving clock: PSTN rows of the last week, none after the start",
+              st == 200 and len(rows) > 100 and latest <= started + 1, "latest %.0f, started %.0f" % (latest, started))
+        f, t = window(started - 120 * day, started - 91 * day)
+        st, doc = moving.getj("/v1.0/communications/callRecords/getPstnCalls(fromDateTime=%s,toDateTime=%s)" % (f, t))
+        check("moving clock: no PSTN rows older than 90 days", st == 200 and doc["value"] == [], str(doc)[:200])
+        st, doc = moving.getj("/v1.0/communications/callRecords?$filter=startDateTime%%20ge%%20%s" %
+                              window(started - 7 * day, 0)[0])
+        check("moving clock: the list filtered on the last 7 days has calls",
+              st == 200 and 5 <= len(doc["value"]) <= 20, str(len(doc.get("value", []))))
+    finally:
+        moving.stop()
+
+
+def dg_ticks(s):
+    sys.path.insert(0, HERE)
+    import datagen
+    return datagen.ticks_of(s)
 
 
 def run(emu):
@@ -428,7 +478,7 @@ def run(emu):
     # ---------------------------------------------------------------- determinism
     st, h, b4 = emu.get("/v1.0/communications/callRecords/%s?$expand=sessions($expand=segments)" % (REC % 4))
     raw4 = emu.get("/_emulator/raw/" + REC % 4, auth=False)[2]
-    other = Emu("--seed", "42")
+    other = Emu("--seed", "42", "--fixed-time")
     try:
         other.login()
         st, h, c4 = other.get("/v1.0/communications/callRecords/%s?$expand=sessions($expand=segments)" % (REC % 4))
@@ -441,7 +491,7 @@ def run(emu):
     finally:
         if other.proc.poll() is None:
             other.proc.kill()
-    third = Emu("--seed", "7")
+    third = Emu("--seed", "7", "--fixed-time")
     try:
         d3 = third.get("/_emulator/raw/" + REC % 4, auth=False)[2]
         check("determinism: other seed differs", d3 != raw4)

@@ -44,10 +44,14 @@ stop_emulator() {
 }
 
 # Start the Graph emulator on an ephemeral loopback port and export its
-# base URL as CR_EMULATOR_URL; it is stopped when the script exits.
+# base URL as CR_EMULATOR_URL; it is stopped when the script exits.  Its
+# clock is EMULATOR_CLOCK: fixed (the default here: the calls of
+# 2026-11-01..20 that the tests and the benchmark expect, whatever the
+# date) or moving (the demo: calls of the last 29 days).
 start_emulator() {
     EMU_DIR=$(mktemp -d)
-    "$PYTHON" "$ROOT/emulator/graph_emulator.py" --port 0 --port-file "$EMU_DIR/port" "$@" &
+    "$PYTHON" "$ROOT/emulator/graph_emulator.py" --port 0 --port-file "$EMU_DIR/port" \
+        --clock "${EMULATOR_CLOCK:-fixed}" "$@" &
     EMU_PID=$!
     trap stop_emulator EXIT
     local i

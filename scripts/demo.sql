@@ -14,12 +14,12 @@ IMPORT FOREIGN SCHEMA callrecords FROM SERVER graph INTO cr;
 \dE cr.*
 
 \echo
-\echo '-- call records of one day (the start time range becomes $filter)'
+\echo '-- call records of the last two days (the start time range becomes $filter)'
 \echo
 SELECT id, type, modalities, start_date_time, end_date_time - start_date_time AS duration,
        organizer_v2_identity_user_display_name AS organizer
   FROM cr.call_records
- WHERE start_date_time >= '2026-11-05 00:00:00+00' AND start_date_time < '2026-11-06 00:00:00+00'
+ WHERE start_date_time >= now() - interval '2 days'
  ORDER BY start_date_time;
 
 \echo
@@ -75,10 +75,10 @@ SELECT m.site, count(*) FILTER (WHERE s.average_jitter > interval '30 ms') AS ji
  GROUP BY 1 ORDER BY 1;
 
 \echo
-\echo '-- PSTN minutes and charges per day of one week'
+\echo '-- PSTN minutes and charges per day of the last week'
 \echo
 SELECT date_trunc('day', start_date_time)::date AS day, count(*) AS calls,
        round(sum(duration) / 60.0) AS minutes, sum(charge) AS charges
   FROM cr.pstn_calls
- WHERE start_date_time >= '2026-11-02 00:00:00+00' AND start_date_time < '2026-11-09 00:00:00+00'
+ WHERE start_date_time >= current_date - 7 AND start_date_time < current_date
  GROUP BY 1 ORDER BY 1;

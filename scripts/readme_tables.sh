@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Check (default) or rewrite (--update) the generated sections of README.md,
-# so they cannot drift: the table reference (from the extension's catalogue)
-# and the query shapes (the Graph requests EXPLAIN shows for each query of
-# scripts/readme_shapes.txt, in the regression database).  Needs a running
+# Check (default) or rewrite (--update) the generated sections of the docs,
+# so they cannot drift: the table reference of docs/tables.md (from the
+# extension's catalogue) and the query shapes of docs/pushdown.md (the Graph
+# requests EXPLAIN shows for each query of scripts/readme_shapes.txt, in the
+# regression database).  Needs a running
 # server with the extension installed, reached through the PG* environment,
 # after the regression suite (scripts/test.sh runs it inside pg_virtualenv).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-README="$ROOT/README.md"
 mode=${1:---check}
 status=0
 
@@ -30,9 +30,9 @@ shapes() {
     done
 }
 
-# Check or rewrite the part of README.md between <!-- NAME:begin --> and <!-- NAME:end -->.
+# Check or rewrite the part of FILE between <!-- NAME:begin --> and <!-- NAME:end -->.
 section() {
-    local name=$1 generated current
+    local name=$1 README="$ROOT/$2" generated current
     generated=$(mktemp)
     current=$(mktemp)
     "$name" > "$generated"
@@ -43,17 +43,17 @@ section() {
             $0==e { skip=0 }
             !skip { print }' "$README" > "$README.new"
         mv "$README.new" "$README"
-        echo "README.md $name updated"
+        echo "$2 $name updated"
     elif diff -u "$current" "$generated" > /dev/null; then
-        echo "README.md $name match what they are generated from"
+        echo "$2 $name match what they are generated from"
     else
         diff -u "$current" "$generated" | head -40
-        echo "README.md $name are out of date: run scripts/readme_tables.sh --update inside pg_virtualenv" >&2
+        echo "$2 $name are out of date: run scripts/readme_tables.sh --update inside pg_virtualenv" >&2
         status=1
     fi
     rm -f "$generated" "$current"
 }
 
-section tables
-section shapes
+section tables docs/tables.md
+section shapes docs/pushdown.md
 exit $status

@@ -174,14 +174,20 @@ SELECT emulator_reset();
 SELECT count(*) FROM cr.pstn_calls WHERE start_date_time >= date '2026-03-01' AND start_date_time < date '2026-03-02';
 SELECT count(*) FROM cr.pstn_calls WHERE start_date_time >= '2026-03-01 00:00+00' AND start_date_time < '2026-03-02 00:00+00';
 SELECT count(*) FROM cr.pstn_calls WHERE CAST(start_date_time AS date) = '2026-03-01';
-SELECT count(*) > 0 AS rows_read FROM cr.pstn_calls WHERE start_date_time >= '2026-11-28 00:00+00' AND start_date_time < 'infinity';
 SELECT regexp_replace(l, 'toDateTime=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z', 'toDateTime=<now>') AS request
   FROM graph_requests() l;
+-- an infinite upper bound next to a finite lower one: one window up to now
+-- (the lower bound near now, and one row read, so that the windows and
+-- pages do not depend on the date)
+SELECT emulator_reset();
+SELECT start_date_time IS NOT NULL AS rows_read FROM cr.pstn_calls
+ WHERE start_date_time >= now() - interval '3 days' AND start_date_time < 'infinity' LIMIT 1;
+SELECT regexp_replace(l, '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z', '<t>', 'g') AS request FROM graph_requests() l;
 -- a log function with no condition on its time column reads its implicit
 -- window (the 90 days up to now), which Graph accepts for each function
 SELECT emulator_reset();
-SELECT count(*) > 0 AS rows_read FROM cr.direct_routing_calls;
-SELECT count(*) > 0 AS rows_read FROM cr.pstn_calls;
+SELECT start_date_time IS NOT NULL AS rows_read FROM cr.direct_routing_calls LIMIT 1;
+SELECT start_date_time IS NOT NULL AS rows_read FROM cr.pstn_calls LIMIT 1;
 SELECT regexp_replace(l, '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z', '<t>', 'g') AS request FROM graph_requests() l;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM cr.direct_routing_calls;
 -- a condition on the time column that gives no lower bound is an error

@@ -581,6 +581,49 @@ cr_pushed_chains(CrScanState *st, const CrPushedValues *pv, List **list_paths)
 }
 
 /*
+ * Say so (once per scan) when a window reaches back further than Graph
+ * keeps what the table reads: 30 days of call records, and windows of the
+ * log functions over the last 90 days.  Graph answers such a window
+ * without an error, with fewer rows or none, which would otherwise look
+ * like a wrapper that lost them.  Counted from cr_reference_time(), as
+ * the planner's estimate is.
+ */
+static void
+notice_old_window(CrScanState *st, List *windows)
+{
+	bool		is_log = st->res->fetch == CR_FETCH_FUNCTION;
+	int64		days = is_log ? 90 : 30;
+	TimestampTz limit = cr_reference_time() - days * USECS_PER_DAY;
+	ListCell   *lc;
+
+	foreach(lc, windows)
+	{
+		CrTimeBounds *w = lfirst(lc);
+		TimestampTz start;
+
+		if (w->has_lower)
+			start = w->lower;
+		else if (w->has_upper && w->upper <= limit)
+			start = w->upper;	/* it ends before what Graph keeps */
+		else
+			continue;
+		if (start >= limit)
+			continue;
+		st->retention_noticed = true;
+		ereport(NOTICE,
+				(errmsg("the time window of foreign table \"%s\" reaches back more than %d days",
+						RelationGetRelationName(st->rel), (int) days),
+				 is_log ?
+				 errdetail("Graph's %s answers windows of at most 90 days and does not document rows older than 90 days; they may be missing.",
+						   st->res->function) :
+				 errdetail("Graph keeps call records for 30 days after the call; older ones are not returned."),
+				 is_log ? 0 :
+				 errhint("To keep calls longer, copy them daily with callrecords_fdw_archive().")));
+		return;
+	}
+}
+
+/*
  * Evaluate the pushed-down values (once per scan or rescan) and turn them
  * into the request chains of the scan.  Everything is built in the chains
  * context, which the next rescan resets, so a nested loop's rescans do not
@@ -607,6 +650,8 @@ cr_build_chains(CrScanState *st, ExprContext *econtext)
 	if (st->res->fetch == CR_FETCH_FUNCTION &&
 		(problem = cr_function_problem(st, &pv, cr_pushed_windows(&pv))) != NULL)
 		report_function_problem(st, problem);
+	if (!pv.has_key && !st->retention_noticed)
+		notice_old_window(st, cr_pushed_windows(&pv));
 
 	st->chains = cr_pushed_chains(st, &pv, &st->list_paths);
 	if (st->res->fetch == CR_FETCH_RECORD_CHILDREN && !pv.has_key)

@@ -409,7 +409,8 @@ explain_kept(CrScanState *st, ExplainState *es)
  * received, and where the time went.  The bytes parsed show only when
  * pages are pruned, the counters that are usually zero (cache hits,
  * retries, rate limit waits) only when they are not, and times only with
- * TIMING, so that plans stay stable where nothing unusual happened.
+ * TIMING, so that plans stay stable where nothing unusual happened.  The
+ * rate windows' sharing always shows: a DBA checks it there.
  */
 static void
 explain_costs(CrScanState *st, ExplainState *es)
@@ -426,11 +427,9 @@ explain_costs(CrScanState *st, ExplainState *es)
 	if (st->stats.retries > 0 && es->timing)
 		ExplainPropertyFloat("Graph retry wait", "ms", st->stats.retry_wait_ms, 3, es);
 	if (st->stats.rate_waits > 0)
-	{
 		ExplainPropertyInteger("Graph requests held for rate limits", NULL, st->stats.rate_waits, es);
-		/* whether the windows saw the other sessions' requests too */
-		ExplainPropertyText("Graph rate windows", cr_shared_mode(), es);
-	}
+	/* always: whether the windows see the other sessions' requests too */
+	ExplainPropertyText("Graph rate windows", cr_shared_mode(), es);
 	if (st->stats.rate_waits > 0 && es->timing)
 		ExplainPropertyFloat("Graph rate limit wait", "ms", st->stats.rate_wait_ms, 3, es);
 	explain_in_flight(st, es);

@@ -34,6 +34,7 @@
 #include "utils/timestamp.h"
 #include "access/xact.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #define DEFAULT_GRAPH_URL	"https://graph.microsoft.com"
 #define DEFAULT_LOGIN_URL	"https://login.microsoftonline.com"
@@ -565,6 +566,29 @@ apply_options(CrOptions *opts, List *options)
 }
 
 /*
+ * The user mapping of userid for the server, as GetUserMapping finds it
+ * (the user's own, else PUBLIC's), with a hint on how to create one when
+ * there is none: core's bare "user mapping not found" leaves a role that
+ * was granted the tables without knowing why it cannot read them.
+ */
+static UserMapping *
+cr_user_mapping(Oid userid, ForeignServer *server)
+{
+	if (!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
+							   ObjectIdGetDatum(server->serverid)) &&
+		!SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							   ObjectIdGetDatum(server->serverid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("user mapping not found for user \"%s\", server \"%s\"",
+						MappingUserName(userid), server->servername),
+				 errhint("Create one with the app's credentials: CREATE USER MAPPING FOR %s SERVER %s OPTIONS (client_id '...', client_secret '...'), or one FOR PUBLIC.",
+						 quote_identifier(MappingUserName(userid)),
+						 quote_identifier(server->servername))));
+	return GetUserMapping(userid, server->serverid);
+}
+
+/*
  * Everything a scan of a foreign table needs to know about where and as
  * whom to connect.  The user mapping is that of the user the query runs
  * as (checkAsUser for views), as in postgres_fdw.  A plain EXPLAIN sends
@@ -576,7 +600,7 @@ cr_get_options(Oid foreigntableid, Oid userid, bool with_mapping)
 {
 	ForeignTable *table = GetForeignTable(foreigntableid);
 	ForeignServer *server = GetForeignServer(table->serverid);
-	UserMapping *um = with_mapping ? GetUserMapping(userid, server->serverid) : NULL;
+	UserMapping *um = with_mapping ? cr_user_mapping(userid, server) : NULL;
 	CrOptions  *opts = palloc0(sizeof(CrOptions));
 	size_t		i;
 

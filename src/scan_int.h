@@ -222,6 +222,7 @@ typedef struct CrScanState
 	char	   *list_link;		/* next page of the call record list */
 	List	   *list_paths;		/* lists of the other time windows, to read next */
 	bool		time_unpushed;	/* a local-only condition reads the time column */
+	bool		retention_noticed;	/* told that a window is older than Graph keeps */
 	List	   *list_ids;		/* ids listed, from chains_started on unread */
 	MemoryContext list_cxt;		/* reset per list page, or renewed (fetch.c) */
 	bool		list_links_begun;	/* list_links check the list being read */

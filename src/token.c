@@ -168,6 +168,22 @@ first_sentence(const char *desc)
 }
 
 /*
+ * Whether Entra's answer says the failure is passing, not the
+ * credentials: a 5xx or 429 still failing after the retries, OAuth's
+ * temporarily_unavailable, or the AADSTS codes Entra documents as
+ * transient (90033: its directory service is unavailable; 90006: retry).
+ * Checking the credentials would send the user the wrong way.
+ */
+static bool
+token_error_is_transient(long status, const char *code, const char *desc)
+{
+	return status >= 500 || status == 429 ||
+		(code && strcmp(code, "temporarily_unavailable") == 0) ||
+		(desc && (strncmp(desc, "AADSTS90033:", 12) == 0 ||
+				  strncmp(desc, "AADSTS90006:", 12) == 0));
+}
+
+/*
  * The "error" and the first sentence of "error_description" of Entra.  A
  * text that holds the client secret is left out, never copied.
  */
@@ -209,6 +225,11 @@ report_token_error(const CrOptions *opts, const CrResponse *resp)
 					   code ? ", error \"" : "", code ? code : "", code ? "\"" : "",
 					   desc_copy ? psprintf(": %s", desc_copy) : "",
 					   withheld ? " (text that quoted the client secret left out)" : ""),
+			 token_error_is_transient(resp->status, code, desc_copy) ?
+			 errhint("This is passing trouble at Entra, not the credentials: retry the query; Entra answered %s.",
+					 desc_copy && strncmp(desc_copy, "AADSTS", 6) == 0 ?
+					 pnstrdup(desc_copy, strcspn(desc_copy, ":")) :
+					 code ? code : psprintf("HTTP %ld", resp->status)) :
 			 errhint("Check tenant_id of the server and client_id and client_secret of the user mapping; the app needs the CallRecords.Read.All application permission with admin consent.")));
 }
 
