@@ -358,6 +358,26 @@ keys_join_tree(CrEqual *eq, List *members, List **pairs)
 	return true;
 }
 
+/* The key level a column of a member is the key of, or CR_NO_LEVEL. */
+static CrLevel
+member_key_level(List *members, int relid, AttrNumber attno)
+{
+	ListCell   *lc;
+
+	foreach(lc, members)
+	{
+		CrJoinMember *m = lfirst(lc);
+		CrLevel		k;
+
+		if ((Index) relid != m->relid || attno == InvalidAttrNumber)
+			continue;
+		for (k = CR_LEVEL_RECORD; k <= m->level && k <= CR_LEVEL_MEDIA; k++)
+			if (member_key_attno(m, k) == attno)
+				return k;
+	}
+	return CR_NO_LEVEL;
+}
+
 /*
  * Whether a clause of a left join's ON is one of the key equalities
  * between its two sides, which the walk guarantees.
@@ -369,54 +389,14 @@ is_key_equality(Expr *clause, List *members, Relids outer, Relids inner)
 				a1,
 				r2,
 				a2;
-	ListCell   *lc;
-	CrLevel		k1 = CR_NO_LEVEL,
-				k2 = CR_NO_LEVEL;
+	CrLevel		k;
 
 	if (!column_equality(clause, &r1, &a1, &r2, &a2) ||
 		!((bms_is_member(r1, outer) && bms_is_member(r2, inner)) ||
 		  (bms_is_member(r1, inner) && bms_is_member(r2, outer))))
 		return false;
-	foreach(lc, members)
-	{
-		CrJoinMember *m = lfirst(lc);
-		CrLevel		k;
-
-		for (k = CR_LEVEL_RECORD; k <= m->level && k <= CR_LEVEL_MEDIA; k++)
-		{
-			AttrNumber	attno = member_key_attno(m, k);
-
-			if (attno == InvalidAttrNumber)
-				continue;
-			if ((Index) r1 == m->relid && a1 == attno)
-				k1 = k;
-			if ((Index) r2 == m->relid && a2 == attno)
-				k2 = k;
-		}
-	}
-	return k1 != CR_NO_LEVEL && k1 == k2;
-}
-
-/*
- * The key level a column of a member is the key of, or CR_NO_LEVEL.
- */
-static CrLevel
-member_key_level(List *members, Var *v)
-{
-	ListCell   *lc;
-
-	foreach(lc, members)
-	{
-		CrJoinMember *m = lfirst(lc);
-		CrLevel		k;
-
-		if ((Index) v->varno != m->relid)
-			continue;
-		for (k = CR_LEVEL_RECORD; k <= m->level && k <= CR_LEVEL_MEDIA; k++)
-			if (member_key_attno(m, k) == v->varattno)
-				return k;
-	}
-	return CR_NO_LEVEL;
+	k = member_key_level(members, r1, a1);
+	return k != CR_NO_LEVEL && k == member_key_level(members, r2, a2);
 }
 
 /*
@@ -443,7 +423,7 @@ key_restriction(Expr *clause, List *members, CrLevel *k, OpExpr **op, Node **val
 	}
 	if (!IsA(l, Var) || contain_var_clause(r))
 		return false;
-	*k = member_key_level(members, (Var *) l);
+	*k = member_key_level(members, ((Var *) l)->varno, ((Var *) l)->varattno);
 	*value = r;
 	return *k != CR_NO_LEVEL;
 }
