@@ -100,6 +100,7 @@ extern CrFetchState cr_fetch_state(CrFetch *f);
 extern double cr_fetch_try_begin(CrFetch *f);
 extern bool cr_fetch_peek(CrFetch *f, const char **body, size_t *len);
 extern size_t cr_fetch_bytes(CrFetch *f);
+extern bool cr_fetch_progress(void);
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 /* tests/libfuzzer/harness.c: the answer to every Graph GET of a fuzz build */
 extern void cr_fuzz_answer(const char *url, MemoryContext cxt, CrResponse *resp);

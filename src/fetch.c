@@ -80,7 +80,8 @@ typedef struct CrAhead
 
 static double pump(void *arg);
 static json_t *fetch_json(CrScanState *st, CrFetch *f, const char *url, CrRequestScope scope,
-						  bool allow_404, CrJsonArena *arena, CrPageShape shape);
+						  bool allow_404, CrJsonArena *arena, CrPageShape shape,
+						  char **followed);
 
 /*
  * What the requests of a chain read, for Graph's per-scope limits: the
@@ -435,7 +436,7 @@ read_list_page(CrScanState *st, bool replace)
 
 	st->list_link_ahead = false;	/* it is the page read now */
 	root = fetch_json(st, ahead_fetch(take_ahead(st, url)), url, list_scope, false, NULL,
-					  CR_PAGE_OTHER);
+					  CR_PAGE_OTHER, NULL);
 	PG_TRY();
 	{
 		cr_list_take_page(st, root, replace);
@@ -546,6 +547,12 @@ cr_fill_prefetch(CrScanState *st)
 			a->links = st->chain_links;
 		st->next_prefetched = a != NULL;
 	}
+	/* answers that came while the rows were built, held requests now due */
+	if (cr_fetch_progress())
+	{
+		(void) pump(st);
+		return;
+	}
 	follow_links(st);
 	fill_chains(st);
 }
@@ -638,15 +645,57 @@ check_arena_refusal(CrJsonArena *arena, size_t body_len)
 }
 
 /*
+ * Follow the next link of a page of the current chain that the scan
+ * waited for, found in its text before it is parsed.  Otherwise the next
+ * page is asked for only once this one is parsed, and whenever the scan
+ * has caught up with a big meeting's pages (after each pause that Graph's
+ * per-record limit imposes, say) they come one parse and one round trip
+ * apart.  Returns the link, checked and noted as asked for, in the scan's
+ * context (its request started if the concurrency allows), or NULL.
+ */
+static char *
+follow_waited_link(CrScanState *st, const CrResponse *resp, CrRequestScope scope,
+				   CrPageShape shape)
+{
+	char		key[64];
+	char	   *url;
+	CrAhead    *next;
+	MemoryContext old;
+
+	if (st->limited || st->page_size_hint > 0 || st->concurrency <= 1 ||
+		shape == CR_PAGE_OTHER || st->chain_links == NULL)
+		return NULL;
+	old = MemoryContextSwitchTo(st->scan_cxt);
+	url = top_level_string(resp->body, resp->body_len, link_key(st, shape, key));
+	MemoryContextSwitchTo(old);
+	if (url == NULL)
+		return NULL;
+	if (!cr_link_allowed(st, url, st->chain_links))
+	{
+		pfree(url);
+		return NULL;			/* refused: reported when the page is read */
+	}
+	next = prefetch_url(st, url, scope, CR_PAGE_COLLECTION, NULL, true);
+	if (next)
+	{
+		next->links = st->chain_links;
+		st->links_ahead++;
+	}
+	return url;
+}
+
+/*
  * GET a Graph URL (a path joined to graph_url, or a next link) and parse
  * its JSON object; the caller owns the tree, which is in arena when one
  * is given (pruned first by shape).  f is the request started ahead for
  * the URL, or NULL to start it now; it is freed here.  Returns NULL for a
- * 404 when allow_404 is set.
+ * 404 when allow_404 is set.  With followed (a chain's page) and no link
+ * followed yet, the page's next link is followed before the parse
+ * (follow_waited_link) and set there.
  */
 static json_t *
 fetch_json(CrScanState *st, CrFetch *f, const char *url, CrRequestScope scope,
-		   bool allow_404, CrJsonArena *arena, CrPageShape shape)
+		   bool allow_404, CrJsonArena *arena, CrPageShape shape, char **followed)
 {
 	CrResponse	resp;
 	json_error_t jerr;
@@ -677,6 +726,8 @@ fetch_json(CrScanState *st, CrFetch *f, const char *url, CrRequestScope scope,
 	}
 	if (resp.status != 200)
 		cr_report_graph_error(&resp, url);
+	if (followed && *followed == NULL)
+		*followed = follow_waited_link(st, &resp, scope, shape);
 
 	if (arena)
 	{
@@ -725,11 +776,11 @@ fetch_json(CrScanState *st, CrFetch *f, const char *url, CrRequestScope scope,
  */
 static bool
 fetch_page(CrScanState *st, CrFetch *f, const char *url, CrRequestScope scope,
-		   bool allow_404, CrPageShape shape)
+		   bool allow_404, CrPageShape shape, char **followed)
 {
 	st->page = NULL;
 	cr_arena_reset(&st->arena);
-	st->page = fetch_json(st, f, url, scope, allow_404, &st->arena, shape);
+	st->page = fetch_json(st, f, url, scope, allow_404, &st->arena, shape, followed);
 	return st->page != NULL;
 }
 
@@ -806,8 +857,13 @@ start_chain(CrScanState *st, CrChain *c)
 
 	if (!fetch_page(st, ahead_fetch(a), url, chain_scope(st, c), c->first != CR_FIRST_COLLECTION,
 					c->first == CR_FIRST_EXPANDED_RECORD ? CR_PAGE_RECORD :
-					c->first == CR_FIRST_COLLECTION ? CR_PAGE_COLLECTION : CR_PAGE_OTHER))
+					c->first == CR_FIRST_COLLECTION ? CR_PAGE_COLLECTION : CR_PAGE_OTHER,
+					&followed))
+	{
+		if (followed)
+			pfree(followed);
 		return false;
+	}
 	if (c->first == CR_FIRST_SINGLE)
 		set_next_link(st, NULL, NULL);
 	else
@@ -815,6 +871,8 @@ start_chain(CrScanState *st, CrChain *c)
 										  link_key(st, c->first == CR_FIRST_EXPANDED_RECORD ?
 												   CR_PAGE_RECORD : CR_PAGE_COLLECTION, key)),
 					  followed);
+	if (followed)
+		pfree(followed);
 	return true;
 }
 
@@ -875,8 +933,11 @@ cr_next_page(CrScanState *st)
 	followed = a && a->link ? pstrdup(a->link) : NULL;
 	st->page_kind = CR_FIRST_COLLECTION;
 	st->page_starts_chain = false;
-	fetch_page(st, ahead_fetch(a), url, chain_scope(st, st->chain), false, CR_PAGE_COLLECTION);
+	fetch_page(st, ahead_fetch(a), url, chain_scope(st, st->chain), false, CR_PAGE_COLLECTION,
+			   &followed);
 	set_next_link(st, json_object_get(st->page, "@odata.nextLink"), followed);
+	if (followed)
+		pfree(followed);
 	pfree(url);
 	return true;
 }

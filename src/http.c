@@ -81,6 +81,8 @@ struct CrFetch
 	CrResponse	resp;
 	char		errbuf[CURL_ERROR_SIZE];
 	instr_time	start;
+	instr_time	sent;			/* when libcurl sent the request (if sent_known) */
+	bool		sent_known;
 	bool		done;			/* the current attempt has finished */
 	CURLcode	rc;
 	bool		renewed;		/* a 401 already got a new token */
@@ -108,6 +110,9 @@ static dlist_head shared_fetches = DLIST_STATIC_INIT(shared_fetches);
 
 static CURLM *cr_multi = NULL;
 static uint64 transfers_done = 0;	/* transfers finished, ever: wakes a pump */
+
+/* how often cr_fetch_progress() looks at the transfers between rows */
+#define CR_PROGRESS_INTERVAL_MS 2
 
 static CURLM *
 get_multi(void)
@@ -179,6 +184,43 @@ shared_leader(CrFetch *f)
 	return NULL;
 }
 
+#if LIBCURL_VERSION_NUM >= 0x075000
+/*
+ * libcurl's call just before it sends a request (CURLOPT_PREREQFUNCTION):
+ * the send time, for note_lateness().  Only notes the time: nothing may
+ * be raised inside a libcurl callback.
+ */
+static int
+sent_callback(void *clientp, char *primary_ip, char *local_ip,
+			  int primary_port, int local_port)
+{
+	CrFetch    *f = (CrFetch *) clientp;
+
+	(void) primary_ip;
+	(void) local_ip;
+	(void) primary_port;
+	(void) local_port;
+	INSTR_TIME_SET_CURRENT(f->sent);
+	f->sent_known = true;
+	return CURL_PREREQFUNC_OK;
+}
+#endif
+
+/*
+ * Have libcurl note when it sends the fetch's request, where it can: the
+ * rate windows' margin is the spread of how late requests reach Graph
+ * (note_lateness()).
+ */
+static void
+note_send_time(CrFetch *f)
+{
+	f->sent_known = false;
+#if LIBCURL_VERSION_NUM >= 0x075000
+	curl_easy_setopt(f->easy, CURLOPT_PREREQFUNCTION, sent_callback);
+	curl_easy_setopt(f->easy, CURLOPT_PREREQDATA, f);
+#endif
+}
+
 /* Start (or start again) the transfer of a fetch the rate limits admitted. */
 static void
 fetch_begin(CrFetch *f)
@@ -223,6 +265,7 @@ fetch_begin(CrFetch *f)
 				 errmsg("could not start a Graph request")));
 	cr_setup_transfer(f->easy, f->opts, f->url, f->headers, NULL, &f->buf, &f->resp, f->errbuf);
 	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
+	note_send_time(f);
 	INSTR_TIME_SET_CURRENT(f->start);
 	if (curl_multi_add_handle(get_multi(), f->easy) != CURLM_OK)
 		ereport(ERROR,
@@ -233,20 +276,33 @@ fetch_begin(CrFetch *f)
 }
 
 /*
- * Tell the rate windows how late a request reached Graph at most: the
- * time from its start (just after its admission) to the answer, less the
- * answer's transfer.
+ * Tell the rate windows how late a request reached Graph.  Graph counts
+ * it somewhere between the moment libcurl sent it and the first byte of
+ * the answer (less the answer's transfer).  The latter also holds Graph's
+ * time to build the answer, which varies with the page and would widen
+ * the windows' margin for nothing; the former leaves out the waits on
+ * Graph's side before it counts.  So the middle of the two where libcurl
+ * tells the send time (7.80 on), else the first byte.
  */
 static void
 note_lateness(CrFetch *f, double elapsed_ms)
 {
 	curl_off_t	first_byte_us = 0;
 	curl_off_t	total_us = 0;
+	double		late_ms;
 
 	if (curl_easy_getinfo(f->easy, CURLINFO_STARTTRANSFER_TIME_T, &first_byte_us) != CURLE_OK ||
 		curl_easy_getinfo(f->easy, CURLINFO_TOTAL_TIME_T, &total_us) != CURLE_OK)
 		return;
-	cr_note_lateness(f->opts, elapsed_ms - (total_us - first_byte_us) / 1000.0);
+	late_ms = elapsed_ms - (total_us - first_byte_us) / 1000.0;
+	if (f->sent_known)
+	{
+		instr_time	sent = f->sent;
+
+		INSTR_TIME_SUBTRACT(sent, f->start);
+		late_ms = (late_ms + INSTR_TIME_GET_MILLISEC(sent)) / 2;
+	}
+	cr_note_lateness(f->opts, late_ms);
 }
 
 /*
@@ -290,6 +346,38 @@ drive_transfers(void)
 			note_lateness(f, INSTR_TIME_GET_MILLISEC(elapsed));
 		}
 	}
+}
+
+/*
+ * Move the transfers in flight on without waiting, between the rows of a
+ * page: answers that came are marked done, so that the scan follows their
+ * next links and uses their slots while it is busy with a page, not only
+ * when it next waits for one.  At most every CR_PROGRESS_INTERVAL_MS, and
+ * libcurl reads the sockets only when poll() says one has something.
+ * Returns true when it looked (the caller then tops its requests up).
+ */
+bool
+cr_fetch_progress(void)
+{
+	static instr_time last;
+	instr_time	now;
+	int			ready = 0;
+
+	if (cr_multi == NULL)
+		return false;
+	INSTR_TIME_SET_CURRENT(now);
+	if (!INSTR_TIME_IS_ZERO(last))
+	{
+		instr_time	since = now;
+
+		INSTR_TIME_SUBTRACT(since, last);
+		if (INSTR_TIME_GET_MILLISEC(since) < CR_PROGRESS_INTERVAL_MS)
+			return false;
+	}
+	last = now;
+	if (curl_multi_wait(cr_multi, NULL, 0, 0, &ready) == CURLM_OK && ready > 0)
+		drive_transfers();
+	return true;
 }
 
 /*
