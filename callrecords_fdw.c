@@ -82,6 +82,7 @@ _PG_init(void)
 	cr_jitcost_init();
 	cr_statement_init();
 	cr_ratelimit_init();
+	cr_shape_init();
 	cr_shared_init();
 }
 

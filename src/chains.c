@@ -624,6 +624,34 @@ notice_old_window(CrScanState *st, List *windows)
 }
 
 /*
+ * How many of the 30 days Graph keeps the call record lists of a scan
+ * cover, counted back from cr_reference_time() as the planner counts: what
+ * they list tells the tenant's size (shape.c).  -1 when something other
+ * than time narrows the lists.
+ */
+static double
+list_span_days(const CrPushedValues *pv)
+{
+	TimestampTz end = cr_reference_time();
+	TimestampTz start = end - 30 * USECS_PER_DAY;
+	double		days = 0;
+	ListCell   *lc;
+
+	if (pv->filters != NIL || pv->none)
+		return -1;
+	foreach(lc, cr_pushed_windows(pv))
+	{
+		const CrTimeBounds *w = lfirst(lc);
+		TimestampTz lo = w->has_lower ? Max(w->lower, start) : start;
+		TimestampTz hi = w->has_upper ? Min(w->upper, end) : end;
+
+		if (!w->empty && hi > lo)
+			days += (double) (hi - lo) / USECS_PER_DAY;
+	}
+	return days;
+}
+
+/*
  * Evaluate the pushed-down values (once per scan or rescan) and turn them
  * into the request chains of the scan.  Everything is built in the chains
  * context, which the next rescan resets, so a nested loop's rescans do not
@@ -654,6 +682,12 @@ cr_build_chains(CrScanState *st, ExprContext *econtext)
 		notice_old_window(st, cr_pushed_windows(&pv));
 
 	st->chains = cr_pushed_chains(st, &pv, &st->list_paths);
+	st->list_span_days = pv.has_key || st->res->fetch == CR_FETCH_FUNCTION ? -1 :
+		list_span_days(&pv);
+	st->listed = 0;
+	st->chain_counted = false;
+	st->shape_chains = 0;
+	st->shape_pages = st->shape_sessions = 0;
 	if (st->res->fetch == CR_FETCH_RECORD_CHILDREN && !pv.has_key)
 	{
 		/* list the call records (in each time window), then each one */

@@ -170,6 +170,7 @@ extern bool cr_enable_pushdown;
 extern bool cr_enable_join_pushdown;
 extern bool cr_prune_pages;
 extern bool cr_batch_joins;
+extern bool cr_learn_tenant_shape;
 extern bool cr_enable_join_pushdown;
 extern TimestampTz cr_reference_time(void);
 

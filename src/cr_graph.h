@@ -121,6 +121,12 @@ extern void cr_ratelimit_init(void);
 extern double cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve);
 extern void cr_note_lateness(const CrOptions *opts, double late_ms);
 
+/* in shape.c */
+extern void cr_shape_init(void);
+extern void cr_shape_note_list(const CrOptions *opts, double listed, double span_days);
+extern void cr_shape_note_chains(const CrOptions *opts, int chains, double pages, double sessions);
+extern void cr_shape_get(const CrOptions *opts, double *records, double *pages, double *sessions);
+
 /* in shared.c */
 extern void cr_shared_init(void);
 extern int	cr_shared_register(const char *name, Size size);

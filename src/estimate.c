@@ -23,6 +23,7 @@
 #include <math.h>
 
 #include "cr_common.h"
+#include "cr_graph.h"
 
 #include "access/xact.h"
 #include "optimizer/optimizer.h"
@@ -34,9 +35,26 @@
 #define CR_EST_RECORDS_IN_TENANT	10000.0 /* 30 days of call records */
 #define CR_EST_LOG_ROWS				10000.0 /* rows of a log function window */
 
-/* Rows one call record yields for a table fetched per call record. */
+/*
+ * The tenant's shape for a table's estimates: what earlier scans of its
+ * server's tenant saw (shape.c), else the rough guesses above.
+ */
+void
+cr_shape_hint(Oid foreigntableid, CrShapeHint *shape)
+{
+	shape->records = CR_EST_RECORDS_IN_TENANT;
+	shape->pages = -1;
+	shape->sessions = CR_EST_SESSIONS_PER_RECORD;
+	cr_shape_get(cr_get_options(foreigntableid, InvalidOid, false),
+				 &shape->records, &shape->pages, &shape->sessions);
+}
+
+/*
+ * Rows one call record yields for a table fetched per call record; shape
+ * NULL for the rough guesses.
+ */
 double
-cr_rows_per_record(const CrResource *res)
+cr_rows_per_record(const CrResource *res, const CrShapeHint *shape)
 {
 	double		rows;
 	CrLevel		level;
@@ -45,7 +63,7 @@ cr_rows_per_record(const CrResource *res)
 		return 1.0;
 	if (res->level == CR_LEVEL_PARTICIPANT)
 		return CR_EST_PARTICIPANTS_PER_RECORD;
-	rows = CR_EST_SESSIONS_PER_RECORD;
+	rows = shape ? shape->sessions : CR_EST_SESSIONS_PER_RECORD;
 	for (level = res->level; level != CR_LEVEL_SESSION; level = cr_parent_level(level))
 		rows *= CR_EST_CHILDREN_PER_PARENT;
 	return rows;
@@ -60,13 +78,16 @@ cr_rows_per_record(const CrResource *res)
  * chain, and a pushed join costs what one of its tables does.
  */
 double
-cr_requests_per_record(const CrResource *res)
+cr_requests_per_record(const CrResource *res, const CrShapeHint *shape)
 {
 	if (res->fetch == CR_FETCH_RECORDS)
 		return 1.0;
 	if (res->level == CR_LEVEL_PARTICIPANT)
 		return 1.0 + floor(CR_EST_PARTICIPANTS_PER_RECORD / cr_page_size(res));
-	return 1.0 + floor(CR_EST_SESSIONS_PER_RECORD / cr_page_size(res));
+	if (shape && shape->pages > 0)
+		return shape->pages;
+	return 1.0 + floor((shape ? shape->sessions : CR_EST_SESSIONS_PER_RECORD) /
+					   cr_page_size(res));
 }
 
 /* How many distinct keys a key condition names, as far as planning knows. */
@@ -182,21 +203,21 @@ cr_estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel)
 	}
 	else if (keys > 0)
 	{
-		info->fetched_rows = keys * cr_rows_per_record(res);
-		info->requests = keys * cr_requests_per_record(res);
+		info->fetched_rows = keys * cr_rows_per_record(res, &info->shape);
+		info->requests = keys * cr_requests_per_record(res, &info->shape);
 	}
 	else if (res->fetch == CR_FETCH_RECORDS)
 	{
-		info->fetched_rows = CR_EST_RECORDS_IN_TENANT * Min(1.0, time_fraction(root, info, 30.0));
+		info->fetched_rows = info->shape.records * Min(1.0, time_fraction(root, info, 30.0));
 		info->requests = 1.0 + info->fetched_rows / cr_page_size(res);
 	}
 	else
 	{
 		/* list the call records, then fetch each: the expensive plan */
-		double		records = CR_EST_RECORDS_IN_TENANT * Min(1.0, time_fraction(root, info, 30.0));
+		double		records = info->shape.records * Min(1.0, time_fraction(root, info, 30.0));
 
-		info->fetched_rows = records * cr_rows_per_record(res);
-		info->requests = records / cr_page_size(cr_find_resource("call_records")) +
-			records * cr_requests_per_record(res);
+		info->fetched_rows = records * cr_rows_per_record(res, &info->shape);
+		info->requests = Max(1.0, ceil(records / cr_page_size(cr_find_resource("call_records")))) +
+			records * cr_requests_per_record(res, &info->shape);
 	}
 }

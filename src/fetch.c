@@ -830,6 +830,72 @@ first_url(CrScanState *st, CrChain *c)
 }
 
 /*
+ * The rows of the page just read at the level it holds them: a call
+ * record's child collection, or a collection page's "value".
+ */
+static int64
+page_rows(CrScanState *st, CrPageShape shape)
+{
+	json_t	   *rows = json_object_get(st->page, shape == CR_PAGE_RECORD ?
+									   cr_child_key(st->levels[0]) : "value");
+
+	return json_is_array(rows) ? (int64) json_array_size(rows) : 0;
+}
+
+/*
+ * Count what the page just read shows of the tenant's shape (shape.c):
+ * the sessions and pages of a listed call record's chain, or the records
+ * of a call record list read as the table's rows.  first: it starts a
+ * chain.
+ */
+static void
+count_shape(CrScanState *st, CrFirstPage kind, bool first)
+{
+	if (st->fanout && st->levels[0] == CR_LEVEL_SESSION && kind != CR_FIRST_SINGLE)
+	{
+		if (first)
+		{
+			st->chain_counted = true;
+			st->chain_pages = 0;
+			st->chain_sessions = 0;
+		}
+		st->chain_pages++;
+		st->chain_sessions += page_rows(st, kind == CR_FIRST_EXPANDED_RECORD && first ?
+										CR_PAGE_RECORD : CR_PAGE_COLLECTION);
+	}
+	else if (st->res->fetch == CR_FETCH_RECORDS && kind == CR_FIRST_COLLECTION)
+		st->listed += page_rows(st, CR_PAGE_COLLECTION);
+}
+
+/* A counted chain was read to its end: add it up. */
+static void
+count_chain_end(CrScanState *st)
+{
+	if (!st->chain_counted)
+		return;
+	st->chain_counted = false;
+	st->shape_chains++;
+	st->shape_pages += st->chain_pages;
+	st->shape_sessions += st->chain_sessions;
+}
+
+/*
+ * The scan read everything: tell shape.c what it saw, once per run.  Only
+ * here, not under a LIMIT that stopped early, since part of a list or of
+ * the records says nothing of the whole.
+ */
+static void
+note_shape(CrScanState *st)
+{
+	if (st->list_span_days >= 0)
+		cr_shape_note_list(st->opts, st->listed, st->list_span_days);
+	if (st->shape_chains > 0)
+		cr_shape_note_chains(st->opts, st->shape_chains, st->shape_pages, st->shape_sessions);
+	st->list_span_days = -1;
+	st->shape_chains = 0;
+}
+
+/*
  * Read the first page of a chain into st->page, for rows.c to take
  * (st->page_kind says how it holds its rows).  The requests ahead of the
  * chain read before are dropped with its link checks; the chain's own,
@@ -864,6 +930,7 @@ start_chain(CrScanState *st, CrChain *c)
 			pfree(followed);
 		return false;
 	}
+	count_shape(st, c->first, true);
 	if (c->first == CR_FIRST_SINGLE)
 		set_next_link(st, NULL, NULL);
 	else
@@ -919,8 +986,14 @@ cr_next_page(CrScanState *st)
 	{
 		CrChain    *c;
 
+		count_chain_end(st);
 		if (st->next_chain == NULL)
-			return st->fanout && next_listed_record(st);
+		{
+			if (st->fanout && next_listed_record(st))
+				return true;
+			note_shape(st);
+			return false;
+		}
 		c = lfirst(st->next_chain);
 		st->next_chain = lnext(st->chains, st->next_chain);
 		st->chains_started++;
@@ -935,6 +1008,7 @@ cr_next_page(CrScanState *st)
 	st->page_starts_chain = false;
 	fetch_page(st, ahead_fetch(a), url, chain_scope(st, st->chain), false, CR_PAGE_COLLECTION,
 			   &followed);
+	count_shape(st, st->page_kind, false);
 	set_next_link(st, json_object_get(st->page, "@odata.nextLink"), followed);
 	if (followed)
 		pfree(followed);

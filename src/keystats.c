@@ -52,7 +52,7 @@ column_distinct(const CrResource *res, const char *name)
 		(res->fetch == CR_FETCH_RECORDS || res->fetch == CR_FETCH_FUNCTION))
 		return -1.0;
 	if (key && strcmp(name, key) == 0 && res->fetch == CR_FETCH_RECORD_CHILDREN)
-		return (float4) (-1.0 / cr_rows_per_record(res));
+		return (float4) (-1.0 / cr_rows_per_record(res, NULL));
 	if (strcmp(name, "session_index") == 0)
 		return (float4) CR_EST_SESSIONS_PER_RECORD;
 	if (strcmp(name, "participant_index") == 0)

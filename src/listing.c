@@ -78,7 +78,10 @@ add_list_ids(CrScanState *st, json_t *value)
 		const char *id = json_string_value(json_object_get(rec, "id"));
 
 		if (id && cr_id_names_record(id))
+		{
 			st->list_ids = lappend(st->list_ids, pstrdup(id));
+			st->listed++;
+		}
 	}
 	MemoryContextSwitchTo(old);
 }

@@ -649,6 +649,9 @@ bool		cr_batch_joins = true;
 /* callrecords_fdw.enable_join_pushdown: off plans the server's tables of a join apart (joinpath.c). */
 bool		cr_enable_join_pushdown = true;
 
+/* callrecords_fdw.learn_tenant_shape: off estimates from fixed guesses (shape.c). */
+bool		cr_learn_tenant_shape = true;
+
 /*
  * callrecords_fdw.reference_time: the moment Graph's retention (30 days of
  * call records, 90 of logs) is counted back from by the estimates and the
@@ -730,6 +733,14 @@ cr_define_gucs(void)
 							 "Run a join of the server's tables on their keys as one scan.",
 							 "When off, each table of such a join is scanned apart and joined locally: the same rows, more requests.",
 							 &cr_enable_join_pushdown,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable(CR_NAME ".learn_tenant_shape",
+							 "Estimate from the tenant's size and meetings as earlier scans saw them.",
+							 "When off, estimates assume 10,000 call records in 30 days of 8 sessions each, and scans note nothing.",
+							 &cr_learn_tenant_shape,
 							 true,
 							 PGC_USERSET,
 							 0,

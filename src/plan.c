@@ -243,6 +243,7 @@ cr_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 	ListCell   *lc;
 
 	info->res = table_resource(table);
+	cr_shape_hint(foreigntableid, &info->shape);
 	foreach(lc, baserel->baserestrictinfo)
 	{
 		RestrictInfo *ri = lfirst(lc);
@@ -335,7 +336,7 @@ add_key_param_paths(PlannerInfo *root, RelOptInfo *baserel, CrRelInfo *info,
 		Expr	   *outer = outer_key_value(root, rinfo, baserel, keyattno);
 		Relids		required_outer;
 		ParamPathInfo *ppi;
-		double		rows = cr_rows_per_record(info->res);
+		double		rows = cr_rows_per_record(info->res, &info->shape);
 		Cost		startup,
 					total;
 
@@ -347,7 +348,7 @@ add_key_param_paths(PlannerInfo *root, RelOptInfo *baserel, CrRelInfo *info,
 		if (bms_is_empty(required_outer))
 			continue;
 		ppi = get_baserel_parampathinfo(root, baserel, required_outer);
-		path_cost(baserel, cr_requests_per_record(info->res), rows, &startup, &total);
+		path_cost(baserel, cr_requests_per_record(info->res, &info->shape), rows, &startup, &total);
 		add_path(baserel, (Path *)
 				 cr_create_foreignscan_path(root, baserel, NULL,
 											Min(ppi->ppi_rows, rows),
@@ -453,7 +454,7 @@ cr_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	plan.join_tables = NIL;
 	/* the requests estimated: of the whole scan, or of one outer row's key */
 	plan.per_outer_row = outer_value >= 0;
-	plan.requests = outer_value < 0 ? info->requests : cr_requests_per_record(info->res);
+	plan.requests = outer_value < 0 ? info->requests : cr_requests_per_record(info->res, &info->shape);
 	fdw_private = cr_scan_plan_write(&plan);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							exprs, fdw_private,
@@ -484,8 +485,8 @@ cr_batch_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber *keyattno,
 		return false;
 	*keyattno = get_attnum(root->simple_rte_array[baserel->relid]->relid,
 						   cr_key_column(info->res));
-	rows = cr_rows_per_record(info->res);
-	path_cost(baserel, cr_requests_per_record(info->res), rows, &startup, cost_per_key);
+	rows = cr_rows_per_record(info->res, &info->shape);
+	path_cost(baserel, cr_requests_per_record(info->res, &info->shape), rows, &startup, cost_per_key);
 	*rows_per_key = rows * (info->fetched_rows > 0 ?
 							Min(1.0, baserel->rows / info->fetched_rows) : 1.0);
 	*serial = info->share_responses;

@@ -21,9 +21,22 @@
 #define CR_REQUEST_COST				10000.0
 
 /* Planner state kept in baserel->fdw_private. */
+/*
+ * The tenant's shape for the estimates: call records in 30 days, pages
+ * of sessions and sessions per call record; learned by earlier scans
+ * (shape.c) or the rough guesses of estimate.c (pages < 0: from sessions).
+ */
+typedef struct CrShapeHint
+{
+	double		records;
+	double		pages;
+	double		sessions;
+} CrShapeHint;
+
 typedef struct CrRelInfo
 {
 	const CrResource *res;
+	CrShapeHint shape;
 	List	   *exprs;			/* pushed values, become fdw_exprs */
 	List	   *roles;			/* CrQualRole of each, in the same order */
 	List	   *retrieved_attrs;	/* attnums the query reads */
@@ -55,8 +68,9 @@ extern bool cr_reads_time_column(Expr *clause, RelOptInfo *baserel, Oid relid,
 #define CR_EST_SESSIONS_PER_RECORD	8.0
 #define CR_EST_PARTICIPANTS_PER_RECORD 6.0
 #define CR_EST_CHILDREN_PER_PARENT	1.5
-extern double cr_rows_per_record(const CrResource *res);
-extern double cr_requests_per_record(const CrResource *res);
+extern void cr_shape_hint(Oid foreigntableid, CrShapeHint *shape);
+extern double cr_rows_per_record(const CrResource *res, const CrShapeHint *shape);
+extern double cr_requests_per_record(const CrResource *res, const CrShapeHint *shape);
 extern void cr_estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel);
 
 /* in plan.c */

@@ -256,6 +256,21 @@ typedef struct CrScanState
 	int			chains_started; /* chains (or listed records) begun */
 	int			chains_prefetched;	/* ... or asked for ahead */
 
+	/*
+	 * What the scan saw of the tenant's shape (shape.c): the share of 30
+	 * days its lists cover (< 0: not a plain time window), the records
+	 * listed, and the pages and sessions of the listed records' chains
+	 * read to their end.
+	 */
+	double		list_span_days;
+	int64		listed;
+	bool		chain_counted;	/* st->chain is a listed record's, being counted */
+	int			chain_pages;
+	int64		chain_sessions;
+	int			shape_chains;
+	double		shape_pages;
+	double		shape_sessions;
+
 	int64		links_ahead;	/* next links followed as their page came */
 	size_t		ahead_bytes_peak;	/* most bytes answers ahead held at once */
 

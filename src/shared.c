@@ -53,7 +53,7 @@ typedef struct CrSharedHeader
 static CrSharedHeader *cr_segment = NULL;	/* attached segment, or NULL */
 
 /* The parts registered, in the order of registration. */
-#define CR_SHARED_PARTS 4
+#define CR_SHARED_PARTS 8
 
 typedef struct CrSharedPart
 {
