@@ -326,6 +326,9 @@ sweep(TimestampTz now, int window_s)
 static uint64 budget_statement = 0;
 static int64 budget_spent = 0;
 
+/* Requests admitted by this backend since it started, for progress reports. */
+static int64 requests_admitted = 0;
+
 /* The requests the statement has made so far. */
 static int64
 budget_used(void)
@@ -410,7 +413,18 @@ cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 	if (delay > 0)
 		return delay;
 	budget_spent++;
+	requests_admitted++;
 	return 0;
+}
+
+/*
+ * The Graph requests this backend has made (retries included), so that a
+ * long procedure such as the archive can report what its work cost.
+ */
+int64
+cr_requests_made(void)
+{
+	return requests_admitted;
 }
 
 /*
