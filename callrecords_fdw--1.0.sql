@@ -372,7 +372,8 @@ $$;
 
 -- The archive.  Copies the call records that started from since (to
 -- until, if given) with their children, batch_size records per
--- transaction, then the log tables' rows of the same window.  A record
+-- transaction (fewer when a batch needs more than the server's
+-- max_requests), then the log tables' rows of the same window.  A record
 -- already archived is copied again only when Graph has a higher version
 -- of it (its children are then replaced), so running it again, after a
 -- failure too, copies only what is missing or changed.  A NOTICE reports
@@ -399,6 +400,7 @@ DECLARE
   err_message text;
   err_detail text;
   err_hint text;
+  size integer := batch_size;
 BEGIN
   IF batch_size IS NULL OR batch_size < 1 THEN
     RAISE EXCEPTION 'batch_size must be at least 1' USING ERRCODE = 'invalid_parameter_value';
@@ -430,11 +432,19 @@ BEGIN
     -- and the error raised again as it was
     BEGIN
       PERFORM callrecords_fdw_archive_batch(source_schema, target_schema,
-                                            changed[done + 1 : done + batch_size]);
+                                            changed[done + 1 : done + size]);
     EXCEPTION WHEN OTHERS THEN
       GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
                               err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
     END;
+    -- a batch over the server's max_requests (records of many pages) is
+    -- tried again in halves, down to one record
+    IF err_state = '54000' AND size > 1 THEN
+      size := size / 2;
+      RAISE NOTICE 'a batch needs more than the server''s max_requests; batches of % call records from here', size;
+      err_state := NULL;
+      CONTINUE;
+    END IF;
     IF err_state IS NOT NULL THEN
       EXECUTE format('UPDATE %I.archive_runs SET state = ''failed'', requests = $1, updated = clock_timestamp()
                        WHERE run_id = $2', target_schema)
@@ -445,7 +455,7 @@ BEGIN
                  || format('The archive committed %s of %s call records; running it again resumes.', done, total),
         HINT = err_hint;
     END IF;
-    done := least(done + batch_size, total);
+    done := least(done + size, total);
     EXECUTE format('UPDATE %I.archive_runs SET records_done = $1, requests = $2, updated = clock_timestamp()
                      WHERE run_id = $3', target_schema)
       USING done, callrecords_fdw_requests() - requests0, run;

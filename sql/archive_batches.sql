@@ -118,7 +118,18 @@ SELECT count(*) AS streams_missing
         SELECT call_record_id, session_index, segment_index, media_index, stream_index FROM arch.streams) d;
 SELECT run_id, state, records_total, records_done FROM callrecords_fdw_archive_progress('arch');
 
--- 6. Wrong arguments
+-- 6. A batch that needs more than max_requests is tried again in halves:
+-- three records need 6 requests, one record 2
+ALTER SERVER graph OPTIONS (ADD max_requests '5');
+DELETE FROM arch.call_records WHERE id IN (SELECT id FROM window_ids WHERE n <= 3);
+SELECT emulator_reset();
+CALL callrecords_fdw_archive('cr', 'arch', '2026-11-17 00:00:00+00', '2026-11-21 00:00:00+00',
+                             batch_size => 3, progress_every => '0');
+ALTER SERVER graph OPTIONS (DROP max_requests);
+SELECT kind, count(*) FROM request_kinds() GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS call_records, count(DISTINCT id) AS distinct_ids FROM arch.call_records;
+
+-- 7. Wrong arguments
 SELECT * FROM expect_error($$CALL callrecords_fdw_archive('cr', 'arch', batch_size => 0)$$);
 SELECT * FROM expect_error($$CALL callrecords_fdw_archive('nosuch', 'arch2')$$);
 -- a second run into the same schema while one is running is refused
