@@ -129,7 +129,20 @@ ALTER SERVER graph OPTIONS (DROP max_requests);
 SELECT kind, count(*) FROM request_kinds() GROUP BY 1 ORDER BY 1;
 SELECT count(*) AS call_records, count(DISTINCT id) AS distinct_ids FROM arch.call_records;
 
--- 7. Wrong arguments
+-- 7. Tables archived before partitioning (primary key on the id alone)
+-- keep their shape and keep working
+CREATE SCHEMA arch_old;
+CREATE TABLE arch_old.call_records (LIKE cr.call_records, PRIMARY KEY (id));
+CREATE TABLE arch_old.streams (LIKE cr.streams,
+  PRIMARY KEY (call_record_id, session_index, segment_index, media_index, stream_index));
+CALL callrecords_fdw_archive('cr', 'arch_old', '2026-11-17 00:00:00+00', '2026-11-21 00:00:00+00');
+SELECT c.relname, c.relkind FROM pg_class c
+ WHERE c.relnamespace = 'arch_old'::regnamespace AND c.relname IN ('call_records', 'streams', 'sessions')
+ ORDER BY 1;
+SELECT (SELECT count(*) FROM arch_old.call_records) AS call_records, (SELECT count(*) FROM arch_old.streams) AS streams;
+DROP SCHEMA arch_old CASCADE;
+
+-- 8. Wrong arguments
 SELECT * FROM expect_error($$CALL callrecords_fdw_archive('cr', 'arch', batch_size => 0)$$);
 SELECT * FROM expect_error($$CALL callrecords_fdw_archive('nosuch', 'arch2')$$);
 -- a second run into the same schema while one is running is refused
