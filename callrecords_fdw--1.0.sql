@@ -370,6 +370,24 @@ BEGIN
 END
 $$;
 
+-- Mark a run failed (the caller commits, then raises the error again) and
+-- give the DETAIL to raise: the error's own, and how far the run got.
+CREATE FUNCTION callrecords_fdw_archive_failed(target_schema name, run bigint, requests bigint,
+                                               err_detail text, done integer, total integer)
+RETURNS text
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  EXECUTE format('UPDATE %I.archive_runs SET state = ''failed'', requests = $1, updated = clock_timestamp()
+                   WHERE run_id = $2', target_schema)
+    USING requests, run;
+  RETURN concat_ws(E'\n', nullif(err_detail, ''),
+                   CASE WHEN total > 0 THEN
+                     format('The archive committed %s of %s call records; running it again resumes.', done, total)
+                   END);
+END
+$$;
+
 -- The archive.  Copies the call records that started from since (to
 -- until, if given) with their children, batch_size records per
 -- transaction (fewer when a batch needs more than the server's
@@ -409,14 +427,27 @@ BEGIN
   run := callrecords_fdw_archive_start(target_schema, since, until);
   COMMIT;
 
-  -- the list of the window, read once; its records that are new or changed
+  -- the list of the window, read once; its records that are new or changed.
+  -- Each step that fails marks the run failed, commits that, and raises
+  -- the error again as it was.
   IF to_regclass('pg_temp.callrecords_fdw_archive_list') IS NOT NULL THEN
     DROP TABLE pg_temp.callrecords_fdw_archive_list;     -- left by a failed run
   END IF;
-  EXECUTE format('CREATE TEMP TABLE callrecords_fdw_archive_list AS
-                    SELECT * FROM %I.call_records WHERE start_date_time >= $1%s',
-                 source_schema, CASE WHEN until IS NULL THEN '' ELSE ' AND start_date_time < $2' END)
-    USING since, until;
+  BEGIN
+    EXECUTE format('CREATE TEMP TABLE callrecords_fdw_archive_list AS
+                      SELECT * FROM %I.call_records WHERE start_date_time >= $1%s',
+                   source_schema, CASE WHEN until IS NULL THEN '' ELSE ' AND start_date_time < $2' END)
+      USING since, until;
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
+                            err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+  END;
+  IF err_state IS NOT NULL THEN
+    err_detail := callrecords_fdw_archive_failed(target_schema, run, callrecords_fdw_requests() - requests0,
+                                                 err_detail, 0, 0);
+    COMMIT;
+    RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_message, DETAIL = err_detail, HINT = err_hint;
+  END IF;
   EXECUTE format('SELECT array_agg(w.id ORDER BY w.start_date_time, w.id)
                     FROM pg_temp.callrecords_fdw_archive_list w
                     LEFT JOIN %I.call_records a ON a.id = w.id
@@ -428,8 +459,7 @@ BEGIN
   COMMIT;
 
   WHILE done < total LOOP
-    -- a failed batch is rolled back; the run is marked failed, committed,
-    -- and the error raised again as it was
+    -- a failed batch is rolled back, the batches before it stay
     BEGIN
       PERFORM callrecords_fdw_archive_batch(source_schema, target_schema,
                                             changed[done + 1 : done + size]);
@@ -446,14 +476,10 @@ BEGIN
       CONTINUE;
     END IF;
     IF err_state IS NOT NULL THEN
-      EXECUTE format('UPDATE %I.archive_runs SET state = ''failed'', requests = $1, updated = clock_timestamp()
-                       WHERE run_id = $2', target_schema)
-        USING callrecords_fdw_requests() - requests0, run;
+      err_detail := callrecords_fdw_archive_failed(target_schema, run, callrecords_fdw_requests() - requests0,
+                                                   err_detail, done, total);
       COMMIT;
-      RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_message,
-        DETAIL = coalesce(nullif(err_detail, '') || E'\n', '')
-                 || format('The archive committed %s of %s call records; running it again resumes.', done, total),
-        HINT = err_hint;
+      RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_message, DETAIL = err_detail, HINT = err_hint;
     END IF;
     done := least(done + size, total);
     EXECUTE format('UPDATE %I.archive_runs SET records_done = $1, requests = $2, updated = clock_timestamp()
@@ -468,7 +494,18 @@ BEGIN
   END LOOP;
   DROP TABLE pg_temp.callrecords_fdw_archive_list;
 
-  logs := callrecords_fdw_archive_logs(source_schema, target_schema, since, until);
+  BEGIN
+    logs := callrecords_fdw_archive_logs(source_schema, target_schema, since, until);
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
+                            err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+  END;
+  IF err_state IS NOT NULL THEN
+    err_detail := callrecords_fdw_archive_failed(target_schema, run, callrecords_fdw_requests() - requests0,
+                                                 err_detail, done, total);
+    COMMIT;
+    RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_message, DETAIL = err_detail, HINT = err_hint;
+  END IF;
   EXECUTE format('UPDATE %I.archive_runs SET log_rows = $1, requests = $2, updated = clock_timestamp(),
                          state = ''done'' WHERE run_id = $3', target_schema)
     USING logs, callrecords_fdw_requests() - requests0, run;

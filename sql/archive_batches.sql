@@ -118,6 +118,23 @@ SELECT count(*) AS streams_missing
         SELECT call_record_id, session_index, segment_index, media_index, stream_index FROM arch.streams) d;
 SELECT run_id, state, records_total, records_done FROM callrecords_fdw_archive_progress('arch');
 
+-- a failed list or log table fails the run too, recorded as such; the
+-- records of a run whose log table failed stay committed
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "callRecords?$filter", "status": 403, "times": -1}');
+\set VERBOSITY terse
+CALL callrecords_fdw_archive('cr', 'arch', '2026-11-17 00:00:00+00', '2026-11-21 00:00:00+00');
+\set VERBOSITY default
+SELECT state, records_total, records_done FROM callrecords_fdw_archive_progress('arch') LIMIT 1;
+SELECT emulator_reset();
+SELECT emulator_fault('{"match": "getDirectRoutingCalls", "status": 403, "times": -1}');
+DELETE FROM arch.call_records WHERE id = (SELECT id FROM window_ids WHERE n = 1);
+\set VERBOSITY terse
+CALL callrecords_fdw_archive('cr', 'arch', '2026-11-17 00:00:00+00', '2026-11-21 00:00:00+00');
+\set VERBOSITY default
+SELECT state, records_total, records_done FROM callrecords_fdw_archive_progress('arch') LIMIT 1;
+SELECT count(*) AS call_records FROM arch.call_records;
+
 -- 6. A batch that needs more than max_requests is tried again in halves:
 -- three records need 6 requests, one record 2
 ALTER SERVER graph OPTIONS (ADD max_requests '5');
