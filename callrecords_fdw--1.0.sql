@@ -127,65 +127,390 @@ AS $$
 $$;
 
 -- ---------------------------------------------------------------------
--- Archiving past Graph's 30-day retention.  Copies the call records that
--- started since `since` (and their sessions, segments, media, streams and
--- participants) from the foreign tables of source_schema into ordinary
--- tables of target_schema, creating them on first use.  A record already
--- archived is copied again only when Graph has a higher version of it (its
--- children are then replaced), so running it again is harmless.  Schedule
--- it (pg_cron) with a window that reaches back past Graph's publication
--- delay, a few days, since later versions of a record keep coming.
+-- Archiving past Graph's 30-day retention.  callrecords_fdw_archive()
+-- copies the call records that started in a window (and their
+-- participants, sessions, segments, media and streams) and the rows of the
+-- log tables over the same window, from the foreign tables of
+-- source_schema into ordinary tables of target_schema, made on first use
+-- and partitioned by month.  Its rules:
+--   * each record's data is fetched once: a batch of records is copied by
+--     one statement whose scans share the statement's response cache, so
+--     a record costs its sessions chain and its participants request;
+--   * each batch commits: a failure loses at most the batch in flight, and
+--     a record is archived with its children in one transaction, so the
+--     next run skips what is archived at the same version;
+--   * progress goes to NOTICEs and to target_schema.archive_runs, which
+--     other sessions read with callrecords_fdw_archive_progress().
 -- ---------------------------------------------------------------------
-CREATE PROCEDURE callrecords_fdw_archive(source_schema name, target_schema name,
-                                         since timestamptz DEFAULT now() - interval '3 days')
+
+-- Graph requests this backend has made, retries included.
+CREATE FUNCTION callrecords_fdw_requests()
+RETURNS bigint
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;
+
+-- The archived tables, their keys and the column that places a row in a
+-- month's partition: the call's start for the call record tables, the
+-- time column of each log function.  The dial-out report has no time of
+-- its own, so it is not archived.
+CREATE FUNCTION callrecords_fdw_archive_layout(
+    OUT table_name text, OUT key_columns text, OUT time_column text, OUT is_log boolean)
+RETURNS SETOF record
+LANGUAGE sql IMMUTABLE
+AS $$
+  VALUES ('call_records', 'id', 'start_date_time', false),
+         ('participants', 'call_record_id, participant_index', 'call_start_date_time', false),
+         ('sessions', 'call_record_id, session_index', 'call_start_date_time', false),
+         ('segments', 'call_record_id, session_index, segment_index', 'call_start_date_time', false),
+         ('media', 'call_record_id, session_index, segment_index, media_index', 'call_start_date_time', false),
+         ('streams', 'call_record_id, session_index, segment_index, media_index, stream_index',
+          'call_start_date_time', false),
+         ('pstn_calls', 'id', 'start_date_time', true),
+         ('direct_routing_calls', 'id', 'start_date_time', true),
+         ('sms_log', 'id', 'sent_date_time', true),
+         ('pstn_blocked_users', 'id', 'block_date_time', true)
+$$;
+
+-- Make the target tables that are missing, shaped like the foreign tables
+-- of source_schema, partitioned by month of their time column (which the
+-- primary key must then include).  Tables archived before partitioning
+-- stay as they are.  Log tables are made only when source_schema has them.
+CREATE FUNCTION callrecords_fdw_archive_tables(source_schema name, target_schema name)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  l record;
+BEGIN
+  FOR l IN SELECT * FROM callrecords_fdw_archive_layout() LOOP
+    CONTINUE WHEN to_regclass(format('%I.%I', target_schema, l.table_name)) IS NOT NULL;
+    IF to_regclass(format('%I.%I', source_schema, l.table_name)) IS NULL THEN
+      CONTINUE WHEN l.is_log;
+      RAISE EXCEPTION 'foreign table %.% does not exist', source_schema, l.table_name
+        USING ERRCODE = 'undefined_table',
+              HINT = 'IMPORT FOREIGN SCHEMA callrecords FROM SERVER ... INTO ' || quote_ident(source_schema) || '.';
+    END IF;
+    EXECUTE format('CREATE TABLE %I.%I (LIKE %I.%I, PRIMARY KEY (%s, %I)) PARTITION BY RANGE (%I)',
+                   target_schema, l.table_name, source_schema, l.table_name,
+                   l.key_columns, l.time_column, l.time_column);
+  END LOOP;
+  IF to_regclass(format('%I.archive_runs', target_schema)) IS NULL THEN
+    EXECUTE format('CREATE TABLE %I.archive_runs (
+                      run_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                      pid integer NOT NULL,
+                      backend_start timestamptz,
+                      started timestamptz NOT NULL,
+                      updated timestamptz NOT NULL,
+                      since timestamptz NOT NULL,
+                      until timestamptz,
+                      records_total integer NOT NULL DEFAULT 0,
+                      records_done integer NOT NULL DEFAULT 0,
+                      log_rows bigint NOT NULL DEFAULT 0,
+                      requests bigint NOT NULL DEFAULT 0,
+                      state text NOT NULL)', target_schema);
+  END IF;
+END
+$$;
+
+-- The month partitions of a partitioned target table that hold the given
+-- times, made if missing (named table_yyyy_mm; months in UTC).  A table
+-- archived before partitioning is left alone.
+CREATE FUNCTION callrecords_fdw_archive_partitions(target_schema name, table_name text,
+                                                   times timestamptz[])
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  m timestamp;
+  part text;
+BEGIN
+  IF (SELECT c.relkind FROM pg_class c
+       WHERE c.oid = to_regclass(format('%I.%I', target_schema, table_name))) IS DISTINCT FROM 'p' THEN
+    RETURN;
+  END IF;
+  FOR m IN SELECT DISTINCT date_trunc('month', t AT TIME ZONE 'UTC') FROM unnest(times) t
+            WHERE t IS NOT NULL ORDER BY 1 LOOP
+    part := table_name || to_char(m, '_YYYY_MM');
+    CONTINUE WHEN to_regclass(format('%I.%I', target_schema, part)) IS NOT NULL;
+    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.%I FOR VALUES FROM (%L) TO (%L)',
+                   target_schema, part, target_schema, table_name,
+                   (m AT TIME ZONE 'UTC'), ((m + interval '1 month') AT TIME ZONE 'UTC'));
+  END LOOP;
+END
+$$;
+
+-- The first day of every month from since to until (or now), for the log
+-- tables, whose rows' times are known only once fetched.
+CREATE FUNCTION callrecords_fdw_archive_months(since timestamptz, until timestamptz)
+RETURNS timestamptz[]
+LANGUAGE sql STABLE
+AS $$
+  SELECT array_agg(m AT TIME ZONE 'UTC')
+    FROM generate_series(date_trunc('month', since AT TIME ZONE 'UTC'),
+                         coalesce(until, now()) AT TIME ZONE 'UTC', interval '1 month') m
+$$;
+
+-- The runs of the archive into target_schema, newest first, as another
+-- session sees them: a batch's progress shows once it is committed.  A
+-- run marked running whose backend is gone is shown as interrupted.
+CREATE FUNCTION callrecords_fdw_archive_progress(target_schema name)
+RETURNS TABLE (run_id bigint, state text, started timestamptz, updated timestamptz,
+               since timestamptz, until timestamptz, records_total integer,
+               records_done integer, records_left integer, log_rows bigint, requests bigint)
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+  IF to_regclass(format('%I.archive_runs', target_schema)) IS NULL THEN
+    RETURN;
+  END IF;
+  RETURN QUERY EXECUTE format(
+    'SELECT r.run_id,
+            CASE WHEN r.state = ''running'' AND NOT EXISTS
+                   (SELECT 1 FROM pg_stat_activity a
+                     WHERE a.pid = r.pid AND a.backend_start IS NOT DISTINCT FROM r.backend_start)
+                 THEN ''interrupted'' ELSE r.state END,
+            r.started, r.updated, r.since, r.until, r.records_total, r.records_done,
+            r.records_total - r.records_done, r.log_rows, r.requests
+       FROM %I.archive_runs r ORDER BY r.run_id DESC', target_schema);
+END
+$$;
+
+-- Start a run: refuse when another backend is archiving into the same
+-- schema (two runs would copy the same records), else record this one.
+CREATE FUNCTION callrecords_fdw_archive_start(target_schema name, since timestamptz,
+                                              until timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  other integer;
+  run bigint;
+BEGIN
+  EXECUTE format('LOCK TABLE %I.archive_runs IN SHARE ROW EXCLUSIVE MODE', target_schema);
+  SELECT p.run_id INTO other FROM callrecords_fdw_archive_progress(target_schema) p
+   WHERE p.state = 'running' LIMIT 1;
+  IF other IS NOT NULL THEN
+    RAISE EXCEPTION 'an archive into schema "%" is already running (run %)', target_schema, other
+      USING ERRCODE = 'lock_not_available',
+            HINT = 'Wait for it to finish; callrecords_fdw_archive_progress() shows how far it has got.';
+  END IF;
+  EXECUTE format('UPDATE %I.archive_runs SET state = ''interrupted'' WHERE state = ''running''',
+                 target_schema);
+  EXECUTE format('INSERT INTO %I.archive_runs (pid, backend_start, started, updated, since, until, state)
+                  SELECT pg_backend_pid(), (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()),
+                         now(), now(), $1, $2, ''running'' RETURNING run_id', target_schema)
+    INTO run USING since, until;
+  RETURN run;
+END
+$$;
+
+-- Copy one batch of call records (ids, all in pg_temp.callrecords_fdw_archive_list):
+-- the months' partitions, the old versions and their children removed,
+-- then the children by one statement, so that every table reads a
+-- record's responses once (the statement's response cache serves the
+-- scans of one statement), then the records themselves.  Returns the
+-- child rows copied.
+CREATE FUNCTION callrecords_fdw_archive_batch(source_schema name, target_schema name, ids text[])
+RETURNS bigint
 LANGUAGE plpgsql
 AS $$
 DECLARE
   children CONSTANT text[] := ARRAY['participants', 'sessions', 'segments', 'media', 'streams'];
-  keys CONSTANT text[] := ARRAY['call_record_id, participant_index',
-                                'call_record_id, session_index',
-                                'call_record_id, session_index, segment_index',
-                                'call_record_id, session_index, segment_index, media_index',
-                                'call_record_id, session_index, segment_index, media_index, stream_index'];
+  starts timestamptz[];
   t text;
-  i int;
-  changed text[];
-  cols text;
+  ctes text[] := '{}';
+  sums text[] := '{}';
+  copied bigint;
 BEGIN
-  -- the target tables, shaped like the foreign tables, made on first use
-  IF to_regclass(format('%I.call_records', target_schema)) IS NULL THEN
-    EXECUTE format('CREATE TABLE %I.call_records (LIKE %I.call_records, PRIMARY KEY (id))',
-                   target_schema, source_schema);
-  END IF;
-  FOR i IN 1 .. array_length(children, 1) LOOP
-    IF to_regclass(format('%I.%I', target_schema, children[i])) IS NULL THEN
-      EXECUTE format('CREATE TABLE %I.%I (LIKE %I.%I, PRIMARY KEY (%s))',
-                     target_schema, children[i], source_schema, children[i], keys[i]);
-    END IF;
+  SELECT array_agg(start_date_time) INTO starts
+    FROM pg_temp.callrecords_fdw_archive_list WHERE id = ANY(ids);
+  PERFORM callrecords_fdw_archive_partitions(target_schema, 'call_records', starts);
+  FOREACH t IN ARRAY children LOOP
+    PERFORM callrecords_fdw_archive_partitions(target_schema, t, starts);
+    EXECUTE format('DELETE FROM %I.%I WHERE call_record_id = ANY($1)', target_schema, t) USING ids;
+    ctes := ctes || format('%I AS (INSERT INTO %I.%I SELECT * FROM %I.%I WHERE call_record_id = ANY($1) RETURNING 1)',
+                           t, target_schema, t, source_schema, t);
+    sums := sums || format('(SELECT count(*) FROM %I)', t);
   END LOOP;
+  EXECUTE format('DELETE FROM %I.call_records WHERE id = ANY($1)', target_schema) USING ids;
+  EXECUTE 'WITH ' || array_to_string(ctes, ', ') || ' SELECT ' || array_to_string(sums, ' + ')
+    INTO copied USING ids;
+  EXECUTE format('INSERT INTO %I.call_records SELECT * FROM pg_temp.callrecords_fdw_archive_list
+                   WHERE id = ANY($1)', target_schema) USING ids;
+  RETURN copied;
+END
+$$;
 
-  -- the records of the window, and those new or with a higher version
-  EXECUTE format('CREATE TEMP TABLE callrecords_fdw_archive_window ON COMMIT DROP AS
-                    SELECT * FROM %I.call_records WHERE start_date_time >= %L', source_schema, since);
-  EXECUTE format('SELECT array_agg(w.id) FROM callrecords_fdw_archive_window w
+-- Copy the rows of the log tables over the window, each table by one
+-- statement; a row already archived (same id and time) is kept, not
+-- duplicated.  Returns the rows added.
+CREATE FUNCTION callrecords_fdw_archive_logs(source_schema name, target_schema name,
+                                             since timestamptz, until timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  l record;
+  n bigint;
+  added bigint := 0;
+BEGIN
+  FOR l IN SELECT * FROM callrecords_fdw_archive_layout() WHERE is_log LOOP
+    CONTINUE WHEN to_regclass(format('%I.%I', source_schema, l.table_name)) IS NULL
+               OR to_regclass(format('%I.%I', target_schema, l.table_name)) IS NULL;
+    PERFORM callrecords_fdw_archive_partitions(target_schema, l.table_name,
+                                               callrecords_fdw_archive_months(since, until));
+    EXECUTE format('INSERT INTO %I.%I SELECT * FROM %I.%I WHERE %I >= $1%s ON CONFLICT DO NOTHING',
+                   target_schema, l.table_name, source_schema, l.table_name, l.time_column,
+                   CASE WHEN until IS NULL THEN '' ELSE format(' AND %I < $2', l.time_column) END)
+      USING since, until;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    added := added + n;
+  END LOOP;
+  RETURN added;
+END
+$$;
+
+-- Mark a run failed (the caller commits, then raises the error again) and
+-- give the DETAIL to raise: the error's own, and how far the run got.
+CREATE FUNCTION callrecords_fdw_archive_failed(target_schema name, run bigint, requests bigint,
+                                               err_detail text, done integer, total integer)
+RETURNS text
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  EXECUTE format('UPDATE %I.archive_runs SET state = ''failed'', requests = $1, updated = clock_timestamp()
+                   WHERE run_id = $2', target_schema)
+    USING requests, run;
+  RETURN concat_ws(E'\n', nullif(err_detail, ''),
+                   CASE WHEN total > 0 THEN
+                     format('The archive committed %s of %s call records; running it again resumes.', done, total)
+                   END);
+END
+$$;
+
+-- The archive.  Copies the call records that started from since (to
+-- until, if given) with their children, batch_size records per
+-- transaction (fewer when a batch needs more than the server's
+-- max_requests), then the log tables' rows of the same window.  A record
+-- already archived is copied again only when Graph has a higher version
+-- of it (its children are then replaced), so running it again, after a
+-- failure too, copies only what is missing or changed.  A NOTICE reports
+-- progress at most every progress_every, and one the end.  Call it
+-- outside a transaction block (it commits); schedule it with a window
+-- that reaches back past Graph's publication delay, a few days, since
+-- later versions of a record keep coming.
+CREATE PROCEDURE callrecords_fdw_archive(source_schema name, target_schema name,
+                                         since timestamptz DEFAULT now() - interval '3 days',
+                                         until timestamptz DEFAULT NULL,
+                                         batch_size integer DEFAULT 100,
+                                         progress_every interval DEFAULT '5 seconds')
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  run bigint;
+  changed text[];
+  total integer;
+  done integer := 0;
+  logs bigint;
+  requests0 bigint := callrecords_fdw_requests();
+  noticed timestamptz := clock_timestamp();
+  err_state text;
+  err_message text;
+  err_detail text;
+  err_hint text;
+  size integer := batch_size;
+BEGIN
+  IF batch_size IS NULL OR batch_size < 1 THEN
+    RAISE EXCEPTION 'batch_size must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  PERFORM callrecords_fdw_archive_tables(source_schema, target_schema);
+  run := callrecords_fdw_archive_start(target_schema, since, until);
+  COMMIT;
+
+  -- the list of the window, read once; its records that are new or changed.
+  -- Each step that fails marks the run failed, commits that, and raises
+  -- the error again as it was.
+  IF to_regclass('pg_temp.callrecords_fdw_archive_list') IS NOT NULL THEN
+    DROP TABLE pg_temp.callrecords_fdw_archive_list;     -- left by a failed run
+  END IF;
+  BEGIN
+    EXECUTE format('CREATE TEMP TABLE callrecords_fdw_archive_list AS
+                      SELECT * FROM %I.call_records WHERE start_date_time >= $1%s',
+                   source_schema, CASE WHEN until IS NULL THEN '' ELSE ' AND start_date_time < $2' END)
+      USING since, until;
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
+                            err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+  END;
+  IF err_state IS NOT NULL THEN
+    err_detail := callrecords_fdw_archive_failed(target_schema, run, callrecords_fdw_requests() - requests0,
+                                                 err_detail, 0, 0);
+    COMMIT;
+    RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_message, DETAIL = err_detail, HINT = err_hint;
+  END IF;
+  EXECUTE format('SELECT array_agg(w.id ORDER BY w.start_date_time, w.id)
+                    FROM pg_temp.callrecords_fdw_archive_list w
                     LEFT JOIN %I.call_records a ON a.id = w.id
                    WHERE a.id IS NULL OR a.version < w.version', target_schema) INTO changed;
-  IF changed IS NULL THEN
-    DROP TABLE callrecords_fdw_archive_window;
-    RETURN;
-  END IF;
+  total := coalesce(cardinality(changed), 0);
+  EXECUTE format('UPDATE %I.archive_runs SET records_total = $1, requests = $2, updated = clock_timestamp()
+                   WHERE run_id = $3', target_schema)
+    USING total, callrecords_fdw_requests() - requests0, run;
+  COMMIT;
 
-  FOREACH t IN ARRAY children LOOP
-    EXECUTE format('DELETE FROM %I.%I WHERE call_record_id = ANY($1)', target_schema, t) USING changed;
-    EXECUTE format('INSERT INTO %I.%I SELECT * FROM %I.%I WHERE call_record_id = ANY($1)',
-                   target_schema, t, source_schema, t) USING changed;
+  WHILE done < total LOOP
+    -- a failed batch is rolled back, the batches before it stay
+    BEGIN
+      PERFORM callrecords_fdw_archive_batch(source_schema, target_schema,
+                                            changed[done + 1 : done + size]);
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
+                              err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+    END;
+    -- a batch over the server's max_requests (records of many pages) is
+    -- tried again in halves, down to one record
+    IF err_state = '54000' AND size > 1 THEN
+      size := size / 2;
+      RAISE NOTICE 'a batch needs more than the server''s max_requests; batches of % call records from here', size;
+      err_state := NULL;
+      CONTINUE;
+    END IF;
+    IF err_state IS NOT NULL THEN
+      err_detail := callrecords_fdw_archive_failed(target_schema, run, callrecords_fdw_requests() - requests0,
+                                                   err_detail, done, total);
+      COMMIT;
+      RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_message, DETAIL = err_detail, HINT = err_hint;
+    END IF;
+    done := least(done + size, total);
+    EXECUTE format('UPDATE %I.archive_runs SET records_done = $1, requests = $2, updated = clock_timestamp()
+                     WHERE run_id = $3', target_schema)
+      USING done, callrecords_fdw_requests() - requests0, run;
+    COMMIT;
+    IF clock_timestamp() - noticed >= progress_every AND done < total THEN
+      RAISE NOTICE 'archived % of % call records (% left), % Graph requests',
+        done, total, total - done, callrecords_fdw_requests() - requests0;
+      noticed := clock_timestamp();
+    END IF;
   END LOOP;
-  SELECT string_agg(format('%I = EXCLUDED.%I', attname, attname), ', ' ORDER BY attnum) INTO cols
-    FROM pg_attribute
-   WHERE attrelid = format('%I.call_records', target_schema)::regclass AND attnum > 0 AND NOT attisdropped
-     AND attname <> 'id';
-  EXECUTE format('INSERT INTO %I.call_records SELECT * FROM callrecords_fdw_archive_window WHERE id = ANY($1)
-                  ON CONFLICT (id) DO UPDATE SET %s', target_schema, cols) USING changed;
-  DROP TABLE callrecords_fdw_archive_window;
+  DROP TABLE pg_temp.callrecords_fdw_archive_list;
+
+  BEGIN
+    logs := callrecords_fdw_archive_logs(source_schema, target_schema, since, until);
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
+                            err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+  END;
+  IF err_state IS NOT NULL THEN
+    err_detail := callrecords_fdw_archive_failed(target_schema, run, callrecords_fdw_requests() - requests0,
+                                                 err_detail, done, total);
+    COMMIT;
+    RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_message, DETAIL = err_detail, HINT = err_hint;
+  END IF;
+  EXECUTE format('UPDATE %I.archive_runs SET log_rows = $1, requests = $2, updated = clock_timestamp(),
+                         state = ''done'' WHERE run_id = $3', target_schema)
+    USING logs, callrecords_fdw_requests() - requests0, run;
+  COMMIT;
+  RAISE NOTICE 'archived % call records, % log rows, % Graph requests',
+    total, logs, callrecords_fdw_requests() - requests0;
 END
 $$;

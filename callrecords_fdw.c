@@ -63,6 +63,7 @@ void		_PG_init(void);
 
 PG_FUNCTION_INFO_V1(callrecords_fdw_handler);
 PG_FUNCTION_INFO_V1(callrecords_fdw_validator);
+PG_FUNCTION_INFO_V1(callrecords_fdw_requests);
 
 /*
  * Once per backend: settings, libcurl with the token's and the cache's
@@ -117,4 +118,14 @@ callrecords_fdw_validator(PG_FUNCTION_ARGS)
 
 	cr_validate_options(options_list, catalog);
 	PG_RETURN_VOID();
+}
+
+/*
+ * The Graph requests this backend has made so far (retries included):
+ * the archive reports the difference as its requests made.
+ */
+Datum
+callrecords_fdw_requests(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(cr_requests_made());
 }

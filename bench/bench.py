@@ -49,6 +49,12 @@ Cases (issue 5):
   d. the planner's estimated requests vs those made, over the queries of
      1, a, b and j (within 25%).
 
+  Issue 20's archive (bench/archive.py):
+  v. 2,000 call records archived at 200 ms with the tenant limit enforced
+     (scaled as in r): the archive before and after, requests and time,
+     the ratio to the limit's time, 429s; a run killed half-way and run
+     again.
+
 BENCH_CASES (e.g. "5", "pr") runs only the listed cases; default all.
 """
 import http.client
@@ -62,11 +68,12 @@ import tempfile
 import time
 import urllib.parse
 
+import archive
 import throughput
 
 EMU = os.environ["CR_EMULATOR_URL"]
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-CASES = os.environ.get("BENCH_CASES", "12345678prcbajd")
+CASES = os.environ.get("BENCH_CASES", "12345678prcbajdv")
 HOST = urllib.parse.urlparse(EMU)
 BIG = "cafe0000-0000-4000-8000-000000000003"      # 6,000 sessions, 100 pages
 SMALL = "be4c0000-0000-4000-8000-000000000600"    # its first 600 sessions, 10 pages
@@ -413,6 +420,8 @@ def main():
         rows.append(throughput.estimate_case(me, estimate_queries()))
     if "r" in CASES:
         rows.append(throughput.rate_case(sys.modules[__name__]))
+    if "v" in CASES:
+        rows.append(archive.archive_case(me))
     if "1" in CASES:
         rows.append(serial_case(tok))
     if set("2c") & set(CASES):

@@ -325,7 +325,8 @@ class State:
         self.port = None
         self.base = None
         self.stop = threading.Event()
-        self.throttle = None          # {"window_s", "tenant_limit", "record_limit"} or None: off
+        self.throttle = None          # {"window_s", "tenant_limit", "record_limit", "log_window_s",
+                                      #  "log_tenant_limit", "log_app_limit", "log_function_limit"} or None: off
         self.windows = {}             # scope -> deque of arrival times (time.monotonic)
         self.throttled = 0
 
@@ -336,12 +337,20 @@ class State:
         if cfg is None:
             return None
         path = target.partition("?")[0]
+        fn = re.search(r"/communications/callRecords/(?:microsoft\.graph\.callRecords\.)?(get\w+)\(", path)
         m = re.search(r"/communications/callRecords(?:/([^/(]+)(?:/|$)|/?$)", path)
-        scopes = [("", cfg.get("tenant_limit", 0))]
-        if m:
-            scopes.append(("record:" + m.group(1).lower() if m.group(1) else "list", cfg.get("record_limit", 0)))
+        if fn:
+            # Graph counts the log functions (PSTN call records) apart: per tenant, per
+            # application and tenant, and per function ("per collection"), over their own window
+            window = cfg.get("log_window_s", 60)
+            scopes = [("logs:tenant", cfg.get("log_tenant_limit", 0)), ("logs:app", cfg.get("log_app_limit", 0)),
+                      ("function:" + fn.group(1).lower(), cfg.get("log_function_limit", 0))]
+        else:
+            window = cfg["window_s"]
+            scopes = [("", cfg.get("tenant_limit", 0))]
+            if m:
+                scopes.append(("record:" + m.group(1).lower() if m.group(1) else "list", cfg.get("record_limit", 0)))
         now = time.monotonic()
-        window = cfg["window_s"]
         with self.lock:
             wait = 0.0
             for key, limit in scopes:
@@ -985,10 +994,14 @@ def control(state, handler, method, path, query, body):
                     if k == "revoke_tokens" and isinstance(v, bool):
                         continue
                     if k == "throttle" and (v is None or (
-                            isinstance(v, dict) and set(v) <= {"window_s", "tenant_limit", "record_limit"}
+                            isinstance(v, dict) and set(v) <= {"window_s", "tenant_limit", "record_limit",
+                                                               "log_window_s", "log_tenant_limit",
+                                                               "log_app_limit", "log_function_limit"}
                             and isinstance(v.get("window_s"), (int, float)) and v["window_s"] > 0
+                            and isinstance(v.get("log_window_s", 60), (int, float)) and v.get("log_window_s", 60) > 0
                             and all(isinstance(v.get(x, 0), int) and v.get(x, 0) >= 0
-                                    for x in ("tenant_limit", "record_limit")))):
+                                    for x in ("tenant_limit", "record_limit", "log_tenant_limit",
+                                              "log_app_limit", "log_function_limit")))):
                         continue
                     raise ValueError("unknown or invalid config key: %s" % k)
             except ValueError as e:

@@ -400,6 +400,17 @@ def run(emu):
                        "toDateTime=%s)" % t_last)
     check("direct routing: toDateTime exclusive", st == 200 and len(doc["value"]) == len(dr) - 1)
 
+    # ---------------------------------------------------------------- log function limits
+    emu.reset()
+    emu.post("/_emulator/config", json.dumps({"throttle": {"window_s": 20, "tenant_limit": 1,
+                                                           "log_window_s": 60, "log_function_limit": 2}}), auth=False)
+    pstn = "/v1.0/communications/callRecords/getPstnCalls(fromDateTime=2026-11-02T00:00:00Z,toDateTime=2026-11-02T01:00:00Z)"
+    drc = "/v1.0/communications/callRecords/getDirectRoutingCalls(fromDateTime=2026-11-02T00:00:00Z,toDateTime=2026-11-02T01:00:00Z)"
+    codes = [emu.get(pstn)[0] for _ in range(3)] + [emu.get(drc)[0]]
+    check("throttle: log functions counted per function, apart from the call records' tenant window",
+          codes == [200, 200, 429, 200], codes)
+    emu.post("/_emulator/config", json.dumps({"throttle": None}), auth=False)
+
     # ---------------------------------------------------------------- faults
     emu.reset()
     r = emu.post("/_emulator/faults", json.dumps({"match": "/sessions?", "status": 429, "times": 1,

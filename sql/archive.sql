@@ -5,7 +5,7 @@
 --
 SELECT emulator_reset();
 CREATE SCHEMA arch;
-CALL callrecords_fdw_archive('cr', 'arch', '2026-11-17 00:00:00+00');
+CALL callrecords_fdw_archive('cr', 'arch', '2026-11-17 00:00:00+00', '2026-11-21 00:00:00+00');
 SELECT 'call_records' AS t, count(*) FROM arch.call_records
 UNION ALL SELECT 'participants', count(*) FROM arch.participants
 UNION ALL SELECT 'sessions', count(*) FROM arch.sessions
@@ -22,7 +22,7 @@ SELECT count(*) AS streams_not_archived
 SELECT count(*) AS requests FROM emulator_log() l WHERE l NOT LIKE 'POST%';
 -- again: nothing changed, so only the list is read
 SELECT emulator_reset();
-CALL callrecords_fdw_archive('cr', 'arch', '2026-11-17 00:00:00+00');
+CALL callrecords_fdw_archive('cr', 'arch', '2026-11-17 00:00:00+00', '2026-11-21 00:00:00+00');
 SELECT * FROM emulator_log() l WHERE l NOT LIKE 'POST%';
 SELECT count(*) AS call_records FROM arch.call_records;
 -- Graph publishes version 7 of one of them, with a single session
@@ -34,7 +34,7 @@ SELECT string_agg(line, '') FROM emulator('PUT', '/_emulator/records/' || :'old_
     'sessions', jsonb_build_array(jsonb_build_object('id', 'only', 'segments', jsonb_build_array(
         jsonb_build_object('id', 'g', 'media', jsonb_build_array(jsonb_build_object('label', 'main-audio',
           'streams', jsonb_build_array(jsonb_build_object('streamId', '1', 'averageJitter', 'PT0.5S')))))))))::text);
-CALL callrecords_fdw_archive('cr', 'arch', '2026-11-17 00:00:00+00');
+CALL callrecords_fdw_archive('cr', 'arch', '2026-11-17 00:00:00+00', '2026-11-21 00:00:00+00');
 SELECT version, (SELECT count(*) FROM arch.sessions WHERE call_record_id = :'old_id') AS sessions,
        (SELECT average_jitter FROM arch.streams WHERE call_record_id = :'old_id') AS jitter
   FROM arch.call_records WHERE id = :'old_id';

@@ -150,8 +150,12 @@ typedef struct CrOptions
 	int			request_timeout;	/* seconds, per request */
 	int			max_response_bytes; /* largest response body accepted */
 	int			rate_window;	/* seconds of Graph's throttling windows */
-	int			record_rate_limit;	/* requests per window per call record (or list, or log function); 0: off */
+	int			record_rate_limit;	/* requests per window per call record (or the list); 0: off */
 	int			tenant_rate_limit;	/* requests per window per application and tenant; 0: off */
+	int			log_rate_window;	/* seconds of Graph's windows for the log functions */
+	int			log_function_rate_limit;	/* log requests per window per function; 0: off */
+	int			log_app_rate_limit; /* log requests per window per application and tenant; 0: off */
+	int			log_tenant_rate_limit;	/* log requests per window per tenant, all applications; 0: off */
 	char	   *ca_file;		/* CA bundle for TLS, or NULL: the system's */
 	char	   *proxy;			/* proxy URL, or NULL: none */
 	char	   *client_id;

@@ -120,6 +120,7 @@ extern uint64 cr_statement_number(void);
 extern void cr_ratelimit_init(void);
 extern double cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve);
 extern void cr_note_lateness(const CrOptions *opts, double late_ms);
+extern int64 cr_requests_made(void);
 
 /* in shape.c */
 extern void cr_shape_init(void);

@@ -405,6 +405,55 @@ explain_kept(CrScanState *st, ExplainState *es)
 }
 
 /*
+ * The limit that paces the scan's requests and its window: for a log
+ * function, the narrowest of Graph's log limits (they share one window
+ * length); else the application and tenant's.  0 when none is set.
+ */
+static int
+pacing_limit(const CrScanState *st, int *window_s)
+{
+	const CrOptions *opts = st->opts;
+	const int	logs[] = {opts->log_function_rate_limit, opts->log_app_rate_limit,
+	opts->log_tenant_rate_limit};
+	int			limit = 0;
+	int			i;
+
+	if (st->res->fetch != CR_FETCH_FUNCTION)
+	{
+		*window_s = opts->rate_window;
+		return opts->tenant_rate_limit;
+	}
+	*window_s = opts->log_rate_window;
+	for (i = 0; i < (int) lengthof(logs); i++)
+		if (logs[i] > 0 && (limit == 0 || logs[i] < limit))
+			limit = logs[i];
+	return limit;
+}
+
+/*
+ * Graph's limits of the log functions, which pace a log table's requests
+ * apart from the call records' (an option set to 0 is left out).
+ */
+static void
+explain_log_limits(CrScanState *st, ExplainState *es)
+{
+	const CrOptions *opts = st->opts;
+	StringInfoData s;
+
+	if (st->res->fetch != CR_FETCH_FUNCTION)
+		return;
+	initStringInfo(&s);
+	if (opts->log_function_rate_limit > 0)
+		appendStringInfo(&s, "%d per function", opts->log_function_rate_limit);
+	if (opts->log_app_rate_limit > 0)
+		appendStringInfo(&s, "%s%d per application", s.len ? ", " : "", opts->log_app_rate_limit);
+	if (opts->log_tenant_rate_limit > 0)
+		appendStringInfo(&s, "%s%d per tenant", s.len ? ", " : "", opts->log_tenant_rate_limit);
+	ExplainPropertyText("Graph log rate limits",
+						s.len ? psprintf("%s, per %d s", s.data, opts->log_rate_window) : "off", es);
+}
+
+/*
  * What executing the scan cost, for EXPLAIN ANALYZE: what was sent and
  * received, and where the time went.  The bytes parsed show only when
  * pages are pruned, the counters that are usually zero (cache hits,
@@ -430,6 +479,7 @@ explain_costs(CrScanState *st, ExplainState *es)
 		ExplainPropertyInteger("Graph requests held for rate limits", NULL, st->stats.rate_waits, es);
 	/* always: whether the windows see the other sessions' requests too */
 	ExplainPropertyText("Graph rate windows", cr_shared_mode(), es);
+	explain_log_limits(st, es);
 	if (st->stats.rate_waits > 0 && es->timing)
 		ExplainPropertyFloat("Graph rate limit wait", "ms", st->stats.rate_wait_ms, 3, es);
 	explain_in_flight(st, es);
@@ -447,22 +497,21 @@ explain_costs(CrScanState *st, ExplainState *es)
 static void
 explain_estimate(CrScanState *st, ExplainState *es)
 {
-	const CrOptions *opts = st->opts;
 	double		n = st->est_requests;
 	double		secs;
+	int			window_s;
+	int			limit = pacing_limit(st, &window_s);
 
 	if (n < 0)
 		return;
-	secs = opts->tenant_rate_limit > 0 ?
-		Max(1.0, rint(n)) * opts->rate_window / opts->tenant_rate_limit : 0;
+	secs = limit > 0 ? Max(1.0, rint(n)) * window_s / limit : 0;
 	if (st->est_per_outer_row)
 		ExplainPropertyText("Graph requests (estimate)",
 							psprintf("%.1f per outer row", n), es);
-	else if (opts->tenant_rate_limit > 0)
+	else if (limit > 0)
 		ExplainPropertyText("Graph requests (estimate)",
 							psprintf("%.0f, at least %.*f s at %d per %d s", Max(1.0, rint(n)),
-									 secs < 0.1 ? 2 : 1, secs,
-									 opts->tenant_rate_limit, opts->rate_window), es);
+									 secs < 0.1 ? 2 : 1, secs, limit, window_s), es);
 	else
 		ExplainPropertyText("Graph requests (estimate)",
 							psprintf("%.0f", Max(1.0, rint(n))), es);

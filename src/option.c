@@ -71,6 +71,11 @@ static const CrIntOption cr_int_options[] = {
 	{"rate_window", offsetof(CrOptions, rate_window), 1, 3600, 20},	/* seconds */
 	{"record_rate_limit", offsetof(CrOptions, record_rate_limit), 0, 1000000, 40},
 	{"tenant_rate_limit", offsetof(CrOptions, tenant_rate_limit), 0, 1000000, 1500},
+	/* and its limits of the log functions (PSTN call records) */
+	{"log_rate_window", offsetof(CrOptions, log_rate_window), 1, 3600, 60},	/* seconds */
+	{"log_function_rate_limit", offsetof(CrOptions, log_function_rate_limit), 0, 1000000, 50},
+	{"log_app_rate_limit", offsetof(CrOptions, log_app_rate_limit), 0, 1000000, 200},
+	{"log_tenant_rate_limit", offsetof(CrOptions, log_tenant_rate_limit), 0, 1000000, 1000},
 };
 
 static const CrIntOption *
@@ -109,6 +114,10 @@ static const CrOptionDef cr_option_defs[] = {
 	{"rate_window", ForeignServerRelationId, false},
 	{"record_rate_limit", ForeignServerRelationId, false},
 	{"tenant_rate_limit", ForeignServerRelationId, false},
+	{"log_rate_window", ForeignServerRelationId, false},
+	{"log_function_rate_limit", ForeignServerRelationId, false},
+	{"log_app_rate_limit", ForeignServerRelationId, false},
+	{"log_tenant_rate_limit", ForeignServerRelationId, false},
 	{"ca_file", ForeignServerRelationId, false},
 	{"proxy", ForeignServerRelationId, false},
 	{"client_id", UserMappingRelationId, true},

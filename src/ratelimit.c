@@ -14,6 +14,10 @@
  * per 20 s), per call record (40 per 20 s, a nextLink chain of one big
  * meeting included) and for the call record list (40 per 20 s), and asks
  * clients to stay under those limits up front rather than run into 429s.
+ * The log functions (PSTN call records: getPstnCalls and the others) are
+ * counted apart, as Graph counts them: 50 requests per 60 s per function,
+ * 200 per application and tenant, 1,000 per tenant for all applications
+ * (log_*_rate_limit, log_rate_window).
  * A request waits here until it fits every window that applies to it.
  * 429 handling (Retry-After, halved concurrency) stays as the second line.
  * With the library in shared_preload_libraries, the windows of an
@@ -53,7 +57,8 @@
 typedef struct CrRateKey
 {
 	uint64		app;			/* the application and tenant (app_key()) */
-	char		scope[SCOPE_LEN];	/* "" (all requests), "list", "record:<id>", "function:<name>" */
+	char		scope[SCOPE_LEN];	/* "" (all call record requests), "list", "record:<id>",
+									 * "logs" (all log requests), "function:<name>" */
 } CrRateKey;
 
 typedef struct CrRateWindow
@@ -210,6 +215,20 @@ app_key(const CrOptions *opts)
 }
 
 /*
+ * The tenant as Graph counts it for the limits of all its applications
+ * together: the Graph host and the tenant, whatever the client id.
+ */
+static uint64
+tenant_key(const CrOptions *opts)
+{
+	char	   *s = psprintf("%s|%s", opts->graph_url, opts->tenant_id);
+	uint64		h = hash_bytes_extended((const unsigned char *) s, strlen(s), 0);
+
+	pfree(s);
+	return h;
+}
+
+/*
  * The window of a scope: the shared one when there is one (the caller
  * then holds the lock), else the backend's, created empty; its ring
  * follows a changed limit.
@@ -326,6 +345,9 @@ sweep(TimestampTz now, int window_s)
 static uint64 budget_statement = 0;
 static int64 budget_spent = 0;
 
+/* Requests admitted by this backend since it started, for progress reports. */
+static int64 requests_admitted = 0;
+
 /* The requests the statement has made so far. */
 static int64
 budget_used(void)
@@ -353,6 +375,59 @@ report_budget_exceeded(const CrOptions *opts)
 }
 
 /*
+ * The longest of Graph's windows: a window's entries are kept (and its
+ * shared slot not given away) for as long as any window may still need
+ * them.
+ */
+static int
+longest_window(const CrOptions *opts)
+{
+	return Max(opts->rate_window, opts->log_rate_window);
+}
+
+/*
+ * The windows a request of the call record family passes: per application
+ * and tenant, and per call record or for the list.  *window_s is set to
+ * their length.
+ */
+static int
+record_windows(const CrOptions *opts, uint64 app, const char *key, TimestampTz now,
+			   CrRateWindow **applies, int *window_s)
+{
+	int			n = 0;
+
+	*window_s = opts->rate_window;
+	if (opts->tenant_rate_limit > 0)
+		applies[n++] = get_window(app, "", opts->tenant_rate_limit, now, longest_window(opts));
+	if (key[0] && opts->record_rate_limit > 0)
+		applies[n++] = get_window(app, key, opts->record_rate_limit, now, longest_window(opts));
+	return n;
+}
+
+/*
+ * The windows a request of a log function passes: Graph counts the log
+ * functions (PSTN call records) apart from the call records, per tenant
+ * for all applications, per application and tenant, and per function
+ * ("per collection"), all over log_rate_window.
+ */
+static int
+log_windows(const CrOptions *opts, uint64 app, const char *key, TimestampTz now,
+			CrRateWindow **applies, int *window_s)
+{
+	int			n = 0;
+
+	*window_s = opts->log_rate_window;
+	if (opts->log_tenant_rate_limit > 0)
+		applies[n++] = get_window(tenant_key(opts), "logs", opts->log_tenant_rate_limit, now,
+								  longest_window(opts));
+	if (opts->log_app_rate_limit > 0)
+		applies[n++] = get_window(app, "logs", opts->log_app_rate_limit, now, longest_window(opts));
+	if (opts->log_function_rate_limit > 0)
+		applies[n++] = get_window(app, key, opts->log_function_rate_limit, now, longest_window(opts));
+	return n;
+}
+
+/*
  * Admit a request of the given scope.  The statement's budget comes
  * first: a request it has no room for is an error, or, for a request
  * started ahead of need (reserve > 0), refused (-1) while fewer than
@@ -368,9 +443,11 @@ cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 	TimestampTz now;
 	char		key[SCOPE_LEN];
 	LWLock	   *lock;
-	CrRateWindow *applies[2];
-	int			n = 0;
+	CrRateWindow *applies[3];
+	CrRateWindow *lateness;
+	int			n;
 	int			i;
+	int			window_s;
 	double		delay = 0;
 	double		margin;
 	uint64		app;
@@ -392,15 +469,17 @@ cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 	lock = cr_shared_lock();
 	cr_shared = lock ? cr_shared_part(rates_part) : NULL;
 	now = GetCurrentTimestamp();
-	sweep(now, opts->rate_window);
-	if (opts->tenant_rate_limit > 0)
-		applies[n++] = get_window(app, "", opts->tenant_rate_limit, now, opts->rate_window);
-	if (key[0] && opts->record_rate_limit > 0)
-		applies[n++] = get_window(app, key, opts->record_rate_limit, now, opts->rate_window);
-	margin = window_margin_ms(opts->tenant_rate_limit > 0 ? applies[0] : NULL,
-							  opts->rate_window);
+	sweep(now, longest_window(opts));
+	if (scope->kind == CR_SCOPE_FUNCTION)
+		n = log_windows(opts, app, key, now, applies, &window_s);
+	else
+		n = record_windows(opts, app, key, now, applies, &window_s);
+	/* how late requests arrive is noted in the application's window */
+	lateness = opts->tenant_rate_limit > 0 ?
+		get_window(app, "", opts->tenant_rate_limit, now, longest_window(opts)) : NULL;
+	margin = window_margin_ms(lateness, window_s);
 	for (i = 0; i < n; i++)
-		delay = Max(delay, window_delay_ms(applies[i], now, opts->rate_window, margin));
+		delay = Max(delay, window_delay_ms(applies[i], now, window_s, margin));
 	if (delay <= 0)
 		for (i = 0; i < n; i++)
 			window_note(applies[i], now);
@@ -410,7 +489,18 @@ cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 	if (delay > 0)
 		return delay;
 	budget_spent++;
+	requests_admitted++;
 	return 0;
+}
+
+/*
+ * The Graph requests this backend has made (retries included), so that a
+ * long procedure such as the archive can report what its work cost.
+ */
+int64
+cr_requests_made(void)
+{
+	return requests_admitted;
 }
 
 /*
@@ -433,7 +523,7 @@ cr_note_lateness(const CrOptions *opts, double late_ms)
 	lock = cr_shared_lock();
 	cr_shared = lock ? cr_shared_part(rates_part) : NULL;
 	now = GetCurrentTimestamp();
-	w = get_window(app_key(opts), "", opts->tenant_rate_limit, now, opts->rate_window);
+	w = get_window(app_key(opts), "", opts->tenant_rate_limit, now, longest_window(opts));
 	if (now - w->late_period >= (TimestampTz) opts->rate_window * USECS_PER_SEC)
 	{
 		w->late_n[1] = w->late_n[0];
