@@ -187,9 +187,31 @@ SELECT count(*) FILTER (WHERE l LIKE 'GET %callRecords?%') AS lists,
        count(DISTINCT substring(l from 'callRecords/([^?]*)')) AS distinct_records
   FROM emulator_log() l;
 
+-- participants hang from the call record in a chain of their own:
+-- call_records JOIN participants is that chain's walk, one request chain
+-- per record, by id or over the records listed for a time window; the
+-- call records' columns come from the record the chain begins with
+SELECT join_explain($$SELECT c.type, p.participant_index, p.id
+  FROM cr.call_records c JOIN cr.participants p ON p.call_record_id = c.id
+ WHERE c.id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000002')$$);
+SELECT join_diff($$SELECT c.type, c.start_date_time, p.participant_index, p.id
+  FROM cr.call_records c JOIN cr.participants p ON p.call_record_id = c.id
+ WHERE c.id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000002')$$);
+SELECT join_diff($$SELECT c.id, c.type, p.participant_index, p.id AS participant_id
+  FROM cr.call_records c JOIN cr.participants p ON p.call_record_id = c.id
+ WHERE c.start_date_time >= '2026-11-10' AND c.start_date_time < '2026-11-12'$$);
+SELECT emulator_reset();
+SELECT count(*) FROM cr.call_records c JOIN cr.participants p ON p.call_record_id = c.id
+ WHERE c.start_date_time >= '2026-11-10' AND c.start_date_time < '2026-11-12';
+SELECT count(*) FILTER (WHERE l LIKE 'GET %callRecords?%') AS lists,
+       count(*) FILTER (WHERE l LIKE 'GET %participants_v2%') AS participant_pages,
+       count(DISTINCT substring(l from 'callRecords/([0-9a-f-]*)')) AS distinct_records
+  FROM emulator_log() l;
+
 -- not pushed, the same rows: a key missing (no session_index: every
 -- session with every stream of its record), a full join, a condition on
--- the nullable side of a left join, participants, and a self join
+-- the nullable side of a left join, participants with sessions (two
+-- chains per record), and a self join
 SELECT join_diff($$SELECT s.session_index, st.session_index AS st_session, st.stream_index
   FROM cr.sessions s JOIN cr.streams st USING (call_record_id)
  WHERE s.call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);

@@ -12,6 +12,9 @@
  * session_index, segment_index, media_index) pairs each object with
  * exactly the objects below it: the rows of the walk over the deepest
  * table, with the other tables' columns read from the objects above.
+ * participants hang from a call record too, in a chain of their own
+ * (callRecords/{id}?$expand=participants_v2): call_records joined to
+ * participants on call_record_id is that chain's walk.
  *
  * Rules kept here, as postgres_fdw keeps them for its joins:
  *	- a join is pushed only when it is exactly that walk: inner joins on
@@ -19,7 +22,8 @@
  *	  whose nullable side has no condition of its own (its rows are then
  *	  null-extended by the walk: rows.c); anything else (a full join, a
  *	  key missing, a condition Graph cannot evaluate on the nullable side,
- *	  participants, the log tables) keeps the paths of the tables alone;
+ *	  participants with sessions or below, a left join to participants,
+ *	  the log tables) keeps the paths of the tables alone;
  *	- every condition of an inner join and of the tables is rechecked
  *	  locally on the joined row, as for one table; the keys of a left join
  *	  hold by construction (they cannot be rechecked above the join);
@@ -124,12 +128,15 @@ member_key_attno(const CrJoinMember *m, CrLevel key)
 	return attno;
 }
 
-/* A table of the call record tree that one request chain per record brings. */
+/*
+ * A table of the call record tree that one request chain per record
+ * brings: call_records and the tables below it, sessions or participants.
+ */
 static bool
 tree_table(const CrResource *res)
 {
 	return (res->fetch == CR_FETCH_RECORDS || res->fetch == CR_FETCH_RECORD_CHILDREN) &&
-		res->level >= CR_LEVEL_RECORD && res->level <= CR_LEVEL_STREAM;
+		res->level >= CR_LEVEL_RECORD && res->level <= CR_LEVEL_PARTICIPANT;
 }
 
 /* The rel's alias as EXPLAIN names it: "sessions s", or "sessions". */
@@ -174,7 +181,10 @@ side_info(PlannerInfo *root, RelOptInfo *rel)
 	return ji;
 }
 
-/* The members of both sides, shallowest first; NIL if two share a level. */
+/*
+ * The members of both sides, shallowest first; NIL if two share a level,
+ * or if participants come with sessions or below (two chains per record).
+ */
 static List *
 merged_members(CrJoinInfo *a, CrJoinInfo *b)
 {
@@ -182,7 +192,7 @@ merged_members(CrJoinInfo *a, CrJoinInfo *b)
 	List	   *sorted = NIL;
 	CrLevel		l;
 
-	for (l = CR_LEVEL_RECORD; l <= CR_LEVEL_STREAM; l++)
+	for (l = CR_LEVEL_RECORD; l <= CR_LEVEL_PARTICIPANT; l++)
 	{
 		ListCell   *lc;
 		int			n = 0;
@@ -198,6 +208,10 @@ merged_members(CrJoinInfo *a, CrJoinInfo *b)
 		if (n > 1)
 			return NIL;
 	}
+	if (((CrJoinMember *) llast(sorted))->level == CR_LEVEL_PARTICIPANT &&
+		list_length(sorted) > 1 &&
+		((CrJoinMember *) list_nth(sorted, list_length(sorted) - 2))->level != CR_LEVEL_RECORD)
+		return NIL;
 	return sorted;
 }
 
