@@ -19,6 +19,22 @@ END $$;
 SELECT sh('openssl req -x509 -newkey rsa:2048 -nodes -keyout a.key -out a.crt -days 2 -subj /CN=cr-test-a');
 SELECT sh('openssl req -x509 -newkey rsa:2048 -nodes -keyout b.key -out b.crt -days 2 -subj /CN=cr-test-b');
 SELECT sh('openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ec.key -out ec.crt -days 2 -subj /CN=cr-test-ec');
+-- a certificate that expired yesterday (openssl req takes no past dates)
+SELECT sh($$python3 -c '
+import datetime as d
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization as s
+from cryptography.hazmat.primitives.asymmetric import rsa
+k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+n = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cr-test-old")])
+t = d.datetime.utcnow()
+c = (x509.CertificateBuilder().subject_name(n).issuer_name(n).public_key(k.public_key())
+     .serial_number(1).not_valid_before(t - d.timedelta(days=2)).not_valid_after(t - d.timedelta(days=1))
+     .sign(k, hashes.SHA256()))
+open("old.crt", "wb").write(c.public_bytes(s.Encoding.PEM))
+open("old.key", "wb").write(k.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.NoEncryption()))
+'$$);
 SELECT sh('openssl pkcs8 -topk8 -in a.key -out a_enc.key -passout pass:key-pass-123');
 SELECT sh('cat a.crt a.key > a.pem');
 SELECT sh('openssl pkcs12 -export -in a.crt -inkey a.key -out a.p12 -passout pass:pfx-pass-123');
@@ -27,6 +43,7 @@ SELECT pg_read_file(:'dir' || '/a.crt') AS a_crt, pg_read_file(:'dir' || '/a.key
        pg_read_file(:'dir' || '/a_enc.key') AS a_enc_key,
        pg_read_file(:'dir' || '/b.crt') AS b_crt, pg_read_file(:'dir' || '/b.key') AS b_key,
        pg_read_file(:'dir' || '/ec.crt') AS ec_crt, pg_read_file(:'dir' || '/ec.key') AS ec_key,
+       pg_read_file(:'dir' || '/old.crt') AS old_crt, pg_read_file(:'dir' || '/old.key') AS old_key,
        :'dir' || '/a.pem' AS a_pem, :'dir' || '/a.p12' AS a_p12, :'dir' || '/a_legacy.p12' AS a_legacy_p12,
        :'dir' || '/missing.pem' AS missing_pem \gset
 -- the app registration knows certificate A
@@ -113,6 +130,11 @@ SELECT e.*, leaks(concat_ws(' ', e.message, e.detail, e.hint)) AS leaks FROM cer
 ALTER USER MAPPING FOR CURRENT_USER SERVER graph_cert
   OPTIONS (SET client_certificate :'ec_crt', SET client_private_key :'ec_key');
 SELECT e.*, leaks(concat_ws(' ', e.message, e.detail, e.hint)) AS leaks FROM cert_error() e;
+-- a certificate past its validity
+ALTER USER MAPPING FOR CURRENT_USER SERVER graph_cert
+  OPTIONS (SET client_certificate :'old_crt', SET client_private_key :'old_key');
+SELECT e.*, leaks(concat_ws(' ', e.message, e.detail, e.hint)) AS leaks FROM cert_error() e;
+-- none of these sent anything
 SELECT count(*) AS requests FROM emulator_log();
 
 -- a wrong thumbprint: certificate B and its key, not uploaded to the app

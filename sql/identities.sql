@@ -60,6 +60,13 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER graph_mi OPTIONS (auth 'managed_iden
 SELECT emulator_reset();
 SELECT id FROM mi_calls WHERE id = 'cafe0000-0000-4000-8000-000000000001';
 SELECT * FROM signin_log();
+-- the Metadata Service's 410 (it restarts) and 404 (no token yet) are asked again
+SELECT emulator_fault('{"match": "/metadata/identity/", "status": 410, "times": 1}');
+SELECT emulator_fault('{"match": "/metadata/identity/", "status": 404, "times": 1}');
+SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config', '{"revoke_tokens": true}');
+SELECT count(*) FROM mi_calls WHERE id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT * FROM signin_log();
+SELECT emulator_reset();
 -- a user-assigned identity, by client id, object id or resource id; one the
 -- machine does not have
 SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config',
@@ -74,6 +81,19 @@ ALTER USER MAPPING FOR CURRENT_USER SERVER graph_mi
 SELECT * FROM mi_error();
 ALTER USER MAPPING FOR CURRENT_USER SERVER graph_mi OPTIONS (DROP managed_identity_object_id);
 SELECT * FROM signin_log();
+-- two identities never share a token: the role with the user-assigned one
+-- signs in itself after the superuser's system-assigned token was taken
+CREATE USER MAPPING FOR regress_mi_user SERVER graph_mi
+  OPTIONS (auth 'managed_identity', managed_identity_client_id 'uami-client');
+GRANT SELECT ON mi_calls TO regress_mi_user;
+SELECT count(*) FROM mi_calls WHERE id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT emulator_reset();
+SET ROLE regress_mi_user;
+SELECT count(*) FROM mi_calls WHERE id = 'cafe0000-0000-4000-8000-000000000001';
+RESET ROLE;
+SELECT count(*) FROM mi_calls WHERE id = 'cafe0000-0000-4000-8000-000000000001';
+SELECT * FROM signin_log();
+DROP USER MAPPING FOR regress_mi_user SERVER graph_mi;
 
 -- App Service's form: X-IDENTITY-HEADER, api-version 2019-08-01, only
 -- expires_on; a wrong header is refused and never shown

@@ -459,7 +459,9 @@ check_machine_option(const char *name, const char *value)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("only superusers may set option \"%s\"", name),
-				 errdetail("It signs in with a credential of the database server, which belongs to no role."),
+				 strcmp(name, "auth") == 0 ?
+				 errdetail("It signs in as the database server's machine identity, which belongs to no role.") :
+				 errdetail("The database server would read that file for the role, with the server's rights."),
 				 errhint("Give the app's own credential instead: client_certificate and client_private_key, or client_secret.")));
 	if (strcmp(name, "auth") == 0 &&
 		strcmp(value, "managed_identity") != 0 && strcmp(value, "workload_identity") != 0)

@@ -301,9 +301,22 @@ report_token_error(const CrOptions *opts, const CrTokenRequest *req, const CrRes
 }
 
 /*
+ * Whether the managed identity endpoint asks to be asked again: the
+ * Metadata Service answers 404 while a token is not available yet and 410
+ * while it restarts (azure-identity retries both, 410 for 70 seconds).
+ */
+static bool
+identity_is_retryable(const CrOptions *opts, const CrResponse *resp)
+{
+	return opts->auth == CR_AUTH_MANAGED_IDENTITY &&
+		(resp->status == 404 || resp->status == 410);
+}
+
+/*
  * Send the token request, retried as Graph requests are (http.c): on 429,
- * 500, 502, 503, 504 and transport failures, up to max_retries times and
- * max_retry_wait seconds of waiting.  The answer is left in resp.
+ * 500, 502, 503, 504 and transport failures (and the identity endpoint's
+ * 404 and 410), up to max_retries times and max_retry_wait seconds of
+ * waiting.  The answer is left in resp.
  */
 static void
 send_token_request(const CrOptions *opts, const CrTokenRequest *req, CrResponse *resp)
@@ -316,7 +329,8 @@ send_token_request(const CrOptions *opts, const CrTokenRequest *req, CrResponse 
 		double		delay;
 
 		cr_transfer_perform(opts, req->url, req->headers, req->body, resp);
-		if (!cr_is_retryable(resp) || retries >= opts->max_retries)
+		if (!(cr_is_retryable(resp) || identity_is_retryable(opts, resp)) ||
+			retries >= opts->max_retries)
 			break;
 		delay = cr_retry_delay_ms(resp, retries);
 		if (waited_ms + delay > opts->max_retry_wait * 1000.0)
