@@ -173,7 +173,6 @@ read_pkcs12(const char *data, size_t len, const char *password, CrKeyPair *kp)
 {
 	BIO		   *bio = BIO_new_mem_buf(data, (int) len);
 	PKCS12	   *p12 = bio ? d2i_PKCS12_bio(bio, NULL) : NULL;
-	STACK_OF(X509) *ca = NULL;
 	const char *problem = NULL;
 
 	BIO_free(bio);
@@ -182,13 +181,12 @@ read_pkcs12(const char *data, size_t len, const char *password, CrKeyPair *kp)
 	if (!pkcs12_password_ok(p12, password))
 		problem = password ? "The password does not open the PKCS#12 file." :
 			"The PKCS#12 file needs a password: set client_certificate_password.";
-	else if (!PKCS12_parse(p12, password, &kp->key, &kp->cert, &ca))
+	else if (!PKCS12_parse(p12, password, &kp->key, &kp->cert, NULL))
 	{
 		ERR_clear_error();
-		if (!load_legacy_provider() || !PKCS12_parse(p12, password, &kp->key, &kp->cert, &ca))
+		if (!load_legacy_provider() || !PKCS12_parse(p12, password, &kp->key, &kp->cert, NULL))
 			problem = "OpenSSL cannot decrypt the PKCS#12 file (an older cipher, and OpenSSL's legacy provider is not installed).";
 	}
-	sk_X509_pop_free(ca, X509_free);
 	PKCS12_free(p12);
 	if (problem == NULL && (kp->key == NULL || kp->cert == NULL))
 		problem = "The PKCS#12 file lacks the certificate or its private key.";
@@ -359,21 +357,37 @@ base64url(const unsigned char *data, size_t len)
 	return out;
 }
 
-/* A JSON object as compact text, base64url-encoded; the object is freed. */
+/*
+ * A JSON object as compact text, base64url-encoded; the object is freed.
+ * json_dumps() allocates with jansson's allocator: the text is copied
+ * into the current context without raising, then given back to jansson.
+ */
 static char *
 encode_json(json_t *obj)
 {
 	char	   *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	size_t		len = text ? strlen(text) : 0;
+	char	   *copy = NULL;
+	json_malloc_t malloc_fn;
+	json_free_t free_fn;
 	char	   *out;
 
 	if (obj)
 		json_decref(obj);
-	if (text == NULL)
+	if (text)
+	{
+		copy = MemoryContextAllocExtended(CurrentMemoryContext, len + 1, MCXT_ALLOC_NO_OOM);
+		if (copy)
+			memcpy(copy, text, len + 1);
+		json_get_alloc_funcs(&malloc_fn, &free_fn);
+		free_fn(text);
+	}
+	if (copy == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
-	out = base64url((const unsigned char *) text, strlen(text));
-	free(text);
+	out = base64url((const unsigned char *) copy, len);
+	pfree(copy);
 	return out;
 }
 
