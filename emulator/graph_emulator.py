@@ -222,11 +222,16 @@ def _fb_token_huge_expiry(rule, status, ctx, normal, is_token):
 
 
 def _fb_echo_secret(rule, status, ctx, normal, is_token):
-    """A hostile token endpoint: an Entra error that quotes the posted form, secret included."""
+    """A hostile token endpoint: an Entra error that quotes the posted form, secret (or assertion) included."""
     posted = {}
     for part in (getattr(ctx, "request_body", b"") or b"").decode("utf-8", "replace").split("&"):
         k, _, v = part.partition("=")
         posted[unquote(k.replace("+", " "))] = unquote(v.replace("+", " "))
+    if "client_assertion" in posted:
+        echoed = posted["client_assertion"]
+        return entra_error(ctx, status if status >= 400 else 401, rule.get("code") or "invalid_client", 700027,
+                           "Client assertion contains an invalid signature: '%s' (escaped: %s)."
+                           % (echoed, quote(echoed, safe="")))
     echoed = posted.get("client_secret", "")
     return entra_error(ctx, status if status >= 400 else 401, rule.get("code") or "invalid_client", 7000215,
                        "Invalid client secret provided: '%s' (escaped: %s)." % (echoed, quote(echoed, safe="")))

@@ -112,6 +112,10 @@ SELECT count(*) FROM cert_calls WHERE id = 'cafe0000-0000-4000-8000-000000000001
 SELECT count(*) FILTER (WHERE line ~ '^POST /contoso/oauth2/v2.0/token 200') AS sign_ins,
        count(*) FILTER (WHERE line ~ '^POST /contoso/oauth2/v2.0/token [^2]') AS refused
   FROM emulator_log() AS l(line);
+-- a token endpoint that quotes the assertion back: that text is left out
+SELECT emulator_fault('{"match": "/oauth2/", "body": "echo-secret", "times": 1}');
+SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config', '{"revoke_tokens": true}');
+SELECT e.*, leaks(concat_ws(' ', e.message, e.detail, e.hint)) AS leaks FROM cert_error() e;
 
 -- an encrypted key with its password; without it, or with a wrong one
 ALTER USER MAPPING FOR CURRENT_USER SERVER graph_cert
