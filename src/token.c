@@ -233,6 +233,10 @@ credential_hint(const CrOptions *opts, const char *desc)
 				return "The token in the federated token file has expired: its issuer (the kubelet, a sidecar) has not renewed it.";
 			return "Check the app's federated credential (issuer, subject, audience api://AzureADTokenExchange) against the token in the federated token file, and client_id; the app needs the CallRecords.Read.All application permission with admin consent.";
 		case CR_AUTH_MANAGED_IDENTITY:
+			if (desc && strstr(desc, "Identity not found") != NULL)
+				return "The machine has no managed identity of that id: check managed_identity_client_id, managed_identity_object_id or managed_identity_resource_id, and that the identity is assigned to this machine.";
+			if (desc && strstr(desc, "header") != NULL)
+				return "The endpoint refused the request's header: IDENTITY_HEADER (or " CR_NAME ".identity_header) goes with IDENTITY_ENDPOINT (or " CR_NAME ".identity_endpoint); the Metadata Service takes \"Metadata: true\" instead.";
 			return "Check that the machine has a managed identity (system-assigned, or the user-assigned one the user mapping picks) and that it was granted the CallRecords.Read.All application permission.";
 	}
 	return "Check tenant_id of the server and client_id and client_secret of the user mapping; the app needs the CallRecords.Read.All application permission with admin consent.";
