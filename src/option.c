@@ -624,7 +624,9 @@ check_credentials(List *options)
 	if (!file && option_value(options, "client_certificate_password") != NULL)
 		report_unused_option("client_certificate_password", "It decrypts client_certificate_file.");
 	if (!mi && selectors > 0)
-		report_unused_option("managed_identity_client_id",
+		report_unused_option(option_value(options, "managed_identity_client_id") ? "managed_identity_client_id" :
+							 option_value(options, "managed_identity_object_id") ? "managed_identity_object_id" :
+							 "managed_identity_resource_id",
 							 "managed_identity_client_id, managed_identity_object_id and managed_identity_resource_id pick the identity of auth 'managed_identity'.");
 	if (mi && selectors > 1)
 		ereport(ERROR,
