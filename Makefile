@@ -3,6 +3,7 @@ MODULE_big = callrecords_fdw
 OBJS = \
 	callrecords_fdw.o \
 	src/arena.o \
+	src/assertion.o \
 	src/batchexec.o \
 	src/batchjoin.o \
 	src/cache.o \
@@ -15,6 +16,7 @@ OBJS = \
 	src/failure.o \
 	src/fetch.o \
 	src/http.o \
+	src/identity.o \
 	src/import.o \
 	src/jitcost.o \
 	src/joinpath.o \
@@ -41,11 +43,11 @@ DATA = callrecords_fdw--1.0.sql
 PGFILEDESC = "callrecords_fdw - foreign data wrapper for Microsoft Graph call records"
 
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-SHLIB_LINK = -lcurl -ljansson
+SHLIB_LINK = -lcurl -ljansson -lcrypto
 
 # The regression suite needs the bundled Graph emulator running and
 # CR_EMULATOR_URL pointing at it; scripts/test.sh does both.
-REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin joins shapes retries faults quality archive security fidelity hardening sharing errors throughput ahead rescans estimates messages archive_batches log_limits shape
+REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin joins shapes retries faults quality archive security fidelity hardening sharing errors throughput ahead rescans estimates messages archive_batches log_limits shape certificates identities
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Microsoft Graph call-records emulator for callrecords_fdw tests.
 
-Standard library only.  See README.md next to this file for the data model and
-the control API.  Usage:
+Standard library only (and python3-cryptography for client assertions, in
+signin.py).  See README.md next to this file for the data model and the
+control API.  Usage:
 
   python3 emulator/graph_emulator.py [--port 0] [--port-file PATH] [--seed 42]
       [--records 50] [--latency-ms 0] [--tenant-id contoso] [--client-id test-client]
@@ -33,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import datagen as dg                      # noqa: E402
 import odata                              # noqa: E402
 import rawjson                            # noqa: E402
+import signin                             # noqa: E402
 from odata import ODataError, bad         # noqa: E402
 from store import DOC_SESSIONS_LINK, LOG_FUNCS, LOG_FUNC_BY_NAME, Store, dumps   # noqa: E402
 
@@ -220,11 +222,16 @@ def _fb_token_huge_expiry(rule, status, ctx, normal, is_token):
 
 
 def _fb_echo_secret(rule, status, ctx, normal, is_token):
-    """A hostile token endpoint: an Entra error that quotes the posted form, secret included."""
+    """A hostile token endpoint: an Entra error that quotes the posted form, secret (or assertion) included."""
     posted = {}
     for part in (getattr(ctx, "request_body", b"") or b"").decode("utf-8", "replace").split("&"):
         k, _, v = part.partition("=")
         posted[unquote(k.replace("+", " "))] = unquote(v.replace("+", " "))
+    if "client_assertion" in posted:
+        echoed = posted["client_assertion"]
+        return entra_error(ctx, status if status >= 400 else 401, rule.get("code") or "invalid_client", 700027,
+                           "Client assertion contains an invalid signature: '%s' (escaped: %s)."
+                           % (echoed, quote(echoed, safe="")))
     echoed = posted.get("client_secret", "")
     return entra_error(ctx, status if status >= 400 else 401, rule.get("code") or "invalid_client", 7000215,
                        "Invalid client secret provided: '%s' (escaped: %s)." % (echoed, quote(echoed, safe="")))
@@ -321,6 +328,7 @@ class State:
         self.latency_ms = args.latency_ms
         self.token_lifetime = args.token_lifetime
         self.tokens = {}              # token -> expiry (time.monotonic)
+        self.signin = signin.SignInConfig()   # certificates, token file, managed identities
         self.store = Store(args.seed, args.records)
         self.port = None
         self.base = None
@@ -465,7 +473,14 @@ def token_endpoint(ctx, tenant, method, body, headers):
         return entra_error(ctx, 401, "invalid_client", 7000218,
                            "The request body must contain the following parameter: 'client_assertion' or "
                            "'client_secret'.")
-    if secret is None or not secrets.compare_digest(secret.encode(), a.client_secret.encode()):
+    if secret is None:
+        audiences = {"http://%s:%d/%s/oauth2/v2.0/token" % (h, st.port, tenant) for h in ("127.0.0.1", "localhost")}
+        with st.lock:
+            refused = signin.check_assertion(st.signin, form, cid, audiences,
+                                             lambda status, err, code, text: entra_error(ctx, status, err, code, text))
+        if refused is not None:
+            return refused
+    elif not secrets.compare_digest(secret.encode(), a.client_secret.encode()):
         return entra_error(ctx, 401, "invalid_client", 7000215,
                            "Invalid client secret provided. Ensure the secret being sent in the request is the "
                            "client secret value, not the client secret ID, for a secret added to app '%s'." % cid)
@@ -490,6 +505,14 @@ def token_endpoint(ctx, tenant, method, body, headers):
     return Resp(200, dumps({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
                             "access_token": tok}), "application/json; charset=utf-8",
                 [("Cache-Control", "no-store, no-cache"), ("Pragma", "no-cache")])
+
+
+def identity_route(ctx, app_service, query, headers):
+    """A managed identity's token: the Instance Metadata Service's form, or App Service's."""
+    st = ctx.state
+    resources = {"http://127.0.0.1:%d" % st.port, "http://localhost:%d" % st.port}
+    status, body = signin.identity_endpoint(st.signin, app_service, query, headers, resources, st.issue_token)
+    return Resp(status, dumps(body), "application/json; charset=utf-8")
 
 
 # ---------------------------------------------------------------------------- Graph endpoints
@@ -911,6 +934,8 @@ def log_escape(s):
 
 
 _SECRET_RE = re.compile(r"(client_secret=)[^&]*", re.I)
+SIGNIN_KEYS = {"client_certificates", "clock_skew_s", "federated_token_file", "identity_header",
+               "system_identity", "user_identities"}
 
 
 def control(state, handler, method, path, query, body):
@@ -937,6 +962,7 @@ def control(state, handler, method, path, query, body):
             st.throttle = None
             st.windows = {}
             st.throttled = 0
+            st.signin.clock_skew_s = 0
         st.store.reset_custom()
         return Resp(200, "ok\n", TEXT_CT)
     if p == "/records" and method == "GET":
@@ -993,6 +1019,10 @@ def control(state, handler, method, path, query, body):
                         continue
                     if k == "revoke_tokens" and isinstance(v, bool):
                         continue
+                    if k in SIGNIN_KEYS:
+                        with st.lock:
+                            signin.configure(st.signin, k, v)
+                        continue
                     if k == "throttle" and (v is None or (
                             isinstance(v, dict) and set(v) <= {"window_s", "tenant_limit", "record_limit",
                                                                "log_window_s", "log_tenant_limit",
@@ -1036,6 +1066,15 @@ def control(state, handler, method, path, query, body):
             with st.lock:
                 st.faults.extend(rules)
             return Resp(200, "ok\n", TEXT_CT)
+    if p == "/signin" and method == "GET":
+        with st.lock:
+            return Resp(200, dumps(st.signin.summary))
+    if p == "/signin/replay" and method == "POST":
+        with st.lock:
+            r = signin.replay_last(st.signin, lambda status, err, code, text: (status, err, code))
+        if r is None:
+            return Resp(200, dumps({"status": 200}) if st.signin.last else "null")
+        return Resp(200, dumps({"status": r[0], "error": r[1], "code": "AADSTS%d" % r[2]}))
     if p == "/shutdown" and method == "POST":
         st.stop.set()
         return Resp(200, "ok\n", TEXT_CT)
@@ -1128,7 +1167,8 @@ class Handler(BaseHTTPRequestHandler):
             if st.latency_ms:
                 time.sleep(st.latency_ms / 1000.0)
             m = re.match(r"^/([^/]+)/oauth2/v2\.0/token/?$", path)
-            is_token = m is not None
+            identity = {"/metadata/identity/oauth2/token": False, "/msi/token": True}.get(path)
+            is_token = m is not None or identity is not None
 
             wait = None if is_token or rule is not None else st.admit(target)
 
@@ -1137,6 +1177,8 @@ class Handler(BaseHTTPRequestHandler):
                     if wait is not None:
                         return graph_error(ctx, 429, *FAULT_ERRORS[429][:2], FAULT_ERRORS[429][2],
                                            headers=[("Retry-After", str(max(1, int(math.ceil(wait)))))])
+                    if identity is not None:
+                        return identity_route(ctx, identity, query, self.headers)
                     if is_token:
                         return token_endpoint(ctx, unquote(m.group(1)), method, body, self.headers)
                     return apply_prefs(ctx, graph_route(ctx, method, path, query, self.headers))

@@ -138,7 +138,7 @@ def main():
     t_start = time.time()
     emu = Emu("--seed", "42", "--fixed-time")
     try:
-        for part in (run, run_additions, run_enum_members, run_moving_clock):
+        for part in (run, run_additions, run_enum_members, run_signin, run_moving_clock):
             try:
                 part(emu)
             except Exception as e:          # report, keep the summary line
@@ -831,6 +831,128 @@ def run_enum_members(emu):
     st, raw = emu.getj("/_emulator/raw/" + cid, auth=False)
     check("raw oracle keeps the member", raw["sessions"][0]["caller"]["userAgent"]["productFamily"] ==
           "azureCommunicationServices")
+    emu.reset()
+
+
+def _assertion(key, cert_der, aud, alg="PS256", thumb="x5t#S256", skew=0, jti=None, client="test-client"):
+    """A client assertion as Microsoft documents it, signed with key."""
+    import base64
+    import hashlib
+    import uuid
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    enc = lambda b: base64.urlsafe_b64encode(b).decode().rstrip("=")
+    digest = hashlib.sha256 if thumb == "x5t#S256" else hashlib.sha1
+    now = int(time.time()) + skew
+    head = {"alg": alg, "typ": "JWT", thumb: enc(digest(cert_der).digest())}
+    claims = {"aud": aud, "iss": client, "sub": client, "jti": jti or str(uuid.uuid4()),
+              "nbf": now, "iat": now, "exp": now + 300}
+    signed = enc(json.dumps(head).encode()) + "." + enc(json.dumps(claims).encode())
+    pad = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32) if alg == "PS256" else padding.PKCS1v15()
+    return signed + "." + enc(key.sign(signed.encode(), pad, hashes.SHA256()))
+
+
+def run_signin(emu):
+    """Certificate assertions (PS256 and RS256; unknown thumbprint, bad signature, audience,
+    time, replay), managed identity forms and the federated token file."""
+    try:
+        import datetime
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        check("python3-cryptography is installed (sign-in tests)", False)
+        return
+    from urllib.parse import quote
+    emu.reset()
+
+    def make_cert():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "selftest")])
+        now = datetime.datetime.utcnow()
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now)
+                .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+        return key, cert
+    key, cert = make_cert()
+    other_key, other_cert = make_cert()
+    der = cert.public_bytes(serialization.Encoding.DER)
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    st, _, _ = emu.req("POST", "/_emulator/config", json.dumps({"client_certificates": [pem]}), auth=False)
+    check("config registers a certificate", st == 200)
+    aud = emu.base + "/contoso/oauth2/v2.0/token"
+
+    def token(assertion, atype="urn:ietf:params:oauth:client-assertion-type:jwt-bearer"):
+        body = "grant_type=client_credentials&client_id=test-client&scope=%s&client_assertion_type=%s" \
+               "&client_assertion=%s" % (quote(emu.base + "/.default", safe=""), quote(atype, safe=""),
+                                         quote(assertion, safe=""))
+        st, _, b = emu.req("POST", "/contoso/oauth2/v2.0/token", body,
+                           {"Content-Type": "application/x-www-form-urlencoded"}, auth=False)
+        doc = json.loads(b)
+        return st, doc.get("error_codes", [None])[0], doc
+    st, code, doc = token(_assertion(key, der, aud))
+    check("PS256 with x5t#S256 is accepted", st == 200 and "access_token" in doc, str(doc)[:200])
+    st, code, _ = token(_assertion(key, der, aud, alg="RS256", thumb="x5t"))
+    check("RS256 with x5t (SHA-1) is accepted", st == 200)
+    st, code, _ = token(_assertion(other_key, other_cert.public_bytes(serialization.Encoding.DER), aud))
+    check("an unregistered certificate: 401 AADSTS700027 (key not found)", st == 401 and code == 700027)
+    st, code, doc = token(_assertion(other_key, der, aud))
+    check("a signature of another key: 401 AADSTS700027", st == 401 and code == 700027 and
+          "did not match" in doc.get("error_description", ""))
+    st, code, _ = token(_assertion(key, der, emu.base + "/other/oauth2/v2.0/token"))
+    check("another audience: 401 AADSTS700023", st == 401 and code == 700023)
+    st, code, _ = token(_assertion(key, der, aud, client="someone-else"))
+    check("iss/sub not the client id: 401 AADSTS700021", st == 401 and code == 700021)
+    st, code, _ = token(_assertion(key, der, aud, skew=-3600))
+    check("an expired assertion: 401 AADSTS700024", st == 401 and code == 700024)
+    jti = "11111111-2222-4333-8444-555555555555"
+    st1, _, _ = token(_assertion(key, der, aud, jti=jti))
+    st2, code, _ = token(_assertion(key, der, aud, jti=jti))
+    check("a replayed jti is refused", st1 == 200 and st2 == 401 and code == 50013)
+    st, code, _ = token("not-a-jwt")
+    check("a malformed assertion: 400 AADSTS50027", st == 400 and code == 50027)
+    st, code, _ = token(_assertion(key, der, aud), atype="other")
+    check("a wrong client_assertion_type is refused", st == 400)
+
+    # the federated token file: its current content only
+    fd, path = tempfile.mkstemp(prefix="emu-fed-")
+    os.write(fd, b"fed-one\n")
+    os.close(fd)
+    emu.req("POST", "/_emulator/config", json.dumps({"federated_token_file": path}), auth=False)
+    st, _, _ = token("fed-one")
+    check("the token file's content is accepted", st == 200)
+    with open(path, "w") as fh:
+        fh.write("fed-two\n")
+    st_old, code_old, _ = token("fed-one")
+    st_new, _, _ = token("fed-two")
+    check("after rotation the old content is expired (AADSTS700024), the new one accepted",
+          st_old == 401 and code_old == 700024 and st_new == 200)
+    st, code, _ = token("never-issued")
+    check("an unknown federated token: AADSTS70021", st == 401 and code == 70021)
+    emu.req("POST", "/_emulator/config", json.dumps({"federated_token_file": None}), auth=False)
+    os.unlink(path)
+
+    # managed identity: the Metadata Service's form and App Service's
+    q = "?api-version=2018-02-01&resource=" + quote(emu.base, safe="")
+    st, _, b = emu.req("GET", "/metadata/identity/oauth2/token" + q, auth=False)
+    check("IMDS without Metadata: true: 400", st == 400 and b"metadata header" in b)
+    st, _, b = emu.req("GET", "/metadata/identity/oauth2/token" + q, headers={"Metadata": "true"}, auth=False)
+    doc = json.loads(b)
+    check("IMDS answers numbers as strings", st == 200 and isinstance(doc.get("expires_in"), str) and
+          isinstance(doc.get("expires_on"), str))
+    st, _, b = emu.req("GET", "/metadata/identity/oauth2/token" + q + "&client_id=nobody",
+                       headers={"Metadata": "true"}, auth=False)
+    check("IMDS: an unknown user-assigned identity: 400", st == 400 and b"Identity not found" in b)
+    emu.req("POST", "/_emulator/config", json.dumps({"identity_header": "hdr"}), auth=False)
+    q = "?api-version=2019-08-01&resource=" + quote(emu.base, safe="")
+    st, _, b = emu.req("GET", "/msi/token" + q, headers={"X-IDENTITY-HEADER": "hdr"}, auth=False)
+    doc = json.loads(b)
+    check("App Service: only expires_on", st == 200 and "expires_in" not in doc and "expires_on" in doc)
+    st, _, _ = emu.req("GET", "/msi/token" + q, headers={"X-IDENTITY-HEADER": "wrong"}, auth=False)
+    check("App Service: a wrong header is refused", st == 401)
+    emu.req("POST", "/_emulator/config", json.dumps({"identity_header": None, "client_certificates": []}),
+            auth=False)
     emu.reset()
 
 

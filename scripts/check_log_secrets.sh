@@ -10,8 +10,11 @@ if [ ! -s "$log" ]; then
     exit 1
 fi
 lines=$(wc -l < "$log")
-if grep -nE 'test-secret|sup3r-s3cret|Bearer |eyJ' "$log"; then
-    echo "secret or token found in the server log ($log)" >&2
+# client secrets; tokens and client assertions (JWTs begin eyJ); private
+# keys, their passwords and PKCS#12 passwords (sql/certificates.sql); the
+# managed identity header and federated tokens (sql/identities.sql)
+if grep -nE 'test-secret|sup3r-s3cret|Bearer |eyJ|client_assertion=|PRIVATE KEY|key-pass-123|pfx-pass-123|id-header-s3cret|fed-token-' "$log"; then
+    echo "secret, key or token found in the server log ($log)" >&2
     exit 1
 fi
-echo "server log ($lines lines) holds no client secret and no token"
+echo "server log ($lines lines) holds no client secret, key, password, assertion and no token"

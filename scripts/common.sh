@@ -9,7 +9,8 @@ PYTHON=/usr/bin/python3
 
 # Debian packages the build, the emulator and the tests need.
 PACKAGES="make gcc postgresql-15 postgresql-server-dev-15 postgresql-common
-          libcurl4-openssl-dev libjansson-dev python3 curl ca-certificates"
+          libcurl4-openssl-dev libjansson-dev libssl-dev python3 python3-cryptography
+          openssl curl ca-certificates"
 
 # Install what is missing; apt-get only runs when something is.
 install_deps() {

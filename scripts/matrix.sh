@@ -53,7 +53,8 @@ mkdir -p "$CACHE"
 PACKAGES="debootstrap python3 git" install_deps
 
 # What each chroot gets: the build, the test stages' tools and clients.
-BASE_PACKAGES="postgresql-common make gcc libcurl4-openssl-dev libjansson-dev python3 curl
+BASE_PACKAGES="postgresql-common make gcc libcurl4-openssl-dev libjansson-dev libssl-dev python3
+               python3-cryptography openssl curl
                ca-certificates clang libclang-rt-dev sqlsmith
                libpostgresql-jdbc-java default-jdk-headless odbc-postgresql unixodbc"
 SRC_BUILD_PACKAGES="bison flex perl pkg-config zlib1g-dev dpkg-dev"
@@ -99,6 +100,14 @@ make_chroot() {
     local name=$1 suite=$2 packages=$3 dir="$CACHE/$1" t
     if [ -f "$dir/.ready" ] && [ $REBUILD = no ]; then
         mount_chroot "$dir"
+        # a cached chroot gets the packages added to the lists since it was made
+        if [ "$(cat "$dir/.ready")" != "$packages" ]; then
+            echo "== $name: installing the packages added since the chroot was made"
+            { in_chroot "$dir" apt-get "${APT_OPTS[@]}" update &&
+              in_chroot "$dir" env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install $packages
+            } > "$CACHE/$name-apt.log" 2>&1 || { tail -20 "$CACHE/$name-apt.log"; exit 1; }
+            echo "$packages" > "$dir/.ready"
+        fi
         return
     fi
     t=$(now)
@@ -119,7 +128,7 @@ make_chroot() {
     { in_chroot "$dir" apt-get "${APT_OPTS[@]}" update &&
       in_chroot "$dir" env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install $packages
     } > "$CACHE/$name-apt.log" 2>&1 || { tail -20 "$CACHE/$name-apt.log"; exit 1; }
-    touch "$dir/.ready"
+    echo "$packages" > "$dir/.ready"
     echo "== $name: chroot ready in $(elapsed "$t")"
 }
 

@@ -132,6 +132,21 @@ typedef struct CrResource
 #define CR_DEFAULT_MAX_RESPONSE_BYTES	(64 * 1024 * 1024)
 #define CR_MAX_RESPONSE_BYTES_CAP		(256 * 1024 * 1024)
 
+/*
+ * How a user mapping signs in: with the app's client secret or
+ * certificate (its own credentials), or as the machine's managed identity
+ * or the workload identity of its environment (the database server's,
+ * which only a superuser may choose).
+ */
+typedef enum CrAuthKind
+{
+	CR_AUTH_SECRET = 0,			/* client_secret */
+	CR_AUTH_CERTIFICATE,		/* client_certificate + client_private_key */
+	CR_AUTH_CERTIFICATE_FILE,	/* client_certificate_file (superuser) */
+	CR_AUTH_MANAGED_IDENTITY,	/* auth 'managed_identity' (superuser) */
+	CR_AUTH_WORKLOAD_IDENTITY	/* auth 'workload_identity' (superuser) */
+} CrAuthKind;
+
 /* Options of one foreign table's server, user mapping and table. */
 typedef struct CrOptions
 {
@@ -158,8 +173,18 @@ typedef struct CrOptions
 	int			log_tenant_rate_limit;	/* log requests per window per tenant, all applications; 0: off */
 	char	   *ca_file;		/* CA bundle for TLS, or NULL: the system's */
 	char	   *proxy;			/* proxy URL, or NULL: none */
-	char	   *client_id;
+	CrAuthKind	auth;			/* the credential's kind, from the options */
+	char	   *client_id;		/* workload identity: else AZURE_CLIENT_ID */
 	char	   *client_secret;
+	char	   *client_certificate; /* PEM certificate (user mapping) */
+	char	   *client_private_key; /* PEM private key, maybe encrypted */
+	char	   *client_private_key_password;
+	char	   *client_certificate_file;	/* PEM bundle or PKCS#12 (superuser) */
+	char	   *client_certificate_password;
+	char	   *managed_identity_client_id;	/* a user-assigned identity: */
+	char	   *managed_identity_object_id;	/* at most one of the three */
+	char	   *managed_identity_resource_id;
+	char	   *federated_token_file;	/* else AZURE_FEDERATED_TOKEN_FILE */
 	char	   *proxy_user;		/* proxy credentials (user mapping), or NULL */
 	char	   *proxy_password;
 	char	   *resource;
@@ -177,6 +202,10 @@ extern bool cr_batch_joins;
 extern bool cr_learn_tenant_shape;
 extern bool cr_enable_join_pushdown;
 extern TimestampTz cr_reference_time(void);
+extern char *cr_identity_endpoint;
+extern char *cr_identity_header;
+extern bool cr_is_identity_host(const char *host);
+extern const char *cr_auth_kind_name(CrAuthKind auth);
 
 /* in catalog.c */
 extern const CrResource *cr_find_resource(const char *name);

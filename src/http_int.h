@@ -4,7 +4,8 @@
  *		  Shared by the files of the Graph client: transfer.c (one
  *		  transfer, and the waits), failure.c (retries and Graph's errors
  *		  as PostgreSQL errors), cache.c (the statement's response cache),
- *		  token.c (the OAuth2 token) and http.c (Graph's GETs).
+ *		  assertion.c (client assertions), identity.c (the managed identity's
+ *		  request), token.c (the OAuth2 token) and http.c (Graph's GETs).
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -51,6 +52,16 @@ extern bool cr_is_retryable(const CrResponse *resp);
 extern double cr_retry_delay_ms(const CrResponse *resp, int n);
 extern void cr_report_transport_error(const CrResponse *resp, const char *method,
 									  const char *url);
+
+/* in assertion.c */
+#define CR_THUMBPRINT_LEN	32	/* SHA-256 */
+extern void cr_certificate_thumbprint(const CrOptions *opts, uint8 *thumbprint);
+extern char *cr_certificate_assertion(const CrOptions *opts, const char *audience);
+extern char *cr_federated_assertion(const CrOptions *opts);
+
+/* in identity.c */
+extern char *cr_identity_request(const CrOptions *opts, struct curl_slist **headers,
+								 char **header_value);
 
 /* in token.c */
 extern const char *cr_get_token(const CrOptions *opts);

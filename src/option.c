@@ -120,8 +120,19 @@ static const CrOptionDef cr_option_defs[] = {
 	{"log_tenant_rate_limit", ForeignServerRelationId, false},
 	{"ca_file", ForeignServerRelationId, false},
 	{"proxy", ForeignServerRelationId, false},
-	{"client_id", UserMappingRelationId, true},
-	{"client_secret", UserMappingRelationId, true},
+	/* required as check_credentials() says: it depends on the credential */
+	{"client_id", UserMappingRelationId, false},
+	{"client_secret", UserMappingRelationId, false},
+	{"client_certificate", UserMappingRelationId, false},
+	{"client_private_key", UserMappingRelationId, false},
+	{"client_private_key_password", UserMappingRelationId, false},
+	{"client_certificate_file", UserMappingRelationId, false},
+	{"client_certificate_password", UserMappingRelationId, false},
+	{"auth", UserMappingRelationId, false},
+	{"managed_identity_client_id", UserMappingRelationId, false},
+	{"managed_identity_object_id", UserMappingRelationId, false},
+	{"managed_identity_resource_id", UserMappingRelationId, false},
+	{"federated_token_file", UserMappingRelationId, false},
 	{"proxy_user", UserMappingRelationId, false},
 	{"proxy_password", UserMappingRelationId, false},
 	{"resource", ForeignTableRelationId, true},
@@ -180,6 +191,18 @@ is_loopback_host(const char *host)
 			return IN6_IS_ADDR_LOOPBACK(&a6);
 	}
 	return false;
+}
+
+/*
+ * The hosts a managed identity endpoint may be on: the Azure Instance
+ * Metadata Service's link-local address, or loopback (App Service,
+ * Container Apps and Arc serve the identity on localhost).  No other: the
+ * request carries the machine's identity and travels in plain http.
+ */
+bool
+cr_is_identity_host(const char *host)
+{
+	return strcmp(host, "169.254.169.254") == 0 || is_loopback_host(host);
 }
 
 /*
@@ -432,6 +455,57 @@ check_int_option(const char *name, const char *value, int min, int max)
 				 errhint("Give a whole number of at most %d.", max)));
 }
 
+/*
+ * The options that make the database server sign in as itself (its
+ * managed identity, its workload identity) or read a key file it holds:
+ * those belong to the machine, not to a role, so only a superuser may
+ * choose them for a user mapping.
+ */
+static void
+check_machine_option(const char *name, const char *value)
+{
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superusers may set option \"%s\"", name),
+				 strcmp(name, "auth") == 0 ?
+				 errdetail("It signs in as the database server's machine identity, which belongs to no role.") :
+				 errdetail("The database server would read that file for the role, with the server's rights."),
+				 errhint("Give the app's own credential instead: client_certificate and client_private_key, or client_secret.")));
+	if (strcmp(name, "auth") == 0 &&
+		strcmp(value, "managed_identity") != 0 && strcmp(value, "workload_identity") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"auth\": \"%s\"", value),
+				 errhint("Valid values are \"managed_identity\" and \"workload_identity\"; a client secret or certificate needs no \"auth\".")));
+	if (strcmp(name, "auth") != 0 && !is_absolute_path(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", name, value),
+				 errhint("Give an absolute path.")));
+}
+
+/*
+ * client_certificate and client_private_key hold PEM text.  A value that
+ * is plainly no PEM block (a file name, a thumbprint) is refused now, not
+ * at the first query; the value itself is never echoed: it may be a key.
+ */
+static void
+check_pem_option(const char *name, const char *value)
+{
+	bool		is_key = strcmp(name, "client_private_key") == 0;
+	const char *end = is_key ? "PRIVATE KEY-----" : "-----BEGIN CERTIFICATE-----";
+
+	if (strstr(value, "-----BEGIN ") == NULL || strstr(value, end) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\"", name),
+				 errdetail(is_key ? "It holds no PEM private key (\"-----BEGIN PRIVATE KEY-----\")." :
+						   "It holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\")."),
+				 errhint(is_key ? "Give the PEM text of the key, e.g. pg_read_file() of the .key file as a superuser, or the output of \"openssl pkcs12 -nocerts\"." :
+						 "Give the PEM text of the certificate, not its file name or thumbprint.")));
+}
+
 static void
 check_option_value(const char *name, const char *value)
 {
@@ -453,6 +527,11 @@ check_option_value(const char *name, const char *value)
 	}
 	else if (strcmp(name, "ca_file") == 0 || strcmp(name, "proxy") == 0)
 		check_network_option(name, value);
+	else if (strcmp(name, "auth") == 0 || strcmp(name, "client_certificate_file") == 0 ||
+			 strcmp(name, "federated_token_file") == 0)
+		check_machine_option(name, value);
+	else if (strcmp(name, "client_certificate") == 0 || strcmp(name, "client_private_key") == 0)
+		check_pem_option(name, value);
 	else if (strcmp(name, "resource") == 0)
 	{
 		if (cr_find_resource(value) == NULL)
@@ -476,6 +555,96 @@ check_option_value(const char *name, const char *value)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("option \"%s\" must not be empty", name)));
+}
+
+/* The value of an option in a list, or NULL. */
+static const char *
+option_value(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, name) == 0)
+			return defGetString(def);
+	}
+	return NULL;
+}
+
+/* An option of a user mapping that another one needs is missing. */
+static void
+report_missing_option(const char *name, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+			 errmsg("required option \"%s\" is missing", name),
+			 errhint("%s", why)));
+}
+
+/* An option that makes no sense with the user mapping's credential. */
+static void
+report_unused_option(const char *name, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("option \"%s\" is not used with this credential", name),
+			 errhint("%s", why)));
+}
+
+/*
+ * A user mapping names exactly one credential: a client secret, a
+ * certificate with its key (as text, or a superuser's file), or a
+ * machine identity (auth).  Each option that goes with one credential
+ * needs it, so that a mapping never holds a key or password it does not
+ * use, nor leaves the choice between two to the wrapper.
+ */
+static void
+check_credentials(List *options)
+{
+	const char *auth = option_value(options, "auth");
+	bool		secret = option_value(options, "client_secret") != NULL;
+	bool		cert = option_value(options, "client_certificate") != NULL;
+	bool		key = option_value(options, "client_private_key") != NULL;
+	bool		file = option_value(options, "client_certificate_file") != NULL;
+	int			selectors = (option_value(options, "managed_identity_client_id") != NULL) +
+		(option_value(options, "managed_identity_object_id") != NULL) +
+		(option_value(options, "managed_identity_resource_id") != NULL);
+	bool		mi = auth && strcmp(auth, "managed_identity") == 0;
+	bool		wi = auth && strcmp(auth, "workload_identity") == 0;
+
+	if (auth == NULL && option_value(options, "client_id") == NULL)
+		report_missing_option("client_id", "Give the application (client) id of the app registration.");
+	if (secret + (cert || key) + file + (auth != NULL) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("a user mapping takes one credential"),
+				 errdetail("It gives more than one of client_secret, client_certificate, client_certificate_file and auth."),
+				 errhint("Drop the ones not used, e.g. ALTER USER MAPPING ... OPTIONS (DROP client_secret).")));
+	if (!secret && !cert && !key && !file && auth == NULL)
+		report_missing_option("client_secret",
+							  "Give client_secret, or client_certificate with client_private_key; a superuser may give client_certificate_file, or auth 'managed_identity' or 'workload_identity'.");
+	if (cert != key)
+		report_missing_option(cert ? "client_private_key" : "client_certificate",
+							  "A certificate credential is the PEM certificate and its PEM private key.");
+	if (!key && option_value(options, "client_private_key_password") != NULL)
+		report_unused_option("client_private_key_password", "It decrypts client_private_key.");
+	if (!file && option_value(options, "client_certificate_password") != NULL)
+		report_unused_option("client_certificate_password", "It decrypts client_certificate_file.");
+	if (!mi && selectors > 0)
+		report_unused_option(option_value(options, "managed_identity_client_id") ? "managed_identity_client_id" :
+							 option_value(options, "managed_identity_object_id") ? "managed_identity_object_id" :
+							 "managed_identity_resource_id",
+							 "managed_identity_client_id, managed_identity_object_id and managed_identity_resource_id pick the identity of auth 'managed_identity'.");
+	if (mi && selectors > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("a managed identity is picked by one of managed_identity_client_id, managed_identity_object_id and managed_identity_resource_id")));
+	if (mi && option_value(options, "client_id") != NULL)
+		report_unused_option("client_id", "A managed identity is not an app registration: pick a user-assigned identity with managed_identity_client_id.");
+	if (!wi && option_value(options, "federated_token_file") != NULL)
+		report_unused_option("federated_token_file", "It holds the assertion of auth 'workload_identity'.");
 }
 
 /*
@@ -505,6 +674,8 @@ cr_validate_options(List *options_list, Oid catalog)
 		}
 		check_option_value(def->defname, defGetString(def));
 	}
+	if (catalog == UserMappingRelationId)
+		check_credentials(options_list);
 
 	for (opt = cr_option_defs; opt->name; opt++)
 	{
@@ -565,6 +736,27 @@ apply_options(CrOptions *opts, List *options)
 			opts->client_id = val;
 		else if (strcmp(def->defname, "client_secret") == 0)
 			opts->client_secret = val;
+		else if (strcmp(def->defname, "client_certificate") == 0)
+			opts->client_certificate = val;
+		else if (strcmp(def->defname, "client_private_key") == 0)
+			opts->client_private_key = val;
+		else if (strcmp(def->defname, "client_private_key_password") == 0)
+			opts->client_private_key_password = val;
+		else if (strcmp(def->defname, "client_certificate_file") == 0)
+			opts->client_certificate_file = val;
+		else if (strcmp(def->defname, "client_certificate_password") == 0)
+			opts->client_certificate_password = val;
+		else if (strcmp(def->defname, "auth") == 0)
+			opts->auth = strcmp(val, "managed_identity") == 0 ?
+				CR_AUTH_MANAGED_IDENTITY : CR_AUTH_WORKLOAD_IDENTITY;
+		else if (strcmp(def->defname, "managed_identity_client_id") == 0)
+			opts->managed_identity_client_id = val;
+		else if (strcmp(def->defname, "managed_identity_object_id") == 0)
+			opts->managed_identity_object_id = val;
+		else if (strcmp(def->defname, "managed_identity_resource_id") == 0)
+			opts->managed_identity_resource_id = val;
+		else if (strcmp(def->defname, "federated_token_file") == 0)
+			opts->federated_token_file = val;
 		else if (strcmp(def->defname, "proxy_user") == 0)
 			opts->proxy_user = val;
 		else if (strcmp(def->defname, "proxy_password") == 0)
@@ -598,6 +790,50 @@ cr_user_mapping(Oid userid, ForeignServer *server)
 }
 
 /*
+ * The credential's kind from the options the validator accepted, and
+ * what a workload identity takes from the environment the way Azure's
+ * libraries do (the AKS webhook sets AZURE_CLIENT_ID and
+ * AZURE_FEDERATED_TOKEN_FILE for the pod): the options win.
+ */
+static void
+resolve_credential(CrOptions *opts)
+{
+	const char *env;
+
+	if (opts->auth == CR_AUTH_SECRET && opts->client_certificate_file)
+		opts->auth = CR_AUTH_CERTIFICATE_FILE;
+	else if (opts->auth == CR_AUTH_SECRET && opts->client_certificate)
+		opts->auth = CR_AUTH_CERTIFICATE;
+	if (opts->auth != CR_AUTH_WORKLOAD_IDENTITY)
+		return;
+	if (opts->client_id == NULL && (env = getenv("AZURE_CLIENT_ID")) != NULL && *env)
+		opts->client_id = pstrdup(env);
+	if (opts->federated_token_file == NULL &&
+		(env = getenv("AZURE_FEDERATED_TOKEN_FILE")) != NULL && *env)
+		opts->federated_token_file = pstrdup(env);
+}
+
+/* The credential's kind as the README and the messages name it. */
+const char *
+cr_auth_kind_name(CrAuthKind auth)
+{
+	switch (auth)
+	{
+		case CR_AUTH_SECRET:
+			return "client secret";
+		case CR_AUTH_CERTIFICATE:
+			return "client certificate";
+		case CR_AUTH_CERTIFICATE_FILE:
+			return "client certificate file";
+		case CR_AUTH_MANAGED_IDENTITY:
+			return "managed identity";
+		case CR_AUTH_WORKLOAD_IDENTITY:
+			return "workload identity";
+	}
+	return "unknown";
+}
+
+/*
  * Everything a scan of a foreign table needs to know about where and as
  * whom to connect.  The user mapping is that of the user the query runs
  * as (checkAsUser for views), as in postgres_fdw.  A plain EXPLAIN sends
@@ -625,6 +861,7 @@ cr_get_options(Oid foreigntableid, Oid userid, bool with_mapping)
 	if (um)
 		apply_options(opts, um->options);
 	apply_options(opts, table->options);
+	resolve_credential(opts);
 	return opts;
 }
 
@@ -707,6 +944,46 @@ check_reference_time(char **newval, void **extra, GucSource source)
 }
 
 /*
+ * callrecords_fdw.identity_endpoint: where a managed identity's token is
+ * asked for instead of the Instance Metadata Service (or IDENTITY_ENDPOINT),
+ * as MSAL's MSAL_MANAGED_IDENTITY_ENDPOINT; callrecords_fdw.identity_header:
+ * the App Service form's header value where the postmaster's environment
+ * lacks IDENTITY_HEADER.  Both superuser-only: tests point them at the
+ * emulator on loopback.
+ */
+char	   *cr_identity_endpoint = NULL;
+char	   *cr_identity_header = NULL;
+
+/*
+ * The endpoint is an http URL on the link-local or a loopback address
+ * (cr_is_identity_host): a check hook must not raise, so curl's parser
+ * reports and GUC_check_errdetail explains.
+ */
+static bool
+check_identity_endpoint(char **newval, void **extra, GucSource source)
+{
+	CURLU	   *u;
+	char	   *scheme = NULL,
+			   *host = NULL;
+	bool		ok;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	if ((u = curl_url()) == NULL)
+		return false;
+	ok = curl_url_set(u, CURLUPART_URL, *newval, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+		pg_strcasecmp(scheme, "http") == 0 && cr_is_identity_host(host);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	if (!ok)
+		GUC_check_errdetail("The managed identity endpoint is an http URL on 169.254.169.254 or a loopback address.");
+	return ok;
+}
+
+/*
  * The wrapper's settings.  enable_pushdown is a field workaround and a
  * test aid: with it off every condition is evaluated locally, which must
  * give the same rows (only more requests).
@@ -762,5 +1039,21 @@ cr_define_gucs(void)
 							   PGC_USERSET,
 							   GUC_NOT_IN_SAMPLE,
 							   check_reference_time, NULL, NULL);
+	DefineCustomStringVariable(CR_NAME ".identity_endpoint",
+							   "Where a managed identity's token is asked for.",
+							   "Empty: IDENTITY_ENDPOINT of the server's environment, else the Instance Metadata Service (http://169.254.169.254/metadata/identity/oauth2/token).",
+							   &cr_identity_endpoint,
+							   "",
+							   PGC_SUSET,
+							   GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE,
+							   check_identity_endpoint, NULL, NULL);
+	DefineCustomStringVariable(CR_NAME ".identity_header",
+							   "The X-IDENTITY-HEADER value of App Service's managed identity endpoint.",
+							   "Empty: IDENTITY_HEADER of the server's environment; set, the endpoint is asked in App Service's form.",
+							   &cr_identity_header,
+							   "",
+							   PGC_SUSET,
+							   GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
+							   NULL, NULL, NULL);
 	MarkGUCPrefixReserved(CR_NAME);
 }

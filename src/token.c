@@ -5,23 +5,29 @@
  *		  caches: the backend's and the cluster's.
  *
  * A token is fetched from {login_url}/{tenant}/oauth2/v2.0/token with a
- * blocking request (transfer.c), kept in TopMemoryContext per user mapping,
+ * blocking request (transfer.c), signing in with the client secret or a
+ * client assertion (assertion.c: the certificate's, or the workload
+ * identity's token file), or from the machine's managed identity endpoint
+ * (identity.c), and kept in TopMemoryContext per user mapping,
  * renewed shortly before it expires, dropped when a server or user mapping
  * is altered, and dropped on request after Graph answered 401.
  *
  * Where the backends share memory (shared.c), a token is also kept there,
  * keyed by a SHA-256 digest of everything that obtained it (login URL,
- * tenant, client id, client secret, Graph host): a backend takes a token
+ * tenant, client id, the credential's kind, the client secret, the
+ * certificate's thumbprint and key, the managed identity chosen and its
+ * endpoint, the token file, the Graph host): a backend takes a token
  * only with the very credentials that obtained it, and the sessions of
  * one application ask the endpoint once, not once each.  While one
  * backend fetches a token, the others wait for it (a bounded time).
  *
- * Rules kept here: the request body holds the client secret and is wiped
- * as soon as it was sent; a token is wiped from memory when forgotten;
- * neither appears in any message, and no text of the endpoint that holds
- * the secret is copied into one; a token with control characters is
- * refused (it would inject header lines), a lifetime is clamped to a day;
- * the request is retried as Graph requests are.
+ * Rules kept here: the request body holds the client secret or assertion
+ * and is wiped as soon as the answer was read; a token is wiped from
+ * memory when forgotten; neither appears in any message, and no text of
+ * the endpoint that holds what was sent is copied into one; the managed
+ * identity's request never goes through the proxy; a token with control
+ * characters is refused (it would inject header lines), a lifetime is
+ * clamped to a day; the request is retried as Graph requests are.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -31,6 +37,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -58,7 +66,23 @@ typedef struct CrToken
 	Oid			umid;
 	char	   *access_token;	/* in TopMemoryContext */
 	TimestampTz refresh_at;		/* get a new one from this time on */
+	uint8		key[PG_SHA256_DIGEST_LENGTH];	/* its credentials' digest */
 } CrToken;
+
+/*
+ * One sign-in's request: a form POSTed to the login endpoint, or a GET of
+ * the managed identity endpoint.  secret is what was sent that must never
+ * come back in a message (the client secret, the assertion, the identity
+ * header); secret_name names it where a text that quoted it is left out.
+ */
+typedef struct CrTokenRequest
+{
+	char	   *url;
+	char	   *body;			/* NULL: a GET */
+	struct curl_slist *headers;
+	char	   *secret;
+	const char *secret_name;
+} CrTokenRequest;
 
 /*
  * The cluster's tokens (shared.c).  A slot is free while its key is all
@@ -134,15 +158,14 @@ invalidate_tokens(Datum arg, int cacheid, uint32 hashvalue)
 #define CR_MAX_TOKEN_LIFETIME_S		86400
 
 /*
- * Whether text from the token endpoint holds the client secret, as sent
- * or as escaped in the form body: an endpoint that echoes the request
- * would otherwise put the secret into a message and the server log.
+ * Whether text from the token endpoint holds what the request sent (the
+ * client secret, the assertion), as sent or as escaped in the form body:
+ * an endpoint that echoes the request would otherwise put it into a
+ * message and the server log.
  */
 static bool
-holds_secret(const CrOptions *opts, const char *text)
+holds_secret(const char *secret, const char *text)
 {
-	const char *secret = opts->client_secret;
-
 	if (text == NULL || secret == NULL || *secret == '\0')
 		return false;
 	return strstr(text, secret) != NULL ||
@@ -184,34 +207,80 @@ token_error_is_transient(long status, const char *code, const char *desc)
 }
 
 /*
- * The "error" and the first sentence of "error_description" of Entra.  A
- * text that holds the client secret is left out, never copied.
+ * What to check after Entra refused a credential, by its kind and, where
+ * Entra's code says more, by the code: an assertion outside its valid
+ * time (AADSTS700024) is the server's clock or a stale token file; an
+ * unknown key or bad signature (AADSTS700027) a certificate not uploaded.
+ */
+static const char *
+credential_hint(const CrOptions *opts, const char *desc)
+{
+	bool		expired = desc && strncmp(desc, "AADSTS700024:", 13) == 0;
+
+	switch (opts->auth)
+	{
+		case CR_AUTH_SECRET:
+			break;
+		case CR_AUTH_CERTIFICATE:
+		case CR_AUTH_CERTIFICATE_FILE:
+			if (expired)
+				return "Entra found the assertion outside its valid time: check the database server's clock (NTP).";
+			if (desc && strncmp(desc, "AADSTS700027:", 13) == 0)
+				return "Upload the certificate (its public part) to the app registration of client_id under Certificates & secrets; the assertion names it by its SHA-256 thumbprint.";
+			return "Check tenant_id of the server, client_id of the user mapping and that its certificate is uploaded to that app registration; the app needs the CallRecords.Read.All application permission with admin consent.";
+		case CR_AUTH_WORKLOAD_IDENTITY:
+			if (expired)
+				return "The token in the federated token file has expired: its issuer (the kubelet, a sidecar) has not renewed it.";
+			return "Check the app's federated credential (issuer, subject, audience api://AzureADTokenExchange) against the token in the federated token file, and client_id; the app needs the CallRecords.Read.All application permission with admin consent.";
+		case CR_AUTH_MANAGED_IDENTITY:
+			if (desc && strstr(desc, "Identity not found") != NULL)
+				return "The machine has no managed identity of that id: check managed_identity_client_id, managed_identity_object_id or managed_identity_resource_id, and that the identity is assigned to this machine.";
+			if (desc && strstr(desc, "header") != NULL)
+				return "The endpoint refused the request's header: IDENTITY_HEADER (or " CR_NAME ".identity_header) goes with IDENTITY_ENDPOINT (or " CR_NAME ".identity_endpoint); the Metadata Service takes \"Metadata: true\" instead.";
+			return "Check that the machine has a managed identity (system-assigned, or the user-assigned one the user mapping picks) and that it was granted the CallRecords.Read.All application permission.";
+	}
+	return "Check tenant_id of the server and client_id and client_secret of the user mapping; the app needs the CallRecords.Read.All application permission with admin consent.";
+}
+
+/*
+ * The text of an error answer that may go into a message: the value of
+ * member name, unless it quotes what was sent (then *withheld is set).
+ */
+static const char *
+error_member(json_t *root, const char *name, const CrTokenRequest *req, bool *withheld)
+{
+	const char *s = json_string_value(json_object_get(root, name));
+
+	if (s && holds_secret(req->secret, s))
+	{
+		*withheld = true;
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * The "error" and the first sentence of "error_description" of Entra (or
+ * of the Metadata Service, which answers alike; App Service's "message").
+ * A text that holds what was sent is left out, never copied.
  */
 static void
-report_token_error(const CrOptions *opts, const CrResponse *resp)
+report_token_error(const CrOptions *opts, const CrTokenRequest *req, const CrResponse *resp)
 {
 	json_t	   *root = json_loadb(resp->body, resp->body_len, 0, NULL);
 	const char *s;
 	char	   *code = NULL;
 	char	   *desc_copy = NULL;
 	bool		withheld = false;
+	bool		identity = opts->auth == CR_AUTH_MANAGED_IDENTITY;
 
 	if (root && json_is_object(root))
 	{
-		if ((s = json_string_value(json_object_get(root, "error"))) != NULL)
-		{
-			if (holds_secret(opts, s))
-				withheld = true;
-			else
-				code = pstrdup(s);
-		}
-		if ((s = json_string_value(json_object_get(root, "error_description"))) != NULL)
-		{
-			if (holds_secret(opts, s))
-				withheld = true;
-			else
-				desc_copy = first_sentence(s);
-		}
+		if ((s = error_member(root, "error", req, &withheld)) != NULL)
+			code = pstrdup(s);
+		if ((s = error_member(root, "error_description", req, &withheld)) != NULL ||
+			(s = error_member(root, "message", req, &withheld)) != NULL)
+			desc_copy = first_sentence(s);
 	}
 	if (root)
 		json_decref(root);
@@ -219,60 +288,62 @@ report_token_error(const CrOptions *opts, const CrResponse *resp)
 
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+			 identity ? errmsg("could not obtain an access token from the managed identity endpoint") :
 			 errmsg("could not obtain an access token for tenant \"%s\"",
 					opts->tenant_id),
-			 errdetail("The token endpoint answered HTTP %ld%s%s%s%s%s.", resp->status,
+			 errdetail("The %s answered HTTP %ld%s%s%s%s%s.",
+					   identity ? "managed identity endpoint" : "token endpoint", resp->status,
 					   code ? ", error \"" : "", code ? code : "", code ? "\"" : "",
 					   desc_copy ? psprintf(": %s", desc_copy) : "",
-					   withheld ? " (text that quoted the client secret left out)" : ""),
+					   withheld ? psprintf(" (text that quoted the %s left out)", req->secret_name) : ""),
 			 token_error_is_transient(resp->status, code, desc_copy) ?
 			 errhint("This is passing trouble at Entra, not the credentials: retry the query; Entra answered %s.",
 					 desc_copy && strncmp(desc_copy, "AADSTS", 6) == 0 ?
 					 pnstrdup(desc_copy, strcspn(desc_copy, ":")) :
 					 code ? code : psprintf("HTTP %ld", resp->status)) :
-			 errhint("Check tenant_id of the server and client_id and client_secret of the user mapping; the app needs the CallRecords.Read.All application permission with admin consent.")));
+			 errhint("%s", credential_hint(opts, desc_copy))));
 }
 
 /*
- * POST the token request, retried as Graph requests are (http.c): on 429,
- * 500, 502, 503, 504 and transport failures, up to max_retries times and
- * max_retry_wait seconds of waiting.  The answer is left in resp.
+ * Whether the managed identity endpoint asks to be asked again: the
+ * Metadata Service answers 404 while a token is not available yet and 410
+ * while it restarts (azure-identity retries both, 410 for 70 seconds).
+ */
+static bool
+identity_is_retryable(const CrOptions *opts, const CrResponse *resp)
+{
+	return opts->auth == CR_AUTH_MANAGED_IDENTITY &&
+		(resp->status == 404 || resp->status == 410);
+}
+
+/*
+ * Send the token request, retried as Graph requests are (http.c): on 429,
+ * 500, 502, 503, 504 and transport failures (and the identity endpoint's
+ * 404 and 410), up to max_retries times and max_retry_wait seconds of
+ * waiting.  The answer is left in resp.
  */
 static void
-post_token_request(const CrOptions *opts, const char *url, const char *body,
-				   CrResponse *resp)
+send_token_request(const CrOptions *opts, const CrTokenRequest *req, CrResponse *resp)
 {
-	struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
 	double		waited_ms = 0;
 	int			retries = 0;
 
-	if (headers == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	PG_TRY();
+	for (;;)
 	{
-		for (;;)
-		{
-			double		delay;
+		double		delay;
 
-			cr_transfer_perform(opts, url, headers, body, resp);
-			if (!cr_is_retryable(resp) || retries >= opts->max_retries)
-				break;
-			delay = cr_retry_delay_ms(resp, retries);
-			if (waited_ms + delay > opts->max_retry_wait * 1000.0)
-				break;
-			cr_wait_interruptibly(delay);
-			waited_ms += delay;
-			retries++;
-		}
-		resp->retries = retries;
+		cr_transfer_perform(opts, req->url, req->headers, req->body, resp);
+		if (!(cr_is_retryable(resp) || identity_is_retryable(opts, resp)) ||
+			retries >= opts->max_retries)
+			break;
+		delay = cr_retry_delay_ms(resp, retries);
+		if (waited_ms + delay > opts->max_retry_wait * 1000.0)
+			break;
+		cr_wait_interruptibly(delay);
+		waited_ms += delay;
+		retries++;
 	}
-	PG_FINALLY();
-	{
-		curl_slist_free_all(headers);
-	}
-	PG_END_TRY();
+	resp->retries = retries;
 }
 
 /*
@@ -295,6 +366,11 @@ token_is_clean(const char *token)
 static void
 report_unusable_token(const CrOptions *opts, const char *why)
 {
+	if (opts->auth == CR_AUTH_MANAGED_IDENTITY)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("managed identity endpoint gave no usable access token"),
+				 errdetail("%s", why)));
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 			 errmsg("token endpoint of tenant \"%s\" gave no usable access token",
@@ -303,44 +379,201 @@ report_unusable_token(const CrOptions *opts, const char *why)
 }
 
 /*
- * OAuth2 client credentials grant against the server's login_url.  The
- * request body holds the secret, so it is wiped as soon as it was sent.
+ * A whole number of seconds as the token endpoints write it: a JSON
+ * integer (Entra), or a string of digits (the managed identity endpoints,
+ * as MSAL reads them with int()).  False for anything else.
+ */
+static bool
+json_seconds(json_t *v, int64 *result)
+{
+	const char *s;
+	char	   *end;
+	long long	n;
+
+	if (json_is_integer(v))
+	{
+		*result = (int64) json_integer_value(v);
+		return true;
+	}
+	if ((s = json_string_value(v)) == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*result = (int64) n;
+	return true;
+}
+
+/*
+ * The seconds a token answer says its token lives: expires_in, or where
+ * only expires_on (epoch seconds) is given, as App Service does, the time
+ * left until then.  0 when neither says.
+ */
+static int64
+token_lifetime(json_t *root)
+{
+	int64		v;
+
+	if (json_seconds(json_object_get(root, "expires_in"), &v))
+		return v;
+	if (json_seconds(json_object_get(root, "expires_on"), &v))
+		return v - (int64) time(NULL);
+	return 0;
+}
+
+/* The token URL of the server's login endpoint and tenant (the assertion's aud). */
+static char *
+token_url(const CrOptions *opts)
+{
+	return psprintf("%s/%s/oauth2/v2.0/token",
+					opts->login_url, cr_url_escape(opts->tenant_id));
+}
+
+/* A header list of one line, or an error. */
+static struct curl_slist *
+accept_json_header(void)
+{
+	struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
+
+	if (headers == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	return headers;
+}
+
+/*
+ * The client credentials grant's form: the client secret, or a client
+ * assertion (the certificate's JWT, or the workload identity's token
+ * file) in its place.
+ */
+static void
+build_login_request(const CrOptions *opts, CrTokenRequest *req)
+{
+	char	   *scope = psprintf("%s/.default", opts->graph_url);
+
+	req->url = token_url(opts);
+	if (opts->client_id == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("workload identity has no client id"),
+				 errhint("Set the user mapping option client_id, or AZURE_CLIENT_ID in the server's environment.")));
+	if (opts->auth == CR_AUTH_SECRET)
+	{
+		req->secret = pstrdup(opts->client_secret);
+		req->secret_name = "client secret";
+		req->body = psprintf("grant_type=client_credentials&client_id=%s&client_secret=%s&scope=%s",
+							 cr_url_escape(opts->client_id),
+							 cr_url_escape(req->secret),
+							 cr_url_escape(scope));
+	}
+	else
+	{
+		req->secret = opts->auth == CR_AUTH_WORKLOAD_IDENTITY ?
+			cr_federated_assertion(opts) : cr_certificate_assertion(opts, req->url);
+		req->secret_name = "client assertion";
+		req->body = psprintf("grant_type=client_credentials&client_id=%s"
+							 "&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Aclient-assertion-type%%3Ajwt-bearer"
+							 "&client_assertion=%s&scope=%s",
+							 cr_url_escape(opts->client_id),
+							 cr_url_escape(req->secret),
+							 cr_url_escape(scope));
+	}
+	req->headers = accept_json_header();
+}
+
+/*
+ * The managed identity's GET, sent without the server's proxy: the
+ * endpoint is on the machine itself (identity.c), and its answer must
+ * not pass through anyone.
+ */
+static void
+build_identity_request(const CrOptions *opts, CrTokenRequest *req)
+{
+	req->url = cr_identity_request(opts, &req->headers, &req->secret);
+	req->secret_name = "identity header";
+}
+
+/* Wipe what a request sent and free its header list. */
+static void
+wipe_request(CrTokenRequest *req)
+{
+	if (req->body)
+		explicit_bzero(req->body, strlen(req->body));
+	if (req->secret)
+		explicit_bzero(req->secret, strlen(req->secret));
+	curl_slist_free_all(req->headers);
+	req->headers = NULL;
+}
+
+/*
+ * Build the request of the user mapping's credential, send it, and raise
+ * Entra's (or the identity endpoint's) refusal; the caller wipes req.
+ */
+static void
+send_sign_in(const CrOptions *opts, CrTokenRequest *req, CrResponse *resp)
+{
+	CrOptions	direct;
+
+	if (opts->auth == CR_AUTH_MANAGED_IDENTITY)
+	{
+		build_identity_request(opts, req);
+		direct = *opts;
+		direct.proxy = direct.proxy_user = direct.proxy_password = NULL;
+		send_token_request(&direct, req, resp);
+	}
+	else
+	{
+		build_login_request(opts, req);
+		send_token_request(opts, req, resp);
+	}
+	if (resp->status == 0)
+		cr_report_transport_error(resp, req->body ? "POST" : "GET", req->url);
+	if (resp->status != 200)
+		report_token_error(opts, req, resp);
+}
+
+/*
+ * Sign in once.  What was sent is wiped on every path, an error's too;
+ * the answer's body is left in resp.
+ */
+static void
+sign_in(const CrOptions *opts, CrResponse *resp)
+{
+	CrTokenRequest req = {0};
+
+	PG_TRY();
+	{
+		send_sign_in(opts, &req, resp);
+	}
+	PG_CATCH();
+	{
+		wipe_request(&req);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	wipe_request(&req);
+}
+
+/*
+ * Obtain a token for the user mapping's credential and keep it in t,
+ * with the time to renew it.
  */
 static void
 fetch_token(const CrOptions *opts, CrToken *t)
 {
-	char	   *url = psprintf("%s/%s/oauth2/v2.0/token",
-							   opts->login_url, cr_url_escape(opts->tenant_id));
-	char	   *scope = psprintf("%s/.default", opts->graph_url);
-	char	   *body;
 	CrResponse	resp;
 	json_t	   *root;
 	const char *token;
-	json_int_t	expires_in;
+	int64		expires_in;
 	int64		margin_s;
 
-	body = psprintf("grant_type=client_credentials&client_id=%s&client_secret=%s&scope=%s",
-					cr_url_escape(opts->client_id),
-					cr_url_escape(opts->client_secret),
-					cr_url_escape(scope));
-	PG_TRY();
-	{
-		post_token_request(opts, url, body, &resp);
-	}
-	PG_FINALLY();
-	{
-		explicit_bzero(body, strlen(body));
-	}
-	PG_END_TRY();
-	if (resp.status == 0)
-		cr_report_transport_error(&resp, "POST", url);
-	if (resp.status != 200)
-		report_token_error(opts, &resp);
-
+	sign_in(opts, &resp);
 	root = json_loadb(resp.body, resp.body_len, 0, NULL);
 	explicit_bzero(resp.body, resp.body_len);
 	token = root ? json_string_value(json_object_get(root, "access_token")) : NULL;
-	expires_in = root ? json_integer_value(json_object_get(root, "expires_in")) : 0;
+	expires_in = root ? token_lifetime(root) : 0;
 	if (token == NULL || *token == '\0' || expires_in <= 0 || !token_is_clean(token))
 	{
 		bool		dirty = token != NULL && *token != '\0' && !token_is_clean(token);
@@ -349,6 +582,8 @@ fetch_token(const CrOptions *opts, CrToken *t)
 			json_decref(root);
 		report_unusable_token(opts, dirty ?
 							  "The access token holds characters that cannot be sent in a header." :
+							  opts->auth == CR_AUTH_MANAGED_IDENTITY ?
+							  "The answer lacks \"access_token\", or a positive \"expires_in\" or a future \"expires_on\"." :
 							  "The answer lacks \"access_token\" or a positive \"expires_in\".");
 	}
 
@@ -356,26 +591,41 @@ fetch_token(const CrOptions *opts, CrToken *t)
 	t->access_token = MemoryContextStrdup(TopMemoryContext, token);
 	/* a day at most; renew a tenth of the lifetime early, at most 5 min */
 	expires_in = Min(expires_in, CR_MAX_TOKEN_LIFETIME_S);
-	margin_s = Min((int64) expires_in / 10, 300);
-	t->refresh_at = GetCurrentTimestamp() +
-		((int64) expires_in - margin_s) * USECS_PER_SEC;
+	margin_s = Min(expires_in / 10, 300);
+	t->refresh_at = GetCurrentTimestamp() + (expires_in - margin_s) * USECS_PER_SEC;
 	json_decref(root);
 }
 
 /*
  * The digest that keys a shared token: everything that went into
- * obtaining it, the secret included, so that a role whose user mapping
- * names the same client with another secret never gets the token.
+ * obtaining it, so that a role whose user mapping names the same client
+ * with another secret, another key or another identity never gets the
+ * token.  A certificate counts by its thumbprint once its key was found
+ * to match it (assertion.c), and by the key's text: the certificate is
+ * public, the key is what proves the right to the token.
  */
 static void
 credentials_key(const CrOptions *opts, uint8 *key)
 {
 	const char *parts[] = {opts->login_url, opts->tenant_id, opts->client_id,
-	opts->client_secret, opts->graph_url};
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-	bool		ok = ctx != NULL && pg_cryptohash_init(ctx) == 0;
+		opts->client_secret, opts->graph_url, cr_auth_kind_name(opts->auth),
+		opts->client_private_key, opts->client_private_key_password,
+		opts->client_certificate_file, opts->client_certificate_password,
+		opts->managed_identity_client_id, opts->managed_identity_object_id,
+		opts->managed_identity_resource_id, cr_identity_endpoint, cr_identity_header,
+		opts->auth == CR_AUTH_MANAGED_IDENTITY ? getenv("IDENTITY_ENDPOINT") : NULL,
+		opts->auth == CR_AUTH_MANAGED_IDENTITY ? getenv("IDENTITY_HEADER") : NULL,
+	opts->federated_token_file};
+	uint8		thumbprint[CR_THUMBPRINT_LEN] = {0};
+	pg_cryptohash_ctx *ctx;
+	bool		ok;
 	int			i;
 
+	if (opts->auth == CR_AUTH_CERTIFICATE || opts->auth == CR_AUTH_CERTIFICATE_FILE)
+		cr_certificate_thumbprint(opts, thumbprint);
+	ctx = pg_cryptohash_create(PG_SHA256);
+	ok = ctx != NULL && pg_cryptohash_init(ctx) == 0 &&
+		pg_cryptohash_update(ctx, thumbprint, sizeof(thumbprint)) == 0;
 	/* each part with its terminating zero, so that no two lists run together */
 	for (i = 0; ok && i < (int) lengthof(parts); i++)
 	{
@@ -574,6 +824,7 @@ cr_get_token(const CrOptions *opts)
 		return t->access_token;
 	forget_token(t);
 	credentials_key(opts, key);
+	memcpy(t->key, key, sizeof(t->key));
 	switch (take_or_claim(key, t, &slot))
 	{
 		case CR_TOKEN_TAKEN:
@@ -596,15 +847,14 @@ void
 cr_forget_token(const CrOptions *opts)
 {
 	CrToken    *t = find_token(opts->umid);
-	uint8		key[PG_SHA256_DIGEST_LENGTH];
 	LWLock	   *lock;
 
 	if (t == NULL || t->access_token == NULL)
 		return;
-	credentials_key(opts, key);
+	/* the key the token was obtained with: no certificate is read again */
 	if ((lock = cr_shared_lock()) != NULL)
 	{
-		CrSharedToken *s = find_shared(cr_shared_part(tokens_part), key);
+		CrSharedToken *s = find_shared(cr_shared_part(tokens_part), t->key);
 
 		if (s && strcmp(s->token, t->access_token) == 0)
 		{

@@ -48,7 +48,7 @@ SO="$WORK/callrecords_fuzz.so"
 "$CLANG" -shared -Wl,-Bsymbolic -o "$SO" "${objs[@]}" \
     -Wl,--whole-archive "$RT/libclang_rt.fuzzer_no_main-x86_64.a" -Wl,--no-whole-archive \
     ${UBSAN_RT[@]+"${UBSAN_RT[@]}"} \
-    -lstdc++ -lcurl -ljansson
+    -lstdc++ -lcurl -ljansson -lcrypto
 
 echo "== libFuzzer: seeds from the Graph docs' example bodies"
 /usr/bin/python3 "$HERE/seeds.py" "$ROOT/emulator/fixtures" "$WORK/seeds"
