@@ -7,14 +7,16 @@
 --
 \set VERBOSITY default
 \getenv emulator_url CR_EMULATOR_URL
--- a directory of the server's OS user, and a shell for openssl
+-- a directory of the server's OS user, and a shell for openssl (which
+-- reads COPY's row first: a program gone before the row is written makes
+-- COPY fail with a broken pipe)
 CREATE TEMP TABLE tmpdir (path text);
 COPY tmpdir FROM PROGRAM 'mktemp -d /tmp/cr_certs.XXXXXX';
 SELECT path AS dir FROM tmpdir \gset
 CREATE FUNCTION sh(cmd text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   EXECUTE format('COPY (SELECT 1) TO PROGRAM %L',
-                 'cd ' || (SELECT path FROM tmpdir) || ' && (' || cmd || ') > /dev/null 2>&1');
+                 'cat > /dev/null; cd ' || (SELECT path FROM tmpdir) || ' && (' || cmd || ') > /dev/null 2>&1');
 END $$;
 SELECT sh('openssl req -x509 -newkey rsa:2048 -nodes -keyout a.key -out a.crt -days 2 -subj /CN=cr-test-a');
 SELECT sh('openssl req -x509 -newkey rsa:2048 -nodes -keyout b.key -out b.crt -days 2 -subj /CN=cr-test-b');

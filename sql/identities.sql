@@ -137,7 +137,7 @@ CREATE FUNCTION readable() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   d text := (SELECT path FROM tmpdir);
 BEGIN
-  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', format('chmod 755 %s && chmod 644 %s/*', d, d));
+  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', format('cat > /dev/null; chmod 755 %s && chmod 644 %s/*', d, d));
 END $$;
 SELECT readable();
 SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config',
@@ -169,6 +169,5 @@ DROP ROLE regress_mi_user;
 DROP FUNCTION mi_error();
 DROP FUNCTION signin_log();
 DROP FUNCTION readable();
-COPY (SELECT 1) TO PROGRAM 'true';
-SELECT format('rm -rf %s', :'dir') AS rm \gset
+SELECT format('cat > /dev/null; rm -rf %s', :'dir') AS rm \gset
 COPY (SELECT 1) TO PROGRAM :'rm';
