@@ -329,6 +329,7 @@ class State:
         self.token_lifetime = args.token_lifetime
         self.tokens = {}              # token -> expiry (time.monotonic)
         self.signin = signin.SignInConfig()   # certificates, token file, managed identities
+        self.signin.file_root = (args.file_root or "").rstrip("/")
         self.store = Store(args.seed, args.records)
         self.port = None
         self.base = None
@@ -1288,6 +1289,9 @@ def main(argv=None):
     ap.add_argument("--client-secret", default="test-secret")
     ap.add_argument("--token-lifetime", type=int, default=3599)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--file-root", default="",
+                    help="the directory the PostgreSQL server's / is, seen from here (a server in a chroot): "
+                         "the token file the tests name is read under it")
     ap.add_argument("--clock", choices=("moving", "fixed"), default="moving",
                     help="moving (default): calls of the last 29 days, the newest a few hours old; "
                          "fixed: the tests' calls of 2026-11-01..20, whatever the date")

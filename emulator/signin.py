@@ -42,6 +42,7 @@ class SignInConfig:
         self.clock_skew_s = 0         # the emulator's clock ahead (+) or behind (-) the server's
         self.seen_jti = {}            # jti -> expiry (epoch seconds)
         self.federated_token_file = None
+        self.file_root = ""           # where the server's files are, seen from here (--file-root)
         self.federated_seen = set()   # contents the token file held before
         self.identity_header = None   # App Service's X-IDENTITY-HEADER value
         self.system_identity = True
@@ -74,7 +75,7 @@ def load_certificates(pems):
 def read_token_file(cfg):
     """The token file's current content (stripped), remembered as seen; None if unreadable."""
     try:
-        with open(cfg.federated_token_file, encoding="utf-8") as f:
+        with open(cfg.file_root + cfg.federated_token_file, encoding="utf-8") as f:
             content = f.read().strip()
     except OSError:
         return None

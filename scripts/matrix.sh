@@ -218,7 +218,7 @@ run() {
     (cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null -cf - -T -) | tar -xf - -C "$dir/build/src"
 
     # the emulator afresh, the cluster afresh
-    stop_emulator; start_emulator > /dev/null
+    stop_emulator; start_emulator --file-root "$dir" > /dev/null
     trap cleanup EXIT
     data=/build/run-$RUN/data
     if [ -f "$dir$data/postmaster.pid" ]; then   # left running by an interrupted run
