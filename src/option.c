@@ -199,6 +199,20 @@ is_microsoft_host(const char *host)
 }
 
 /*
+ * Whether a non-superuser may send requests to a URL: a documented
+ * Microsoft host, over https, on port 443 (given or implied).  The host
+ * alone is not enough: "https://graph.microsoft.com:8443" would reach
+ * whatever answers on that port, and an http URL would send the token in
+ * clear text.
+ */
+static bool
+is_allowed_for_user(const char *scheme, const char *host, const char *port)
+{
+	return pg_strcasecmp(scheme, "https") == 0 && is_microsoft_host(host) &&
+		(port == NULL || strcmp(port, "443") == 0);
+}
+
+/*
  * graph_url and login_url: an absolute http(s) URL of a host, with no path
  * beyond "/", no query, no user name or password; http only for loopback.
  */
@@ -210,9 +224,11 @@ check_base_url(const char *name, const char *value)
 			   *host = NULL,
 			   *path = NULL,
 			   *query = NULL,
-			   *user = NULL;
+			   *user = NULL,
+			   *port = NULL;
 	const char *problem = NULL;
 	bool		restricted = false;
+	bool		restricted_port = false;	/* Microsoft's host, another port */
 
 	if (u == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
@@ -225,6 +241,8 @@ check_base_url(const char *name, const char *value)
 		curl_url_get(u, CURLUPART_PATH, &path, 0);
 		curl_url_get(u, CURLUPART_QUERY, &query, 0);
 		curl_url_get(u, CURLUPART_USER, &user, 0);
+		/* NULL unless the URL gives a port */
+		curl_url_get(u, CURLUPART_PORT, &port, 0);
 
 		if (scheme == NULL || host == NULL)
 			problem = "It is not an absolute URL.";
@@ -239,14 +257,18 @@ check_base_url(const char *name, const char *value)
 			problem = "It must not contain a query or fragment.";
 		else if (path != NULL && strcmp(path, "/") != 0 && path[0] != '\0')
 			problem = "It must name a host only, without a path.";
-		else if (!superuser() && !is_microsoft_host(host))
+		else if (!superuser() && !is_allowed_for_user(scheme, host, port))
+		{
 			restricted = true;
+			restricted_port = is_microsoft_host(host);
+		}
 	}
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(path);
 	curl_free(query);
 	curl_free(user);
+	curl_free(port);
 	curl_url_cleanup(u);
 
 	/*
@@ -258,6 +280,8 @@ check_base_url(const char *name, const char *value)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("only superusers may set \"%s\" to a host other than Microsoft's", name),
+				 restricted_port ?
+				 errdetail("Other roles may name Microsoft's hosts only with https on port 443.") : 0,
 				 errhint("Use one of the documented Graph or login hosts, or ask a superuser to create the server.")));
 	if (problem)
 		ereport(ERROR,
