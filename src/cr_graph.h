@@ -118,6 +118,7 @@ extern uint64 cr_statement_number(void);
 /* in ratelimit.c */
 extern void cr_ratelimit_init(void);
 extern double cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve);
+extern void cr_budget_check(const CrOptions *opts, int64 needed);
 extern void cr_note_lateness(const CrOptions *opts, double late_ms);
 
 /* in shared.c */

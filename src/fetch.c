@@ -819,6 +819,53 @@ start_chain(CrScanState *st, CrChain *c)
 }
 
 /*
+ * Whether a chain's first page costs a request: not when the statement's
+ * cache has it or the scan asked for it already.
+ */
+static bool
+chain_needs_request(CrScanState *st, CrChain *c)
+{
+	char	   *url = first_url(st, c);
+	ListCell   *lc;
+
+	if (cr_graph_cached(st->opts, url, st->page_size_hint))
+		return false;
+	foreach(lc, st->prefetch)
+		if (strcmp(cr_fetch_url(((CrAhead *) lfirst(lc))->f), url) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * Fail a scan whose requests are known before it starts and do not fit
+ * the statement's budget (ratelimit.c), before it sends any: one per
+ * chain (an id of a key list, a time window, a log function's window)
+ * and one per call record list to go through.  What the scan learns
+ * while it runs (next links, the records a list names) is counted as
+ * each request is admitted, and stops at the budget there.
+ */
+void
+cr_check_known_requests(CrScanState *st)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "callrecords_fdw budget check",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	int64		needed = st->fanout ? list_length(st->list_paths) + (st->list_link != NULL) : 0;
+	ListCell   *lc;
+
+	foreach(lc, st->chains)
+	{
+		if ((foreach_current_index(lc) & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		needed += chain_needs_request(st, lfirst(lc));
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	cr_budget_check(st->opts, needed);
+}
+
+/*
  * Start the chain of the next listed call record, reading the list's
  * next page when the ids read so far are used up.  Returns false when the
  * list is used up.

@@ -469,6 +469,7 @@ cr_iterate_foreign_scan(ForeignScanState *node)
 		if (st->kept == NULL ||
 			!cr_keep_same_requests(st->kept, cr_chains_signature(st), node->ss.ps.ps_ExprContext))
 		{
+			cr_check_known_requests(st);
 			if (st->concurrency > 1)
 				cr_fill_prefetch(st);
 		}

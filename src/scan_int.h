@@ -315,6 +315,7 @@ extern char *cr_checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *ch
 /* in fetch.c */
 extern void cr_drop_prefetch(CrScanState *st);
 extern void cr_fill_prefetch(CrScanState *st);
+extern void cr_check_known_requests(CrScanState *st);
 extern bool cr_next_page(CrScanState *st);
 
 /*
