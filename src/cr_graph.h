@@ -37,6 +37,7 @@ typedef struct CrResponse
 	double		refused_wait_ms;	/* a wait not made: beyond max_retry_wait */
 	int			throttled;		/* 429 answers seen on the way */
 	int			transport_rc;	/* libcurl error when status is 0 */
+	bool		host_answered;	/* its host answered earlier in the statement */
 	char		transport_error[256];	/* its message */
 } CrResponse;
 

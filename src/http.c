@@ -250,6 +250,65 @@ note_lateness(CrFetch *f, double elapsed_ms)
 }
 
 /*
+ * The hosts (scheme, host and port: the URL up to its path) that answered
+ * a Graph GET in the current statement, a few of them: a refused
+ * connection to one of them is a restart on the way, worth a retry, where
+ * one to a host that never answered is a wrong setting (failure.c).
+ * Fixed arrays, so that noting one never allocates.
+ */
+#define CR_ANSWERED_HOSTS	4
+#define CR_ORIGIN_LEN		256
+
+static uint64 answered_statement = 0;
+static int	answered_count = 0;
+static char answered_hosts[CR_ANSWERED_HOSTS][CR_ORIGIN_LEN];
+
+/* The length of a URL's origin ("https://host:port"), 0 if too long. */
+static size_t
+origin_length(const char *url)
+{
+	const char *p = strstr(url, "://");
+	size_t		len;
+
+	if (p == NULL)
+		return 0;
+	len = (p + 3 - url) + strcspn(p + 3, "/?#");
+	return len < CR_ORIGIN_LEN ? len : 0;
+}
+
+/* The slot of url's host among those that answered this statement, or -1. */
+static int
+answered_slot(const char *url)
+{
+	size_t		len = origin_length(url);
+	int			i;
+
+	if (answered_statement != cr_statement_number())
+	{
+		answered_statement = cr_statement_number();
+		answered_count = 0;
+	}
+	for (i = 0; len > 0 && i < answered_count; i++)
+		if (strlen(answered_hosts[i]) == len && strncmp(answered_hosts[i], url, len) == 0)
+			return i;
+	return -1;
+}
+
+/* Note that url's host answered in this statement. */
+static void
+note_host_answered(const char *url)
+{
+	size_t		len = origin_length(url);
+
+	if (len == 0 || answered_slot(url) >= 0)
+		return;
+	if (answered_count < CR_ANSWERED_HOSTS)
+		answered_count++;
+	memcpy(answered_hosts[answered_count - 1], url, len);
+	answered_hosts[answered_count - 1][len] = '\0';
+}
+
+/*
  * Let libcurl move every transfer on, and mark the finished ones done.
  * Never throws while a transfer is half-handled: the outcome is only
  * recorded here and judged by the fetch's waiter.
@@ -288,6 +347,7 @@ drive_transfers(void)
 		{
 			curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->resp.status);
 			note_lateness(f, INSTR_TIME_GET_MILLISEC(elapsed));
+			note_host_answered(f->url);
 		}
 	}
 }
@@ -606,6 +666,7 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp, CrFetchPump pump, void *pump_arg)
 		{
 			/* a network answer: judge it, then let the handle go */
 			cr_finish_transfer(f->easy, f->rc, &f->buf, &f->resp, f->errbuf, f->url);
+			f->resp.host_answered = answered_slot(f->url) >= 0;
 			fetch_detach(f);
 		}
 		if (f->resp.status == 429)
