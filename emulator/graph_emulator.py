@@ -171,6 +171,24 @@ def _fb_deep_unread(rule, status, ctx, normal, is_token):
     return r
 
 
+_PADS = {}
+
+
+def _fb_pad(rule, status, ctx, normal, is_token):
+    """The normal body with a member no column reads, "zzPad", put first into the root object:
+    a string of rule["pad_bytes"] bytes (default 10,000,000), built once per size.  A big page
+    that costs its client memory to receive, not to parse (the benchmark's fat pages)."""
+    r = normal()
+    r.status = status
+    body = r.body if isinstance(r.body, bytes) else r.body.encode()
+    n = int(rule.get("pad_bytes", 10000000))
+    pad = _PADS.get(n)
+    if pad is None:
+        pad = _PADS[n] = b'{"zzPad":"' + b"x" * n + b'",'
+    r.body = body.replace(b"{", pad, 1)
+    return r
+
+
 def _fb_not_array(rule, status, ctx, normal, is_token):
     r = normal()
     try:
@@ -251,6 +269,7 @@ FAULT_BODIES = {
     "html": (_fb_html, 502),
     "disconnect": (_fb_passthrough, 200),
     "refuse": (_fb_passthrough, 200),
+    "pad": (_fb_pad, 200),
     "token-crlf": (_fb_token_crlf, 200),
     "token-huge-expiry": (_fb_token_huge_expiry, 200),
     "echo-secret": (_fb_echo_secret, 401),
@@ -258,7 +277,7 @@ FAULT_BODIES = {
     "deep-unread": (_fb_deep_unread, 200),
 }
 FAULT_KEYS = {"match", "status", "times", "retry_after", "body", "delay_ms", "stall_ms", "next_link", "code",
-              "message", "aadsts", "method", "every", "depth", "refuse_ms"}
+              "message", "aadsts", "method", "every", "depth", "refuse_ms", "pad_bytes"}
 
 
 def validate_rule(rule):
@@ -277,7 +296,7 @@ def validate_rule(rule):
         raise ValueError("body must be one of: %s" % ", ".join(FAULT_BODIES))
     if rule.get("status") is not None and not (isinstance(rule["status"], int) and 100 <= rule["status"] <= 599):
         raise ValueError("status must be an HTTP status code")
-    for k in ("delay_ms", "stall_ms", "retry_after", "refuse_ms"):
+    for k in ("delay_ms", "stall_ms", "retry_after", "refuse_ms", "pad_bytes"):
         if rule.get(k) is not None and not isinstance(rule[k], (int, float)):
             raise ValueError("%s must be a number" % k)
     if rule.get("every") is not None and not (isinstance(rule["every"], int) and rule["every"] >= 1):

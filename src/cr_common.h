@@ -124,10 +124,19 @@ typedef struct CrResource
 } CrResource;
 
 /*
+ * memory_budget, in MB: what one scan's answers (in flight and waiting)
+ * and the page it parses may hold (fetch.c, pacing.c).
+ */
+#define CR_DEFAULT_MEMORY_BUDGET_MB		256
+#define CR_MIN_MEMORY_BUDGET_MB			1
+#define CR_MAX_MEMORY_BUDGET_MB			1048576
+
+/*
  * max_response_bytes: its default and greatest value.  A page costs up to
  * about twelve times its size while it is read (body, pruned text, and a
- * tree bounded by arena.c; bench case 7), so the default (64 MB) costs a
- * backend under 1 GB at worst and the greatest (256 MB) about 3 GB.
+ * tree bounded by arena.c; bench case 7).  The pages a scan reads ahead
+ * stay within memory_budget; the one page it reads is always read, so one
+ * page alone may cost up to twelve times this.
  */
 #define CR_DEFAULT_MAX_RESPONSE_BYTES	(64 * 1024 * 1024)
 #define CR_MAX_RESPONSE_BYTES_CAP		(256 * 1024 * 1024)
@@ -152,6 +161,7 @@ typedef struct CrOptions
 	int			rate_window;	/* seconds of Graph's throttling windows */
 	int			record_rate_limit;	/* requests per window per call record (or list, or log function); 0: off */
 	int			tenant_rate_limit;	/* requests per window per application and tenant; 0: off */
+	int			memory_budget;	/* MB one scan's answers and page may hold */
 	char	   *ca_file;		/* CA bundle for TLS, or NULL: the system's */
 	char	   *proxy;			/* proxy URL, or NULL: none */
 	char	   *client_id;
@@ -172,6 +182,7 @@ extern bool cr_prune_pages;
 extern bool cr_batch_joins;
 extern bool cr_enable_join_pushdown;
 extern TimestampTz cr_reference_time(void);
+extern size_t cr_memory_budget(const CrOptions *opts);
 
 /* in catalog.c */
 extern const CrResource *cr_find_resource(const char *name);

@@ -61,6 +61,24 @@ typedef struct CrScanStats
 } CrScanStats;
 
 /*
+ * The memory of one scan's answers, against its budget (fetch.c sets the
+ * limit, http.c and transfer.c count).  A transfer whose body would take
+ * the answers past limit is paused (libcurl holds its data, TCP holds the
+ * rest at Graph) until the scan frees memory or waits for that very
+ * answer: the one the scan waits for is never held back.  Plain numbers,
+ * written by the write callback without raising.
+ */
+typedef struct CrMemoryMeter
+{
+	size_t		limit;			/* bytes the answers may hold */
+	size_t		held;			/* bytes their buffers hold now */
+	size_t		page;			/* bytes of the page parsed (fetch.c) */
+	size_t		peak;			/* most of held + page at once */
+	size_t		largest;		/* largest answer so far */
+	int64		pauses;			/* transfers paused for the budget */
+} CrMemoryMeter;
+
+/*
  * What a Graph request reads, as Graph's throttling counts it: one call
  * record (name: its id), the call record list, or a log function (name:
  * the function).
@@ -84,7 +102,8 @@ extern void cr_http_init(void);
 typedef struct CrFetch CrFetch;
 extern CrFetch *cr_fetch_start(const CrOptions *opts, const char *url,
 							   const CrRequestScope *scope, int reserve,
-							   int maxpagesize, bool share, CrScanStats *stats);
+							   int maxpagesize, bool share, CrScanStats *stats,
+							   CrMemoryMeter *meter);
 typedef enum CrFetchState
 {
 	CR_FETCH_HELD,				/* not sent yet: Graph's limits held it back */

@@ -71,6 +71,9 @@ static const CrIntOption cr_int_options[] = {
 	{"rate_window", offsetof(CrOptions, rate_window), 1, 3600, 20},	/* seconds */
 	{"record_rate_limit", offsetof(CrOptions, record_rate_limit), 0, 1000000, 40},
 	{"tenant_rate_limit", offsetof(CrOptions, tenant_rate_limit), 0, 1000000, 1500},
+	/* megabytes: answers in flight and waiting, and the page parsed, per scan */
+	{"memory_budget", offsetof(CrOptions, memory_budget), CR_MIN_MEMORY_BUDGET_MB,
+	CR_MAX_MEMORY_BUDGET_MB, CR_DEFAULT_MEMORY_BUDGET_MB},
 };
 
 static const CrIntOption *
@@ -109,6 +112,7 @@ static const CrOptionDef cr_option_defs[] = {
 	{"rate_window", ForeignServerRelationId, false},
 	{"record_rate_limit", ForeignServerRelationId, false},
 	{"tenant_rate_limit", ForeignServerRelationId, false},
+	{"memory_budget", ForeignServerRelationId, false},
 	{"ca_file", ForeignServerRelationId, false},
 	{"proxy", ForeignServerRelationId, false},
 	{"client_id", UserMappingRelationId, true},
@@ -674,6 +678,27 @@ bool		cr_batch_joins = true;
 bool		cr_enable_join_pushdown = true;
 
 /*
+ * callrecords_fdw.memory_budget: the session's own budget per scan, in
+ * MB; 0 (the default) takes the server's.
+ */
+static int	cr_memory_budget_setting = 0;
+
+/*
+ * The bytes one scan's answers (in flight and waiting) and the page it
+ * parses may hold: the server's memory_budget, or the session's setting
+ * when it is lower.  A session may lower the DBA's bound, never raise it.
+ */
+size_t
+cr_memory_budget(const CrOptions *opts)
+{
+	int			mb = opts->memory_budget;
+
+	if (cr_memory_budget_setting > 0)
+		mb = Min(mb, cr_memory_budget_setting);
+	return (size_t) mb * 1024 * 1024;
+}
+
+/*
  * callrecords_fdw.reference_time: the moment Graph's retention (30 days of
  * call records, 90 of logs) is counted back from by the estimates and the
  * notice on windows older than that; empty: the transaction's start.
@@ -758,6 +783,14 @@ cr_define_gucs(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable(CR_NAME ".memory_budget",
+							"Memory one foreign scan's Graph answers and page may hold, for this session.",
+							"0 takes the server option memory_budget; a value above it is capped there.",
+							&cr_memory_budget_setting,
+							0, 0, CR_MAX_MEMORY_BUDGET_MB,
+							PGC_USERSET,
+							GUC_UNIT_MB,
+							NULL, NULL, NULL);
 	DefineCustomStringVariable(CR_NAME ".reference_time",
 							   "The moment Graph's retention is counted back from in estimates and notices.",
 							   "Empty: the transaction's start. Tests over fixed data set it to the moment the data describes.",
