@@ -11,6 +11,9 @@
  * cache (cache.c).  The token request (token.c) runs alone, through
  * transfer.c, and the backend waits for it.
  *
+ * A transfer the scan's memory budget paused (transfer.c) is resumed
+ * here, oldest first, when its scan has room again or waits for it.
+ *
  * Rules kept here: the setup and the callbacks of a transfer are
  * transfer.c's, and nothing is thrown from inside them; cancellation is
  * raised with CHECK_FOR_INTERRUPTS() once libcurl has returned, waits

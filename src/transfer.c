@@ -10,7 +10,9 @@
  * with cr_transfer_perform(); this file says how each is set up and read,
  * and how the backend waits.  Rules kept here: the callbacks never
  * raise an error or allocate outside the body's context (they set flags
- * that cr_finish_transfer() raises once libcurl has returned), a cancel
+ * that cr_finish_transfer() raises once libcurl has returned), a body
+ * that would take its scan past its memory budget pauses the transfer
+ * (plain numbers in the scan's meter; http.c resumes it), a cancel
  * aborts a transfer through the progress callback, redirects are never
  * followed (the bearer token must not leave the configured host), only
  * http and https are spoken, only the proxy the server names is used, and
