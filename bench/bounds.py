@@ -121,7 +121,7 @@ class SoakSession(threading.Thread):
         self.statements = 0
         self.at_mark = None
         self.mark_at = None
-        self.start = time.monotonic()
+        self.t0 = time.monotonic()
         self.p = subprocess.Popen(["psql", "-X", "-At", "-q"], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.pid = int(self.ask("SELECT pg_backend_pid()")[0])
@@ -147,7 +147,7 @@ class SoakSession(threading.Thread):
             if (self.at_mark is None and time.monotonic() >= self.mark and
                     self.statements >= len(SOAK_QUERIES)):
                 self.at_mark = (status_kb(self.pid, "RssAnon"), status_kb(self.pid, "VmHWM"))
-                self.mark_at = time.monotonic() - self.start
+                self.mark_at = time.monotonic() - self.t0
             self.ask(SOAK_QUERIES[i % len(SOAK_QUERIES)])
             self.statements += 1
             i += 1
