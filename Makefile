@@ -47,7 +47,7 @@ SHLIB_LINK = -lcurl -ljansson -lcrypto
 
 # The regression suite needs the bundled Graph emulator running and
 # CR_EMULATOR_URL pointing at it; scripts/test.sh does both.
-REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin joins shapes retries faults quality archive security fidelity hardening sharing errors throughput ahead rescans estimates messages archive_batches log_limits shape certificates identities
+REGRESS = setup options catalog streams sessions tables conversion pushdown batchjoin joins shapes retries faults quality archive security fidelity hardening sharing errors throughput ahead rescans estimates messages archive_batches log_limits shape certificates identities allowlist tokencommit budgetknown reconnect memory
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -54,6 +54,14 @@ Cases (issue 5):
      (scaled as in r): the archive before and after, requests and time,
      the ratio to the limit's time, 429s; a run killed half-way and run
      again.
+  Issue 23's (bench/bounds.py):
+  f. 105 call records of one ~10.4 MB page each at 200 ms: the memory
+     budget (the default) vs max_concurrency 10, in time and peak memory
+     against the budget.
+  s. a soak, only when asked for (BENCH_CASES=s; SOAK_SECONDS, default
+     600, and SOAK_SESSIONS, default 8): mixed queries with faults and
+     throttling; peak memory per backend, 429s, errors by SQLSTATE and
+     memory growth.
 
 BENCH_CASES (e.g. "5", "pr") runs only the listed cases; default all.
 """
@@ -69,11 +77,12 @@ import time
 import urllib.parse
 
 import archive
+import bounds
 import throughput
 
 EMU = os.environ["CR_EMULATOR_URL"]
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-CASES = os.environ.get("BENCH_CASES", "12345678prcbajdv")
+CASES = os.environ.get("BENCH_CASES", "12345678prcbajdvf")
 HOST = urllib.parse.urlparse(EMU)
 BIG = "cafe0000-0000-4000-8000-000000000003"      # 6,000 sessions, 100 pages
 SMALL = "be4c0000-0000-4000-8000-000000000600"    # its first 600 sessions, 10 pages
@@ -422,6 +431,10 @@ def main():
         rows.append(throughput.rate_case(sys.modules[__name__]))
     if "v" in CASES:
         rows.append(archive.archive_case(me))
+    if "f" in CASES:
+        rows.append(bounds.fat_page_case(me))
+    if "s" in CASES:
+        rows.append(bounds.soak_case(me))
     if "1" in CASES:
         rows.append(serial_case(tok))
     if set("2c") & set(CASES):

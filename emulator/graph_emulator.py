@@ -22,6 +22,7 @@ import re
 import secrets
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -172,6 +173,24 @@ def _fb_deep_unread(rule, status, ctx, normal, is_token):
     return r
 
 
+_PADS = {}
+
+
+def _fb_pad(rule, status, ctx, normal, is_token):
+    """The normal body with a member no column reads, "zzPad", put first into the root object:
+    a string of rule["pad_bytes"] bytes (default 10,000,000), built once per size.  A big page
+    that costs its client memory to receive, not to parse (the benchmark's fat pages)."""
+    r = normal()
+    r.status = status
+    body = r.body if isinstance(r.body, bytes) else r.body.encode()
+    n = int(rule.get("pad_bytes", 10000000))
+    pad = _PADS.get(n)
+    if pad is None:
+        pad = _PADS[n] = b'{"zzPad":"' + b"x" * n + b'",'
+    r.body = body.replace(b"{", pad, 1)
+    return r
+
+
 def _fb_not_array(rule, status, ctx, normal, is_token):
     r = normal()
     try:
@@ -256,6 +275,8 @@ FAULT_BODIES = {
     "empty": (_fb_empty, 200),
     "html": (_fb_html, 502),
     "disconnect": (_fb_passthrough, 200),
+    "refuse": (_fb_passthrough, 200),
+    "pad": (_fb_pad, 200),
     "token-crlf": (_fb_token_crlf, 200),
     "token-huge-expiry": (_fb_token_huge_expiry, 200),
     "echo-secret": (_fb_echo_secret, 401),
@@ -263,7 +284,7 @@ FAULT_BODIES = {
     "deep-unread": (_fb_deep_unread, 200),
 }
 FAULT_KEYS = {"match", "status", "times", "retry_after", "body", "delay_ms", "stall_ms", "next_link", "code",
-              "message", "aadsts", "method", "every", "depth"}
+              "message", "aadsts", "method", "every", "depth", "refuse_ms", "pad_bytes"}
 
 
 def validate_rule(rule):
@@ -282,7 +303,7 @@ def validate_rule(rule):
         raise ValueError("body must be one of: %s" % ", ".join(FAULT_BODIES))
     if rule.get("status") is not None and not (isinstance(rule["status"], int) and 100 <= rule["status"] <= 599):
         raise ValueError("status must be an HTTP status code")
-    for k in ("delay_ms", "stall_ms", "retry_after"):
+    for k in ("delay_ms", "stall_ms", "retry_after", "refuse_ms", "pad_bytes"):
         if rule.get(k) is not None and not isinstance(rule[k], (int, float)):
             raise ValueError("%s must be a number" % k)
     if rule.get("every") is not None and not (isinstance(rule["every"], int) and rule["every"] >= 1):
@@ -1193,6 +1214,7 @@ class Handler(BaseHTTPRequestHandler):
 
             stall = 0
             disconnect = False
+            refuse = False
             if rule is None:
                 resp = normal()
             else:
@@ -1206,6 +1228,7 @@ class Handler(BaseHTTPRequestHandler):
                     builder, default_status = FAULT_BODIES[kind]
                     resp = builder(rule, status or default_status, ctx, normal, is_token)
                     disconnect = kind == "disconnect"
+                    refuse = kind == "refuse"
                 if "next_link" in rule:
                     resp = override_next_link(resp, rule["next_link"])
                 if rule.get("retry_after") is not None:
@@ -1214,7 +1237,7 @@ class Handler(BaseHTTPRequestHandler):
                 if rule.get("delay_ms"):
                     time.sleep(rule["delay_ms"] / 1000.0)
                 stall = rule.get("stall_ms") or 0
-            entry[2] = resp.status
+            entry[2] = 0 if refuse else resp.status
             if st.verbose:
                 sys.stderr.write("emulator: %s %s %d\n" % (method, log_escape(_SECRET_RE.sub(r"\1***", target)),
                                                           resp.status))
@@ -1222,12 +1245,26 @@ class Handler(BaseHTTPRequestHandler):
             # request before this thread gets past _send
             st.log_done()
             done = True
-            self._send(ctx, resp, stall, disconnect)
+            if refuse:
+                self._refuse(rule.get("refuse_ms") or 1000)
+            else:
+                self._send(ctx, resp, stall, disconnect)
         finally:
             if not done:
                 st.log_done()
             if entry[2] is None:
                 entry[2] = 0
+
+    def _refuse(self, refuse_ms):
+        """A restart of Graph or of a proxy: this connection is reset
+        without an answer, and new connections are refused for refuse_ms."""
+        self.close_connection = True
+        self.server.refuse_for(refuse_ms)   # first: a client told at once must find it closed
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
 
     def _send(self, ctx, resp, stall_ms=0, disconnect=False):
         body = resp.body
@@ -1271,6 +1308,34 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+    _refusing = None            # while refusing: the idle socket pair standing in for the listener
+    _refuse_lock = threading.Lock()
+
+    def refuse_for(self, ms):
+        """Close the listening socket for ms (connections are refused), then
+        listen again on the same port.  serve_forever polls the fd number
+        (PollSelector), so another socket is put at that number meanwhile:
+        one end of an idle socket pair, which never polls readable."""
+        with self._refuse_lock:
+            if self._refusing is not None:
+                return
+            fd = self.socket.fileno()
+            a, b = socket.socketpair()
+            os.dup2(a.fileno(), fd)
+            a.close()
+            self._refusing = b
+        threading.Timer(ms / 1000.0, self._listen_again, args=(fd,)).start()
+
+    def _listen_again(self, fd):
+        with self._refuse_lock:
+            new = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            new.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            new.bind(self.server_address)
+            new.listen(self.request_queue_size)
+            os.dup2(new.fileno(), fd)
+            new.close()
+            self._refusing.close()
+            self._refusing = None
 
     def handle_error(self, request, client_address):
         if self.state.verbose:

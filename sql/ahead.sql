@@ -50,7 +50,7 @@ SELECT page_at(2, 2) < page_at(1, 3) AS second_record_paged_ahead,
        count(*) AS requests, count(DISTINCT l) AS distinct_requests
   FROM emulator_log() l WHERE l LIKE 'GET %';
 
--- EXPLAIN ANALYZE: the bound of what answers ahead hold, and with TIMING
+-- EXPLAIN ANALYZE: the scan's memory budget, and with TIMING
 -- how many next links were followed as their page came (some, here)
 SELECT emulator_reset(), put_paged();
 SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config', '{"latency_ms": 200}');
@@ -58,7 +58,7 @@ SELECT * FROM explain_analyze($$
 SELECT count(*) FROM cr.streams
  WHERE call_record_id IN ('a4ead000-0000-4000-8000-000000000001', 'a4ead000-0000-4000-8000-000000000002',
                           'a4ead000-0000-4000-8000-000000000003')$$)
- WHERE "QUERY PLAN" ~ 'Graph (requests|pages|answers ahead):';
+ WHERE "QUERY PLAN" ~ 'Graph (requests|pages|memory):';
 CREATE TEMP TABLE ahead_plan (line text);
 DO $$
 DECLARE
@@ -76,7 +76,7 @@ BEGIN
 END $$;
 SELECT regexp_replace(line, '[0-9]+', 'N', 'g') AS line,
        substring(line from '([0-9]+) next links followed')::int > 0 AS followed_some
-  FROM ahead_plan WHERE line ~ 'answers ahead';
+  FROM ahead_plan WHERE line ~ 'Graph memory';
 ALTER SERVER graph OPTIONS (DROP max_concurrency);
 
 -- 2. a link found ahead is checked before it is followed: to another

@@ -27,7 +27,7 @@ SELECT count(*) AS requests,
   FROM explain_lines(format('SELECT id FROM cr.call_records WHERE id = ANY(%L::text[])',
                             (SELECT a FROM big_ids)))
  WHERE line LIKE '%Graph request: GET%';
--- the scan de-duplicates as fast, then stops at the request budget
+-- the scan de-duplicates as fast, then fails before sending: 50,000 ids exceed the budget
 SELECT * FROM expect_error(format('SELECT count(*) FROM cr.call_records WHERE id = ANY(%L::text[])',
                                   (SELECT a || a FROM big_ids)));
 RESET statement_timeout;

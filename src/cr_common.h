@@ -124,10 +124,19 @@ typedef struct CrResource
 } CrResource;
 
 /*
+ * memory_budget, in MB: what one scan's answers (in flight and waiting)
+ * and the page it parses may hold (fetch.c, pacing.c).
+ */
+#define CR_DEFAULT_MEMORY_BUDGET_MB		256
+#define CR_MIN_MEMORY_BUDGET_MB			1
+#define CR_MAX_MEMORY_BUDGET_MB			1048576
+
+/*
  * max_response_bytes: its default and greatest value.  A page costs up to
  * about twelve times its size while it is read (body, pruned text, and a
- * tree bounded by arena.c; bench case 7), so the default (64 MB) costs a
- * backend under 1 GB at worst and the greatest (256 MB) about 3 GB.
+ * tree bounded by arena.c; bench case 7).  The pages a scan reads ahead
+ * stay within memory_budget; the one page it reads is always read, so one
+ * page alone may cost up to twelve times this.
  */
 #define CR_DEFAULT_MAX_RESPONSE_BYTES	(64 * 1024 * 1024)
 #define CR_MAX_RESPONSE_BYTES_CAP		(256 * 1024 * 1024)
@@ -171,6 +180,7 @@ typedef struct CrOptions
 	int			log_function_rate_limit;	/* log requests per window per function; 0: off */
 	int			log_app_rate_limit; /* log requests per window per application and tenant; 0: off */
 	int			log_tenant_rate_limit;	/* log requests per window per tenant, all applications; 0: off */
+	int			memory_budget;	/* MB one scan's answers and page may hold */
 	char	   *ca_file;		/* CA bundle for TLS, or NULL: the system's */
 	char	   *proxy;			/* proxy URL, or NULL: none */
 	CrAuthKind	auth;			/* the credential's kind, from the options */
@@ -206,6 +216,7 @@ extern char *cr_identity_endpoint;
 extern char *cr_identity_header;
 extern bool cr_is_identity_host(const char *host);
 extern const char *cr_auth_kind_name(CrAuthKind auth);
+extern size_t cr_memory_budget(const CrOptions *opts);
 
 /* in catalog.c */
 extern const CrResource *cr_find_resource(const char *name);

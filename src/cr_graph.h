@@ -37,6 +37,7 @@ typedef struct CrResponse
 	double		refused_wait_ms;	/* a wait not made: beyond max_retry_wait */
 	int			throttled;		/* 429 answers seen on the way */
 	int			transport_rc;	/* libcurl error when status is 0 */
+	bool		host_answered;	/* its host answered earlier in the statement */
 	char		transport_error[256];	/* its message */
 } CrResponse;
 
@@ -58,6 +59,24 @@ typedef struct CrScanStats
 	int			in_flight_peak; /* most requests in flight at once */
 	bool		in_flight_auto; /* chosen by pacing.c (max_concurrency unset) */
 } CrScanStats;
+
+/*
+ * The memory of one scan's answers, against its budget (fetch.c sets the
+ * limit, http.c and transfer.c count).  A transfer whose body would take
+ * the answers past limit is paused (libcurl holds its data, TCP holds the
+ * rest at Graph) until the scan frees memory or waits for that very
+ * answer: the one the scan waits for is never held back.  Plain numbers,
+ * written by the write callback without raising.
+ */
+typedef struct CrMemoryMeter
+{
+	size_t		limit;			/* bytes the answers may hold */
+	size_t		held;			/* bytes their buffers hold now */
+	size_t		page;			/* bytes of the page parsed (fetch.c) */
+	size_t		peak;			/* most of held + page at once */
+	size_t		largest;		/* largest answer so far */
+	int64		pauses;			/* transfers paused for the budget */
+} CrMemoryMeter;
 
 /*
  * What a Graph request reads, as Graph's throttling counts it: one call
@@ -83,7 +102,8 @@ extern void cr_http_init(void);
 typedef struct CrFetch CrFetch;
 extern CrFetch *cr_fetch_start(const CrOptions *opts, const char *url,
 							   const CrRequestScope *scope, int reserve,
-							   int maxpagesize, bool share, CrScanStats *stats);
+							   int maxpagesize, bool share, CrScanStats *stats,
+							   CrMemoryMeter *meter);
 typedef enum CrFetchState
 {
 	CR_FETCH_HELD,				/* not sent yet: Graph's limits held it back */
@@ -119,6 +139,7 @@ extern uint64 cr_statement_number(void);
 /* in ratelimit.c */
 extern void cr_ratelimit_init(void);
 extern double cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve);
+extern void cr_budget_check(const CrOptions *opts, int64 needed);
 extern void cr_note_lateness(const CrOptions *opts, double late_ms);
 extern int64 cr_requests_made(void);
 

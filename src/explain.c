@@ -332,21 +332,26 @@ explain_function_window(CrScanState *st, bool has_time, ExplainState *es)
 }
 
 /*
- * What the answers to requests started ahead held (fetch.c): the bound,
- * and with TIMING (they vary from run to run) the most held at once and
- * how many next links were followed as soon as their page came.
+ * The scan's memory against its budget (fetch.c): the budget, and with
+ * TIMING (they vary from run to run) the most its answers (in flight and
+ * waiting) and the page parsed held at once, the transfers the budget
+ * paused, and how many next links were followed as soon as their page
+ * came.
  */
 static void
-explain_ahead(CrScanState *st, ExplainState *es)
+explain_memory(CrScanState *st, ExplainState *es)
 {
 	StringInfoData s;
 
 	initStringInfo(&s);
 	if (es->timing)
-		appendStringInfo(&s, "at most %zu kB waiting or in flight, %lld next links followed as their page came; ",
-						 (st->ahead_bytes_peak + 1023) / 1024, (long long) st->links_ahead);
-	appendStringInfo(&s, "bound %zu MB", CR_AHEAD_BYTES / (1024 * 1024));
-	ExplainPropertyText("Graph answers ahead", s.data, es);
+		appendStringInfo(&s, "at most %zu kB of ", (st->meter.peak + 1023) / 1024);
+	appendStringInfo(&s, "memory_budget %zu MB (answers in flight and waiting, the page parsed)",
+					 st->memory_budget / (1024 * 1024));
+	if (es->timing)
+		appendStringInfo(&s, "; %lld transfers paused, %lld next links followed as their page came",
+						 (long long) st->meter.pauses, (long long) st->links_ahead);
+	ExplainPropertyText("Graph memory", s.data, es);
 }
 
 /*
@@ -380,7 +385,7 @@ explain_in_flight(CrScanState *st, ExplainState *es)
 	if (es->timing)
 		appendStringInfo(&s, "; at most %d at once", st->stats.in_flight_peak);
 	ExplainPropertyText("Graph in flight", s.data, es);
-	explain_ahead(st, es);
+	explain_memory(st, es);
 }
 
 /*

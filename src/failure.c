@@ -10,7 +10,8 @@
  * carries Graph's error code and request-id, which Microsoft support asks
  * for; a setting that is wrong (an unknown host, a refused connection, a
  * certificate that does not verify) fails at once instead of after the
- * retries.
+ * retries, but a refused connection to a host that answered earlier in
+ * the statement is retried (a restart on the way).
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -80,10 +81,12 @@ cr_report_transport_error(const CrResponse *resp, const char *method, const char
 /*
  * Whether an answer is worth asking again: throttling (429), server
  * trouble (500, 502, 503, 504) and transport failures such as timeouts or
- * a dropped connection.  A host that does not resolve, a refused
+ * a dropped or reset connection.  A host that does not resolve, a refused
  * connection, a certificate that does not verify or a cancel are not:
  * they say the settings are wrong (or the user gave up), and retrying
- * them only makes the error come 20 s later.
+ * them only makes the error come 20 s later.  Except a connection refused
+ * by a host that answered earlier in the statement: the settings are
+ * right, and Graph or a proxy on the way is restarting.
  */
 bool
 cr_is_retryable(const CrResponse *resp)
@@ -93,10 +96,11 @@ cr_is_retryable(const CrResponse *resp)
 		case 0:
 			switch (resp->transport_rc)
 			{
+				case CURLE_COULDNT_CONNECT:
+					return resp->host_answered;
 				case CURLE_ABORTED_BY_CALLBACK:
 				case CURLE_COULDNT_RESOLVE_HOST:
 				case CURLE_COULDNT_RESOLVE_PROXY:
-				case CURLE_COULDNT_CONNECT:
 				case CURLE_UNSUPPORTED_PROTOCOL:
 				case CURLE_URL_MALFORMAT:
 				case CURLE_PEER_FAILED_VERIFICATION:

@@ -220,7 +220,6 @@ outstanding(CrScanState *st, size_t *bytes)
 		held += cr_fetch_bytes(f);
 	}
 	st->stats.in_flight_peak = Max(st->stats.in_flight_peak, flying);
-	st->ahead_bytes_peak = Max(st->ahead_bytes_peak, held);
 	if (bytes)
 		*bytes = held;
 	return n;
@@ -230,8 +229,8 @@ outstanding(CrScanState *st, size_t *bytes)
  * Start a request for url ahead of need, if the concurrency allows: fewer
  * than concurrency requests unanswered, so that a slot freed by any
  * answer is used at once (not only when the scan reaches it), at most
- * concurrency answers kept unread, and less than CR_AHEAD_BYTES held by
- * the answers ahead.  It goes after the entry after (the page whose next
+ * concurrency answers kept unread, and room in the memory budget for
+ * one more answer as large as the largest yet.  It goes after the entry after (the page whose next
  * link it is), or first (the list's next page), or last.  Returns the new
  * entry, or NULL when it did not start it (and it should not be tried
  * again yet).
@@ -244,13 +243,12 @@ prefetch_url(CrScanState *st, const char *url, CrRequestScope scope, CrPageShape
 	ListCell   *lc;
 	CrFetch    *f;
 	CrAhead    *a;
-	size_t		bytes;
-
 	foreach(lc, st->prefetch)
 		if (strcmp(cr_fetch_url(((CrAhead *) lfirst(lc))->f), url) == 0)
 			return lfirst(lc);
 	if (list_length(st->prefetch) >= 2 * st->concurrency ||
-		outstanding(st, &bytes) >= st->concurrency || bytes >= CR_AHEAD_BYTES)
+		outstanding(st, NULL) >= st->concurrency ||
+		st->meter.held + st->meter.largest > st->meter.limit)
 		return NULL;
 	/*
 	 * A request that may never be needed leaves some of the budget for
@@ -260,7 +258,7 @@ prefetch_url(CrScanState *st, const char *url, CrRequestScope scope, CrPageShape
 	 */
 	old = MemoryContextSwitchTo(st->scan_cxt);
 	f = cr_fetch_start(st->opts, url, &scope, Min(st->concurrency, CR_PREFETCH_RESERVE),
-					   st->page_size_hint, st->share_responses, &st->stats);
+					   st->page_size_hint, st->share_responses, &st->stats, &st->meter);
 	a = NULL;
 	if (f)
 	{
@@ -685,6 +683,56 @@ follow_waited_link(CrScanState *st, const CrResponse *resp, CrRequestScope scope
 }
 
 /*
+ * The answers' part of the memory budget: the budget less what reading
+ * one page costs beyond the answers ahead, kept back for the page the
+ * scan waits for, which is never held back: its answer (the largest so
+ * far) and its pruned text and tree (the most a page of this scan cost
+ * so far).  An eighth of the budget until a page was read (what one
+ * costs is not known yet: the requests ahead are sent, and the answers
+ * past that wait at the socket meanwhile, while small pages come in and
+ * their next links are followed).  Nothing when a page alone costs the
+ * budget: then only the answer the scan waits for comes in, one at a
+ * time.
+ */
+static void
+set_answers_limit(CrScanState *st)
+{
+	size_t		reserve = st->page_cost_peak > 0 ?
+		st->page_cost_peak + st->meter.largest : st->memory_budget - st->memory_budget / 8;
+
+	st->meter.limit = st->memory_budget > reserve ? st->memory_budget - reserve : 0;
+}
+
+/*
+ * The memory budget of a scan, once, at its start: its rescans share it,
+ * and EXPLAIN ANALYZE shows the most it held.
+ */
+void
+cr_memory_start(CrScanState *st)
+{
+	memset(&st->meter, 0, sizeof(st->meter));
+	st->memory_budget = cr_memory_budget(st->opts);
+	st->page_cost_peak = 0;
+	set_answers_limit(st);
+}
+
+/*
+ * A page was just parsed: its answer (still held), pruned text and tree
+ * are all in memory now, the scan's peak if any moment is.  What the text
+ * and tree cost is kept back from the answers for the pages to come.
+ */
+static void
+note_page_cost(CrScanState *st, CrJsonArena *arena, size_t pruned_len)
+{
+	size_t		cost = arena->used + pruned_len;
+
+	st->meter.page = cost;
+	st->meter.peak = Max(st->meter.peak, st->meter.held + cost);
+	st->page_cost_peak = Max(st->page_cost_peak, cost);
+	set_answers_limit(st);
+}
+
+/*
  * GET a Graph URL (a path joined to graph_url, or a next link) and parse
  * its JSON object; the caller owns the tree, which is in arena when one
  * is given (pruned first by shape).  f is the request started ahead for
@@ -709,7 +757,7 @@ fetch_json(CrScanState *st, CrFetch *f, const char *url, CrRequestScope scope,
 		MemoryContextReset(st->page_cxt);
 		old = MemoryContextSwitchTo(st->page_cxt);
 		f = cr_fetch_start(st->opts, url, &scope, 0, st->page_size_hint,
-						   st->share_responses, &st->stats);
+						   st->share_responses, &st->stats, &st->meter);
 		MemoryContextSwitchTo(old);
 	}
 	/* (the pump may read a list page ahead while the scan waits for this) */
@@ -743,11 +791,13 @@ fetch_json(CrScanState *st, CrFetch *f, const char *url, CrRequestScope scope,
 		if (root == NULL && !arena->refused && !arena->interrupted)
 			root = json_loadb(resp.body, resp.body_len, 0, &jerr);
 		cr_arena_leave(&saved);
+		note_page_cost(st, arena, pruned ? pruned_len : 0);
 		if (root == NULL)
 			check_arena_refusal(arena, resp.body_len);
 		st->stats.parsed_bytes += root && pruned ? graph_len : resp.body_len;
 		if (pruned)
 			pfree(pruned);
+		st->meter.page = arena->used;
 	}
 	else
 		root = json_loadb(resp.body, resp.body_len, 0, &jerr);
@@ -780,6 +830,7 @@ fetch_page(CrScanState *st, CrFetch *f, const char *url, CrRequestScope scope,
 {
 	st->page = NULL;
 	cr_arena_reset(&st->arena);
+	st->meter.page = 0;
 	st->page = fetch_json(st, f, url, scope, allow_404, &st->arena, shape, followed);
 	return st->page != NULL;
 }
@@ -941,6 +992,53 @@ start_chain(CrScanState *st, CrChain *c)
 	if (followed)
 		pfree(followed);
 	return true;
+}
+
+/*
+ * Whether a chain's first page costs a request: not when the statement's
+ * cache has it or the scan asked for it already.
+ */
+static bool
+chain_needs_request(CrScanState *st, CrChain *c)
+{
+	char	   *url = first_url(st, c);
+	ListCell   *lc;
+
+	if (cr_graph_cached(st->opts, url, st->page_size_hint))
+		return false;
+	foreach(lc, st->prefetch)
+		if (strcmp(cr_fetch_url(((CrAhead *) lfirst(lc))->f), url) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * Fail a scan whose requests are known before it starts and do not fit
+ * the statement's budget (ratelimit.c), before it sends any: one per
+ * chain (an id of a key list, a time window, a log function's window)
+ * and one per call record list to go through.  What the scan learns
+ * while it runs (next links, the records a list names) is counted as
+ * each request is admitted, and stops at the budget there.
+ */
+void
+cr_check_known_requests(CrScanState *st)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "callrecords_fdw budget check",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	int64		needed = st->fanout ? list_length(st->list_paths) + (st->list_link != NULL) : 0;
+	ListCell   *lc;
+
+	foreach(lc, st->chains)
+	{
+		if ((foreach_current_index(lc) & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		needed += chain_needs_request(st, lfirst(lc));
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	cr_budget_check(st->opts, needed);
 }
 
 /*

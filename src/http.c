@@ -11,6 +11,9 @@
  * cache (cache.c).  The token request (token.c) runs alone, through
  * transfer.c, and the backend waits for it.
  *
+ * A transfer the scan's memory budget paused (transfer.c) is resumed
+ * here, oldest first, when its scan has room again or waits for it.
+ *
  * Rules kept here: the setup and the callbacks of a transfer are
  * transfer.c's, and nothing is thrown from inside them; cancellation is
  * raised with CHECK_FOR_INTERRUPTS() once libcurl has returned, waits
@@ -75,6 +78,10 @@ struct CrFetch
 	char	   *url;
 	int			maxpagesize;
 	CrScanStats *stats;
+	CrMemoryMeter *meter;		/* the scan's memory budget, or NULL */
+	bool		needed;			/* the scan waits for it: never paused */
+	dlist_node	active_node;	/* in active_fetches while active */
+	bool		active;
 	CURL	   *easy;			/* while in flight */
 	struct curl_slist *headers;
 	CrBodyBuffer buf;
@@ -108,6 +115,13 @@ struct CrFetch
  */
 static dlist_head shared_fetches = DLIST_STATIC_INIT(shared_fetches);
 
+/*
+ * The fetches with a transfer on the multi handle, oldest first: those
+ * the memory budget paused are resumed from here, in the order they were
+ * started (the order the scan reads them in).
+ */
+static dlist_head active_fetches = DLIST_STATIC_INIT(active_fetches);
+
 static CURLM *cr_multi = NULL;
 static uint64 transfers_done = 0;	/* transfers finished, ever: wakes a pump */
 
@@ -134,6 +148,9 @@ fetch_detach(void *arg)
 {
 	CrFetch    *f = (CrFetch *) arg;
 
+	if (f->active)
+		dlist_delete(&f->active_node);
+	f->active = false;
 	if (f->easy)
 	{
 		curl_multi_remove_handle(cr_multi, f->easy);
@@ -156,12 +173,73 @@ fetch_unlist(CrFetch *f)
 	f->listed = false;
 }
 
-/* What deleting a fetch's context does: its transfer stops, it is unlisted. */
+/*
+ * Give back what a fetch's body counted in its scan's memory budget (the
+ * buffer is about to be freed, or was).
+ */
+static void
+uncharge(CrFetch *f)
+{
+	if (f->buf.meter)
+		f->buf.meter->held -= Min(f->buf.charged, f->buf.meter->held);
+	f->buf.charged = 0;
+}
+
+/*
+ * Count a body copied into a fetch (from the cache, or another scan's
+ * answer) in its scan's budget, as a body received would be.
+ */
+static void
+charge_copy(CrFetch *f, size_t len)
+{
+	CrMemoryMeter *m = f->meter;
+
+	f->buf.meter = m;
+	if (m == NULL)
+		return;
+	m->held += len + 1;
+	f->buf.charged += len + 1;
+	m->peak = Max(m->peak, m->held + m->page);
+	m->largest = Max(m->largest, len);
+}
+
+/*
+ * Resume a transfer the memory budget paused, if it is needed now or its
+ * scan has room for what it waits to add.
+ */
+static void
+resume_if_room(CrFetch *f)
+{
+	CrMemoryMeter *m = f->buf.meter;
+
+	if (f->easy == NULL || !f->buf.paused)
+		return;
+	if (!f->buf.needed && m && m->held + f->buf.want > m->limit)
+		return;
+	f->buf.paused = false;
+	curl_easy_pause(f->easy, CURLPAUSE_CONT);
+}
+
+/* Resume the paused transfers there is room for, oldest first. */
+static void
+resume_paused(void)
+{
+	dlist_mutable_iter it;
+
+	dlist_foreach_modify(it, &active_fetches)
+		resume_if_room(dlist_container(CrFetch, active_node, it.cur));
+}
+
+/*
+ * What deleting a fetch's context does: its transfer stops, it is
+ * unlisted, and its body leaves the scan's memory budget.
+ */
 static void
 fetch_cleanup(void *arg)
 {
 	fetch_detach(arg);
 	fetch_unlist((CrFetch *) arg);
+	uncharge((CrFetch *) arg);
 }
 
 /*
@@ -229,11 +307,14 @@ fetch_begin(CrFetch *f)
 	char	   *auth = psprintf("Authorization: Bearer %s", token);
 
 	fetch_detach(f);
+	uncharge(f);
 	if (f->buf.data)
 		pfree(f->buf.data);
 	memset(&f->buf, 0, sizeof(f->buf));
 	f->buf.cxt = f->cxt;
 	f->buf.limit = (size_t) f->opts->max_response_bytes;
+	f->buf.meter = f->meter;
+	f->buf.needed = f->needed;
 	memset(&f->resp, 0, sizeof(f->resp));
 	f->errbuf[0] = '\0';
 	f->done = false;
@@ -267,6 +348,8 @@ fetch_begin(CrFetch *f)
 	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
 	note_send_time(f);
 	INSTR_TIME_SET_CURRENT(f->start);
+	dlist_push_tail(&active_fetches, &f->active_node);
+	f->active = true;
 	if (curl_multi_add_handle(get_multi(), f->easy) != CURLM_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
@@ -306,6 +389,65 @@ note_lateness(CrFetch *f, double elapsed_ms)
 }
 
 /*
+ * The hosts (scheme, host and port: the URL up to its path) that answered
+ * a Graph GET in the current statement, a few of them: a refused
+ * connection to one of them is a restart on the way, worth a retry, where
+ * one to a host that never answered is a wrong setting (failure.c).
+ * Fixed arrays, so that noting one never allocates.
+ */
+#define CR_ANSWERED_HOSTS	4
+#define CR_ORIGIN_LEN		256
+
+static uint64 answered_statement = 0;
+static int	answered_count = 0;
+static char answered_hosts[CR_ANSWERED_HOSTS][CR_ORIGIN_LEN];
+
+/* The length of a URL's origin ("https://host:port"), 0 if too long. */
+static size_t
+origin_length(const char *url)
+{
+	const char *p = strstr(url, "://");
+	size_t		len;
+
+	if (p == NULL)
+		return 0;
+	len = (p + 3 - url) + strcspn(p + 3, "/?#");
+	return len < CR_ORIGIN_LEN ? len : 0;
+}
+
+/* The slot of url's host among those that answered this statement, or -1. */
+static int
+answered_slot(const char *url)
+{
+	size_t		len = origin_length(url);
+	int			i;
+
+	if (answered_statement != cr_statement_number())
+	{
+		answered_statement = cr_statement_number();
+		answered_count = 0;
+	}
+	for (i = 0; len > 0 && i < answered_count; i++)
+		if (strlen(answered_hosts[i]) == len && strncmp(answered_hosts[i], url, len) == 0)
+			return i;
+	return -1;
+}
+
+/* Note that url's host answered in this statement. */
+static void
+note_host_answered(const char *url)
+{
+	size_t		len = origin_length(url);
+
+	if (len == 0 || answered_slot(url) >= 0)
+		return;
+	if (answered_count < CR_ANSWERED_HOSTS)
+		answered_count++;
+	memcpy(answered_hosts[answered_count - 1], url, len);
+	answered_hosts[answered_count - 1][len] = '\0';
+}
+
+/*
  * Let libcurl move every transfer on, and mark the finished ones done.
  * Never throws while a transfer is half-handled: the outcome is only
  * recorded here and judged by the fetch's waiter.
@@ -317,6 +459,7 @@ drive_transfers(void)
 	int			left;
 	CURLMsg    *msg;
 
+	resume_paused();
 	curl_multi_perform(get_multi(), &running);
 	while ((msg = curl_multi_info_read(cr_multi, &left)) != NULL)
 	{
@@ -344,6 +487,9 @@ drive_transfers(void)
 		{
 			curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->resp.status);
 			note_lateness(f, INSTR_TIME_GET_MILLISEC(elapsed));
+			note_host_answered(f->url);
+			if (f->meter)
+				f->meter->largest = Max(f->meter->largest, f->buf.len);
 		}
 	}
 }
@@ -404,7 +550,8 @@ admit(CrFetch *f, int reserve)
  */
 CrFetch *
 cr_fetch_start(const CrOptions *opts, const char *url, const CrRequestScope *scope,
-			   int reserve, int maxpagesize, bool share, CrScanStats *stats)
+			   int reserve, int maxpagesize, bool share, CrScanStats *stats,
+			   CrMemoryMeter *meter)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "callrecords_fdw fetch",
@@ -421,6 +568,7 @@ cr_fetch_start(const CrOptions *opts, const char *url, const CrRequestScope *sco
 	f->scope.name = scope->name ? MemoryContextStrdup(cxt, scope->name) : NULL;
 	f->share = share;
 	f->stats = stats;
+	f->meter = meter;
 	f->cleanup.func = fetch_cleanup;
 	f->cleanup.arg = f;
 	MemoryContextRegisterResetCallback(cxt, &f->cleanup);
@@ -444,6 +592,7 @@ cr_fetch_start(const CrOptions *opts, const char *url, const CrRequestScope *sco
 		f->resp.body = MemoryContextAlloc(cxt, hit->body_len + 1);
 		memcpy(f->resp.body, hit->body, hit->body_len + 1);
 		f->resp.body_len = hit->body_len;
+		charge_copy(f, hit->body_len);
 		f->rc = CURLE_OK;
 		f->done = true;
 		f->begun = true;
@@ -672,6 +821,9 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp, CrFetchPump pump, void *pump_arg)
 		*resp = f->resp;
 		return;
 	}
+	/* the answer waited for is never held back by the memory budget */
+	f->needed = f->buf.needed = true;
+	resume_if_room(f);
 	if (f->following && wait_following(f, resp, pump, pump_arg))
 		return;
 	/* the other transfers move on at each page, even one already answered */
@@ -694,6 +846,7 @@ cr_fetch_wait(CrFetch *f, CrResponse *resp, CrFetchPump pump, void *pump_arg)
 		{
 			/* a network answer: judge it, then let the handle go */
 			cr_finish_transfer(f->easy, f->rc, &f->buf, &f->resp, f->errbuf, f->url);
+			f->resp.host_answered = answered_slot(f->url) >= 0;
 			fetch_detach(f);
 		}
 		if (f->resp.status == 429)
@@ -745,6 +898,7 @@ copy_answer(CrFetch *f, const CrResponse *resp, const char *body, size_t len)
 		memcpy(f->resp.body, body, len);
 		f->resp.body[len] = '\0';
 		f->resp.body_len = len;
+		charge_copy(f, len);
 	}
 	f->begun = f->done = f->finished = true;
 	f->following = false;

@@ -33,6 +33,11 @@ typedef struct CrBodyBuffer
 	size_t		cap;
 	bool		too_large;
 	bool		out_of_memory;
+	CrMemoryMeter *meter;		/* the scan's budget, or NULL: not counted */
+	size_t		charged;		/* bytes of data counted in meter->held */
+	bool		needed;			/* the scan waits for it: never paused */
+	bool		paused;			/* paused by the budget (http.c resumes) */
+	size_t		want;			/* ... for this many more bytes */
 } CrBodyBuffer;
 
 /* in transfer.c */

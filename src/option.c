@@ -76,6 +76,9 @@ static const CrIntOption cr_int_options[] = {
 	{"log_function_rate_limit", offsetof(CrOptions, log_function_rate_limit), 0, 1000000, 50},
 	{"log_app_rate_limit", offsetof(CrOptions, log_app_rate_limit), 0, 1000000, 200},
 	{"log_tenant_rate_limit", offsetof(CrOptions, log_tenant_rate_limit), 0, 1000000, 1000},
+	/* megabytes: answers in flight and waiting, and the page parsed, per scan */
+	{"memory_budget", offsetof(CrOptions, memory_budget), CR_MIN_MEMORY_BUDGET_MB,
+	CR_MAX_MEMORY_BUDGET_MB, CR_DEFAULT_MEMORY_BUDGET_MB},
 };
 
 static const CrIntOption *
@@ -118,6 +121,7 @@ static const CrOptionDef cr_option_defs[] = {
 	{"log_function_rate_limit", ForeignServerRelationId, false},
 	{"log_app_rate_limit", ForeignServerRelationId, false},
 	{"log_tenant_rate_limit", ForeignServerRelationId, false},
+	{"memory_budget", ForeignServerRelationId, false},
 	{"ca_file", ForeignServerRelationId, false},
 	{"proxy", ForeignServerRelationId, false},
 	/* required as check_credentials() says: it depends on the credential */
@@ -231,6 +235,20 @@ is_microsoft_host(const char *host)
 }
 
 /*
+ * Whether a non-superuser may send requests to a URL: a documented
+ * Microsoft host, over https, on port 443 (given or implied).  The host
+ * alone is not enough: "https://graph.microsoft.com:8443" would reach
+ * whatever answers on that port, and an http URL would send the token in
+ * clear text.
+ */
+static bool
+is_allowed_for_user(const char *scheme, const char *host, const char *port)
+{
+	return pg_strcasecmp(scheme, "https") == 0 && is_microsoft_host(host) &&
+		(port == NULL || strcmp(port, "443") == 0);
+}
+
+/*
  * graph_url and login_url: an absolute http(s) URL of a host, with no path
  * beyond "/", no query, no user name or password; http only for loopback.
  */
@@ -242,9 +260,11 @@ check_base_url(const char *name, const char *value)
 			   *host = NULL,
 			   *path = NULL,
 			   *query = NULL,
-			   *user = NULL;
+			   *user = NULL,
+			   *port = NULL;
 	const char *problem = NULL;
 	bool		restricted = false;
+	bool		restricted_port = false;	/* Microsoft's host, another port */
 
 	if (u == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
@@ -257,6 +277,8 @@ check_base_url(const char *name, const char *value)
 		curl_url_get(u, CURLUPART_PATH, &path, 0);
 		curl_url_get(u, CURLUPART_QUERY, &query, 0);
 		curl_url_get(u, CURLUPART_USER, &user, 0);
+		/* NULL unless the URL gives a port */
+		curl_url_get(u, CURLUPART_PORT, &port, 0);
 
 		if (scheme == NULL || host == NULL)
 			problem = "It is not an absolute URL.";
@@ -271,14 +293,18 @@ check_base_url(const char *name, const char *value)
 			problem = "It must not contain a query or fragment.";
 		else if (path != NULL && strcmp(path, "/") != 0 && path[0] != '\0')
 			problem = "It must name a host only, without a path.";
-		else if (!superuser() && !is_microsoft_host(host))
+		else if (!superuser() && !is_allowed_for_user(scheme, host, port))
+		{
 			restricted = true;
+			restricted_port = is_microsoft_host(host);
+		}
 	}
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(path);
 	curl_free(query);
 	curl_free(user);
+	curl_free(port);
 	curl_url_cleanup(u);
 
 	/*
@@ -290,6 +316,8 @@ check_base_url(const char *name, const char *value)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("only superusers may set \"%s\" to a host other than Microsoft's", name),
+				 restricted_port ?
+				 errdetail("Other roles may name Microsoft's hosts only with https on port 443.") : 0,
 				 errhint("Use one of the documented Graph or login hosts, or ask a superuser to create the server.")));
 	if (problem)
 		ereport(ERROR,
@@ -899,6 +927,27 @@ bool		cr_enable_join_pushdown = true;
 bool		cr_learn_tenant_shape = true;
 
 /*
+ * callrecords_fdw.memory_budget: the session's own budget per scan, in
+ * MB; 0 (the default) takes the server's.
+ */
+static int	cr_memory_budget_setting = 0;
+
+/*
+ * The bytes one scan's answers (in flight and waiting) and the page it
+ * parses may hold: the server's memory_budget, or the session's setting
+ * when it is lower.  A session may lower the DBA's bound, never raise it.
+ */
+size_t
+cr_memory_budget(const CrOptions *opts)
+{
+	int			mb = opts->memory_budget;
+
+	if (cr_memory_budget_setting > 0)
+		mb = Min(mb, cr_memory_budget_setting);
+	return (size_t) mb * 1024 * 1024;
+}
+
+/*
  * callrecords_fdw.reference_time: the moment Graph's retention (30 days of
  * call records, 90 of logs) is counted back from by the estimates and the
  * notice on windows older than that; empty: the transaction's start.
@@ -1031,6 +1080,14 @@ cr_define_gucs(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable(CR_NAME ".memory_budget",
+							"Memory one foreign scan's Graph answers and page may hold, for this session.",
+							"0 takes the server option memory_budget; a value above it is capped there.",
+							&cr_memory_budget_setting,
+							0, 0, CR_MAX_MEMORY_BUDGET_MB,
+							PGC_USERSET,
+							GUC_UNIT_MB,
+							NULL, NULL, NULL);
 	DefineCustomStringVariable(CR_NAME ".reference_time",
 							   "The moment Graph's retention is counted back from in estimates and notices.",
 							   "Empty: the transaction's start. Tests over fixed data set it to the moment the data describes.",

@@ -19,6 +19,10 @@
  * other scans fill the window too, and then ratelimit.c holds back what
  * does not fit.
  *
+ * Whatever the count, no more than the scan's memory budget has room for:
+ * the answers' part of it (fetch.c) over the largest answer so far, so
+ * that a scan of 10 MB pages keeps a few in flight, not a hundred.
+ *
  * Rules kept here: the windows themselves are enforced by ratelimit.c
  * (cr_admit), never here: this only decides how many requests may be
  * outstanding.  A 429 halves the count, which grows back by one per page
@@ -74,12 +78,27 @@ window_requests(CrScanState *st)
 }
 
 /*
- * The count the scan aims at: max_concurrency if set, else the larger of
- * the window's room and the tenant rate times the mean latency (a quarter
- * more, one more), within [10, 100].
+ * The most requests the memory budget has room for in flight: the
+ * answers' part of it (fetch.c) over the largest answer so far.  No bound
+ * before a page was read (the budget pauses transfers meanwhile).
  */
 static int
-target(CrScanState *st)
+memory_cap(CrScanState *st)
+{
+	const CrMemoryMeter *m = &st->meter;
+
+	if (m->largest == 0 || st->page_cost_peak == 0)
+		return CR_MAX_IN_FLIGHT;
+	return (int) Max(1, Min(CR_MAX_IN_FLIGHT, m->limit / m->largest));
+}
+
+/*
+ * The count Graph's limits and the latency call for: max_concurrency if
+ * set, else the larger of the window's room and the tenant rate times the
+ * mean latency (a quarter more, one more), within [10, 100].
+ */
+static int
+rate_target(CrScanState *st)
 {
 	const CrOptions *opts = st->opts;
 	double		n = CR_DEFAULT_IN_FLIGHT;
@@ -97,6 +116,18 @@ target(CrScanState *st)
 		n = Max(n, ceil(per_ms * latency_ms * 1.25) + 1);
 	}
 	return (int) Min(CR_MAX_IN_FLIGHT, n);
+}
+
+/*
+ * The count the scan aims at: max_concurrency if set, else the larger of
+ * the window's room and the tenant rate times the mean latency (a quarter
+ * more, one more), within [10, 100]; either way no more than the memory
+ * budget has room for.
+ */
+static int
+target(CrScanState *st)
+{
+	return Min(rate_target(st), memory_cap(st));
 }
 
 /* The count at the start of a scan (and of each rescan). */

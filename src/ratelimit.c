@@ -428,6 +428,32 @@ log_windows(const CrOptions *opts, uint64 app, const char *key, TimestampTz now,
 }
 
 /*
+ * Refuse, before it sends anything, a scan that needs more requests than
+ * the statement's budget has left: needed is what the scan knows it will
+ * make at least (one per id of a key list, one per list or log window).
+ * A list of 1,200 ids would otherwise spend 1,000 requests, most of the
+ * tenant's window, and fail anyway.  The hint gives the budget that would
+ * do.
+ */
+void
+cr_budget_check(const CrOptions *opts, int64 needed)
+{
+	int64		used = budget_used();
+
+	if (used + needed <= opts->max_requests)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("statement exceeds the Graph request budget of %d requests",
+					opts->max_requests),
+			 errdetail("The scan needs at least " INT64_FORMAT " requests and " INT64_FORMAT " are left of max_requests %d of server \"%s\"; the scan sent none.",
+					   needed, Max(0, opts->max_requests - used), opts->max_requests,
+					   GetForeignServer(opts->serverid)->servername),
+			 errhint("Narrow the query, or raise max_requests to at least " INT64_FORMAT " with ALTER SERVER.",
+					 used + needed)));
+}
+
+/*
  * Admit a request of the given scope.  The statement's budget comes
  * first: a request it has no room for is an error, or, for a request
  * started ahead of need (reserve > 0), refused (-1) while fewer than

@@ -375,6 +375,7 @@ cr_begin_foreign_scan(ForeignScanState *node, int eflags)
 	 * one page at a time: two scans asking ahead for the same page could
 	 * both send the request before either answer is in the cache.
 	 */
+	cr_memory_start(st);
 	cr_pacing_start(st);
 	set_levels(st);
 	set_bounds(st, plan.join_bounds);
@@ -469,6 +470,7 @@ cr_iterate_foreign_scan(ForeignScanState *node)
 		if (st->kept == NULL ||
 			!cr_keep_same_requests(st->kept, cr_chains_signature(st), node->ss.ps.ps_ExprContext))
 		{
+			cr_check_known_requests(st);
 			if (st->concurrency > 1)
 				cr_fill_prefetch(st);
 		}

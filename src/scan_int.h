@@ -245,7 +245,8 @@ typedef struct CrScanState
 	 * chain being read, the first pages of the chains after it, the pages
 	 * their next links lead to and the list's next page; at most
 	 * concurrency of them unanswered and as many answered but unread
-	 * (pacing.c chooses concurrency), their answers under CR_AHEAD_BYTES.
+	 * (pacing.c chooses concurrency), their answers within the scan's
+	 * memory budget (meter).
 	 */
 	List	   *prefetch;		/* of CrAhead * (fetch.c) */
 	int			concurrency;	/* unanswered requests at most (pacing.c) */
@@ -272,7 +273,15 @@ typedef struct CrScanState
 	double		shape_sessions;
 
 	int64		links_ahead;	/* next links followed as their page came */
-	size_t		ahead_bytes_peak;	/* most bytes answers ahead held at once */
+
+	/*
+	 * The scan's memory budget (memory_budget): the answers' part of it,
+	 * counted by the Graph client, and the most a page cost to parse (its
+	 * pruned text and tree), kept back from the answers for the next one.
+	 */
+	CrMemoryMeter meter;
+	size_t		memory_budget;
+	size_t		page_cost_peak;
 
 	/* the current page and the cursor into its tree */
 	MemoryContext page_cxt;
@@ -296,12 +305,6 @@ typedef struct CrScanState
 	CrScanStats stats;
 } CrScanState;
 
-/*
- * The most bytes the answers to requests started ahead of need may hold,
- * waiting to be read or still coming, before no more are started (the
- * page the scan waits for is never held back by it).
- */
-#define CR_AHEAD_BYTES	((size_t) 64 * 1024 * 1024)
 
 /* in chains.c */
 extern TimestampTz cr_widened(CrQualRole role, TimestampTz t);
@@ -330,6 +333,8 @@ extern char *cr_checked_next_link(CrScanState *st, json_t *link, CrLinkCheck *ch
 /* in fetch.c */
 extern void cr_drop_prefetch(CrScanState *st);
 extern void cr_fill_prefetch(CrScanState *st);
+extern void cr_check_known_requests(CrScanState *st);
+extern void cr_memory_start(CrScanState *st);
 extern bool cr_next_page(CrScanState *st);
 
 /*

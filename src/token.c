@@ -10,7 +10,8 @@
  * identity's token file), or from the machine's managed identity endpoint
  * (identity.c), and kept in TopMemoryContext per user mapping,
  * renewed shortly before it expires, dropped when a server or user mapping
- * is altered, and dropped on request after Graph answered 401.
+ * is altered (the cluster's when that transaction commits, not on
+ * rollback), and dropped on request after Graph answered 401.
  *
  * Where the backends share memory (shared.c), a token is also kept there,
  * keyed by a SHA-256 digest of everything that obtained it (login URL,
@@ -45,6 +46,7 @@
 #include "cr_common.h"
 #include "cr_url.h"
 
+#include "access/xact.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_user_mapping.h"
@@ -867,24 +869,22 @@ cr_forget_token(const CrOptions *opts)
 }
 
 /*
- * The backend that alters a server or a user mapping drops the cluster's
- * tokens too (all of them: the digest of the old credentials is not at
- * hand): an administrator who rotated a secret, or granted the app a
- * permission that only a new token carries, expects the next query to
- * log in again.  The other backends drop their own on invalidation.
+ * The transaction nesting level of the outermost (sub)transaction that
+ * created, altered or dropped a server or user mapping and has not ended
+ * yet, or 0: the cluster's tokens are dropped when the top transaction
+ * commits, not when the command runs.
+ */
+static int	drop_pending_level = 0;
+
+/*
+ * Drop every token of the cluster's (all of them: the digest of the old
+ * credentials is not at hand), except those a backend is fetching now.
  */
 static void
-drop_shared_tokens_on_alter(ObjectAccessType access, Oid classId,
-							Oid objectId, int subId, void *arg)
+drop_shared_tokens(void)
 {
 	LWLock	   *lock;
 
-	if (prev_object_access)
-		prev_object_access(access, classId, objectId, subId, arg);
-	if (access != OAT_POST_ALTER && access != OAT_POST_CREATE && access != OAT_DROP)
-		return;
-	if (classId != ForeignServerRelationId && classId != UserMappingRelationId)
-		return;
 	if ((lock = cr_shared_lock()) != NULL)
 	{
 		CrSharedTokens *st = cr_shared_part(tokens_part);
@@ -898,8 +898,77 @@ drop_shared_tokens_on_alter(ObjectAccessType access, Oid classId,
 }
 
 /*
- * ALTER SERVER and ALTER USER MAPPING drop the cached tokens; the shared
- * tokens get their part of the cluster's segment (shared.c).
+ * A server or user mapping was created, altered or dropped: note that the
+ * cluster's tokens go when the transaction commits.  An administrator who
+ * rotated a secret, or granted the app a permission that only a new token
+ * carries, expects the next query to log in again; one who rolled the
+ * change back expects nothing to change, and dropping the tokens before
+ * the change is visible would let another backend store a token of the
+ * old settings again.  The other backends drop their own on invalidation.
+ */
+static void
+note_alter(ObjectAccessType access, Oid classId, Oid objectId, int subId, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (prev_object_access)
+		prev_object_access(access, classId, objectId, subId, arg);
+	if (access != OAT_POST_ALTER && access != OAT_POST_CREATE && access != OAT_DROP)
+		return;
+	if (classId != ForeignServerRelationId && classId != UserMappingRelationId)
+		return;
+	if (drop_pending_level == 0 || level < drop_pending_level)
+		drop_pending_level = level;
+}
+
+/*
+ * At the end of the top transaction: drop the cluster's tokens if it
+ * committed a change (its catalog rows are visible to the others by
+ * then), forget the change either way.  Nothing here may fail: a commit
+ * cannot be undone, so a missing shared segment just drops nothing.
+ */
+static void
+tokens_at_xact_end(XactEvent event, void *arg)
+{
+	if (drop_pending_level == 0)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PREPARE:	/* its commit may come from any backend */
+			drop_shared_tokens();
+			drop_pending_level = 0;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			drop_pending_level = 0;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * A subtransaction that rolls back takes its changes with it; one that
+ * commits hands them to its parent.
+ */
+static void
+tokens_at_subxact_end(SubXactEvent event, SubTransactionId mySubid,
+					  SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (drop_pending_level < level)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		drop_pending_level = 0;
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		drop_pending_level = level - 1;
+}
+
+/*
+ * ALTER SERVER and ALTER USER MAPPING drop the cached tokens (the
+ * cluster's when the transaction commits); the shared tokens get their part of the cluster's segment (shared.c).
  */
 void
 cr_token_init(void)
@@ -908,5 +977,7 @@ cr_token_init(void)
 	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, invalidate_tokens, (Datum) 0);
 	CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_tokens, (Datum) 0);
 	prev_object_access = object_access_hook;
-	object_access_hook = drop_shared_tokens_on_alter;
+	object_access_hook = note_alter;
+	RegisterXactCallback(tokens_at_xact_end, NULL);
+	RegisterSubXactCallback(tokens_at_subxact_end, NULL);
 }

@@ -10,7 +10,9 @@
  * with cr_transfer_perform(); this file says how each is set up and read,
  * and how the backend waits.  Rules kept here: the callbacks never
  * raise an error or allocate outside the body's context (they set flags
- * that cr_finish_transfer() raises once libcurl has returned), a cancel
+ * that cr_finish_transfer() raises once libcurl has returned), a body
+ * that would take its scan past its memory budget pauses the transfer
+ * (plain numbers in the scan's meter; http.c resumes it), a cancel
  * aborts a transfer through the progress callback, redirects are never
  * followed (the bearer token must not leave the configured host), only
  * http and https are spoken, only the proxy the server names is used, and
@@ -37,9 +39,43 @@
 #include "http_int.h"
 
 /*
+ * Whether growing a body's buffer by grow bytes would take the scan's
+ * answers past their budget, so the transfer must pause: never the
+ * answer the scan waits for, nor one with no meter (the token's).
+ */
+static bool
+over_budget(CrBodyBuffer *buf, size_t grow)
+{
+	CrMemoryMeter *m = buf->meter;
+
+	if (m == NULL || buf->needed || m->held + grow <= m->limit)
+		return false;
+	buf->paused = true;
+	buf->want = grow;
+	m->pauses++;
+	return true;
+}
+
+/* Count a buffer's growth in the scan's meter, and its peak. */
+static void
+charge(CrBodyBuffer *buf, size_t grow)
+{
+	CrMemoryMeter *m = buf->meter;
+
+	if (m == NULL)
+		return;
+	m->held += grow;
+	buf->charged += grow;
+	m->peak = Max(m->peak, m->held + m->page);
+}
+
+/*
  * libcurl hands the body over in pieces: append each to the buffer in its
  * context, without raising; past max_response_bytes, or out of memory,
- * stop the transfer with a flag that cr_finish_transfer() raises.
+ * stop the transfer with a flag that cr_finish_transfer() raises.  A
+ * piece that would take the scan's answers past their memory budget
+ * pauses the transfer instead (libcurl keeps the piece and hands it over
+ * again once http.c resumes it).
  */
 static size_t
 write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -68,6 +104,8 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 			announced > 0 && (size_t) announced < buf->limit)
 			newcap = Max(newcap, (size_t) announced + 1);
 		newcap = Max(newcap, 16384);
+		if (over_budget(buf, newcap - buf->cap))
+			return CURL_WRITEFUNC_PAUSE;
 		newdata = MemoryContextAllocExtended(buf->cxt, newcap,
 											 MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 		if (newdata == NULL)
@@ -80,6 +118,7 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 			memcpy(newdata, buf->data, buf->len);
 			pfree(buf->data);
 		}
+		charge(buf, newcap - buf->cap);
 		buf->data = newdata;
 		buf->cap = newcap;
 	}

@@ -1,0 +1,56 @@
+--
+-- One memory budget per scan (fetch.c, pacing.c, http.c): the answers in
+-- flight and waiting and the page parsed stay within memory_budget (a
+-- server option in MB, which the session's callrecords_fdw.memory_budget
+-- may lower, never raise); with big pages fewer requests are in flight.
+-- Forty call records whose one page the emulator pads with 1 MB, at
+-- 50 ms a request.
+--
+SELECT * FROM expect_error($$ALTER SERVER graph OPTIONS (ADD memory_budget '0')$$);
+SELECT * FROM expect_error($$ALTER SERVER graph OPTIONS (ADD memory_budget '64GB')$$);
+ALTER SERVER graph OPTIONS (ADD record_rate_limit '0');
+-- the EXPLAIN ANALYZE lines of the wrapper, and the peak it shows (with
+-- TIMING: it varies from run to run) against the budget
+CREATE FUNCTION memory_lines(query text) RETURNS SETOF text LANGUAGE sql
+AS $$ SELECT l FROM explain_analyze(query) l WHERE l ~ 'Graph (memory|in flight)' $$;
+CREATE FUNCTION memory_peak_kb(query text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING ON, SUMMARY OFF) ' || query LOOP
+    IF line ~ 'Graph memory: at most' THEN
+      RETURN substring(line from 'at most ([0-9]+) kB')::bigint;
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END $$;
+\set q 'SELECT count(*) FROM cr.call_records WHERE id = ANY(ARRAY(SELECT format(''cafe0000-0000-4000-8000-%s'', lpad(i::text, 12, ''0'')) FROM generate_series(1, 40) i))'
+SELECT emulator_fault('{"match": "cafe0000-0000-4000-8000-0000000000", "body": "pad",
+                        "pad_bytes": 1000000, "times": -1}');
+SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config', '{"latency_ms": 50}');
+
+-- 1. the default: 256 MB, ten in flight (no tenant rate limit here),
+-- some 20 MB at peak
+ALTER SERVER graph OPTIONS (ADD tenant_rate_limit '0');
+SELECT * FROM memory_lines(:'q');
+SELECT memory_peak_kb(:'q') > 8 * 1024 AS above_8_mb;
+
+-- 2. a budget of 8 MB: fewer in flight, the peak within it, the same rows
+ALTER SERVER graph OPTIONS (ADD memory_budget '8');
+SELECT * FROM memory_lines(:'q');
+SELECT memory_peak_kb(:'q') <= 8 * 1024 AS within_budget;
+:q;
+
+-- 3. the session may lower it (6 MB: one at a time)...
+SET callrecords_fdw.memory_budget = '6MB';
+SELECT * FROM memory_lines(:'q');
+SELECT memory_peak_kb(:'q') <= 6 * 1024 AS within_budget;
+-- ...but not raise it above the server's
+SET callrecords_fdw.memory_budget = '1GB';
+SELECT * FROM memory_lines(:'q');
+RESET callrecords_fdw.memory_budget;
+
+SELECT emulator_reset();
+ALTER SERVER graph OPTIONS (DROP memory_budget, DROP tenant_rate_limit, DROP record_rate_limit);
+DROP FUNCTION memory_lines(text);
+DROP FUNCTION memory_peak_kb(text);
