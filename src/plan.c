@@ -340,7 +340,12 @@ add_key_param_paths(PlannerInfo *root, RelOptInfo *baserel, CrRelInfo *info,
 		Cost		startup,
 					total;
 
-		if (outer == NULL ||
+		/*
+		 * As postgres_fdw: only a clause that may be evaluated at this scan
+		 * (not one an outer join above must see first; from 16 on its
+		 * clause_relids may name outer joins, which no path may require).
+		 */
+		if (outer == NULL || !join_clause_is_movable_to(rinfo, baserel) ||
 			bms_overlap(rinfo->clause_relids, baserel->lateral_referencers))
 			continue;
 		required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
