@@ -259,3 +259,19 @@ SELECT * FROM expect_error($$SELECT s.id, b.no_such_column FROM cr.sessions s JO
 DROP FOREIGN TABLE cr.bad_streams;
 DROP TABLE join_queries, join_outer, join_ids;
 DROP FUNCTION join_diff(text, text), join_explain(text);
+
+-- a key compared with a column that an outer join may make NULL: that
+-- comparison must be made above the outer join, so it never parameterizes
+-- the scan (from 16 on the planner crashed on such a path)
+CREATE TEMP TABLE oj_a (id text);
+CREATE TEMP TABLE oj_b (rid text);
+INSERT INTO oj_a VALUES ('x'), ('y');
+INSERT INTO oj_b VALUES ('cafe0000-0000-4000-8000-000000000001');
+SELECT a.id, count(p.participant_index) AS participants
+  FROM oj_a a LEFT JOIN oj_b b ON a.id = 'y'
+  LEFT JOIN cr.participants p ON p.call_record_id = b.rid
+ GROUP BY 1 ORDER BY 1;
+SELECT a.id, count(s.session_index) AS sessions
+  FROM oj_a a LEFT JOIN oj_b b ON a.id = 'y'
+  LEFT JOIN cr.sessions s ON s.call_record_id = b.rid
+ GROUP BY 1 ORDER BY 1;
