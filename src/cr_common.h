@@ -214,7 +214,7 @@ extern bool cr_enable_join_pushdown;
 extern TimestampTz cr_reference_time(void);
 extern char *cr_identity_endpoint;
 extern char *cr_identity_header;
-extern bool cr_is_identity_host(const char *host);
+extern bool cr_is_identity_endpoint(const char *url);
 extern const char *cr_auth_kind_name(CrAuthKind auth);
 extern size_t cr_memory_budget(const CrOptions *opts);
 

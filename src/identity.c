@@ -63,21 +63,7 @@ setting(const char *value)
 static void
 check_endpoint(const char *endpoint)
 {
-	CURLU	   *u = curl_url();
-	char	   *scheme = NULL,
-			   *host = NULL;
-	bool		ok;
-
-	if (u == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	ok = curl_url_set(u, CURLUPART_URL, endpoint, 0) == CURLUE_OK &&
-		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-		pg_strcasecmp(scheme, "http") == 0 && cr_is_identity_host(host);
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	if (!ok)
+	if (!cr_is_identity_endpoint(endpoint))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("managed identity endpoint \"%s\" is refused", endpoint),

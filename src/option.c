@@ -203,10 +203,35 @@ is_loopback_host(const char *host)
  * Container Apps and Arc serve the identity on localhost).  No other: the
  * request carries the machine's identity and travels in plain http.
  */
-bool
-cr_is_identity_host(const char *host)
+static bool
+is_identity_host(const char *host)
 {
 	return strcmp(host, "169.254.169.254") == 0 || is_loopback_host(host);
+}
+
+/*
+ * Whether a managed identity endpoint is an http URL on such a host.
+ * Never raises (the setting's check hook uses it): a URL curl cannot
+ * parse, or no memory to parse it, is refused.
+ */
+bool
+cr_is_identity_endpoint(const char *url)
+{
+	CURLU	   *u = curl_url();
+	char	   *scheme = NULL,
+			   *host = NULL;
+	bool		ok;
+
+	if (u == NULL)
+		return false;
+	ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+		pg_strcasecmp(scheme, "http") == 0 && is_identity_host(host);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
 }
 
 /*
@@ -1005,28 +1030,17 @@ char	   *cr_identity_header = NULL;
 
 /*
  * The endpoint is an http URL on the link-local or a loopback address
- * (cr_is_identity_host): a check hook must not raise, so curl's parser
- * reports and GUC_check_errdetail explains.
+ * (cr_is_identity_endpoint): a check hook must not raise, so
+ * GUC_check_errdetail explains.
  */
 static bool
 check_identity_endpoint(char **newval, void **extra, GucSource source)
 {
-	CURLU	   *u;
-	char	   *scheme = NULL,
-			   *host = NULL;
 	bool		ok;
 
 	if (*newval == NULL || (*newval)[0] == '\0')
 		return true;
-	if ((u = curl_url()) == NULL)
-		return false;
-	ok = curl_url_set(u, CURLUPART_URL, *newval, 0) == CURLUE_OK &&
-		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-		pg_strcasecmp(scheme, "http") == 0 && cr_is_identity_host(host);
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	ok = cr_is_identity_endpoint(*newval);
 	if (!ok)
 		GUC_check_errdetail("The managed identity endpoint is an http URL on 169.254.169.254 or a loopback address.");
 	return ok;
