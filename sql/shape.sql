@@ -1,8 +1,9 @@
 --
 -- The tenant's shape as scans saw it (shape.c): the planner estimates
--- rows and requests from the call records 30 days hold and the pages of
--- sessions one holds, as the latest scan that read them saw them, instead
--- of its guesses (10,000 call records of 8 sessions).  setup.sql turns
+-- rows and requests from the call records 30 days hold, the hours they
+-- started in and the pages of sessions one holds, as the latest scan that
+-- read them saw them, instead of its guesses (10,000 call records of 8
+-- sessions).  The suite runs in PST8PDT: its days are not UTC's.  setup.sql turns
 -- learning off for the rest of the suite; each step here replaces what
 -- was known, so the estimates below do not depend on what ran before.
 --
@@ -24,16 +25,26 @@ SELECT * FROM request_estimates($$SELECT * FROM cr.sessions
 SET callrecords_fdw.learn_tenant_shape = on;
 
 -- two weeks of the call record list, read to its end: 39 call records,
--- so 84 in 30 days, 20 in a week
-SELECT count(*) FROM cr.call_records
+-- so 84 in 30 days, 20 in a week; and each hour it listed: the week of
+-- the 10th holds 18 of them (a list page and a page of sessions each,
+-- guessed), the week of the 17th, which no scan listed, a mean week
+SELECT count(*), count(*) FILTER (WHERE start_date_time >= '2026-11-10') AS week_of_10th
+ FROM cr.call_records
  WHERE start_date_time >= '2026-11-03' AND start_date_time < '2026-11-17';
 SELECT * FROM request_estimates($$SELECT * FROM cr.sessions
  WHERE call_start_date_time >= '2026-11-10' AND call_start_date_time < '2026-11-17'$$);
+SELECT * FROM request_estimates($$SELECT * FROM cr.sessions
+ WHERE call_start_date_time >= '2026-11-17' AND call_start_date_time < '2026-11-24'$$);
 
--- the sessions of 21 listed call records, read to their end: pages and
--- sessions per call record
+-- the sessions of the call records of a week, read to their end: pages
+-- and sessions per call record, and of each hour of that week, so the
+-- estimate of that week is what it took
+SELECT emulator_reset();
 SELECT count(*) FROM cr.sessions
  WHERE call_start_date_time >= '2026-11-03' AND call_start_date_time < '2026-11-10';
+SELECT count(*) AS requests_made FROM emulator_log() l WHERE l LIKE 'GET %';
+SELECT * FROM request_estimates($$SELECT * FROM cr.sessions
+ WHERE call_start_date_time >= '2026-11-03' AND call_start_date_time < '2026-11-10'$$);
 SELECT * FROM request_estimates($$SELECT * FROM cr.sessions
  WHERE call_start_date_time >= '2026-11-10' AND call_start_date_time < '2026-11-17'$$);
 -- call records read by id teach nothing of the others (a user may pick
@@ -56,6 +67,18 @@ SELECT count(*) FROM cr.sessions
 SELECT count(*) AS requests_made FROM emulator_log() l WHERE l LIKE 'GET %';
 SELECT * FROM request_estimates($$SELECT * FROM cr.sessions
  WHERE call_start_date_time >= '2026-11-10' AND call_start_date_time < '2026-11-17'$$);
+
+-- the whole 30 days listed: the days from the 21st on hold no call, so a
+-- week of them costs the list's one page; half a day costs what its hours
+-- hold.  (A list read for other columns than start_date_time does not
+-- tell the hours.)
+SELECT count(start_date_time) FROM cr.call_records;
+SELECT * FROM request_estimates($$SELECT * FROM cr.sessions
+ WHERE call_start_date_time >= '2026-11-22' AND call_start_date_time < '2026-11-29'$$);
+SELECT count(*) FROM cr.call_records
+ WHERE start_date_time >= '2026-11-10' AND start_date_time < '2026-11-11';
+SELECT * FROM request_estimates($$SELECT * FROM cr.sessions
+ WHERE call_start_date_time >= '2026-11-10' AND call_start_date_time < '2026-11-10 12:00'$$);
 
 -- off: the guesses again
 SET callrecords_fdw.learn_tenant_shape = off;

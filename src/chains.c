@@ -652,6 +652,47 @@ list_span_days(const CrPushedValues *pv)
 }
 
 /*
+ * Mark the hours the scan's one call record list window covers whole, of
+ * the 30 days Graph keeps, for the scan to count the records that started
+ * in each (shape.c); a list without bounds covers the 30 days.  A scan of
+ * several windows, or of something other than time, notes no hour, nor
+ * does one while learning is off.
+ */
+static void
+list_whole_hours(CrScanState *st, const CrPushedValues *pv)
+{
+	TimestampTz end = cr_reference_time();
+	List	   *windows = cr_pushed_windows(pv);
+	const CrTimeBounds *w;
+	TimestampTz lo,
+				hi;
+	int32		hour;
+	bool		chains = st->res->fetch == CR_FETCH_RECORD_CHILDREN &&
+		st->levels[0] == CR_LEVEL_SESSION;
+
+	memset(st->shape_hours, 0, sizeof(st->shape_hours));
+	st->hours_covered = false;
+	st->chain_hour = NULL;
+	if (!cr_learn_tenant_shape || st->list_span_days < 0 || list_length(windows) != 1)
+		return;
+	w = linitial(windows);
+	lo = w->has_lower ? Max(w->lower, end - 30 * USECS_PER_DAY) : end - 30 * USECS_PER_DAY;
+	hi = w->has_upper ? Min(w->upper, end) : end;
+	if (lo >= hi)
+		return;					/* nothing of the 30 days */
+	for (hour = cr_shape_hour_number(lo); (int64) hour * USECS_PER_HOUR <= hi; hour++)
+	{
+		CrShapeHour *h = &st->shape_hours[CR_SHAPE_HOUR_SLOT(hour)];
+
+		if ((int64) (hour - 1) * USECS_PER_HOUR < lo)
+			continue;			/* the window starts inside the hour */
+		h->hour = hour;
+		h->pages = h->sessions = chains ? 0 : -1;
+		st->hours_covered = true;
+	}
+}
+
+/*
  * Evaluate the pushed-down values (once per scan or rescan) and turn them
  * into the request chains of the scan.  Everything is built in the chains
  * context, which the next rescan resets, so a nested loop's rescans do not
@@ -685,6 +726,7 @@ cr_build_chains(CrScanState *st, ExprContext *econtext)
 	st->list_span_days = pv.has_key || st->res->fetch == CR_FETCH_FUNCTION ? -1 :
 		list_span_days(&pv);
 	st->listed = 0;
+	list_whole_hours(st, &pv);
 	st->chain_counted = false;
 	st->shape_chains = 0;
 	st->shape_pages = st->shape_sessions = 0;

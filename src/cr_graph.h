@@ -144,10 +144,35 @@ extern void cr_note_lateness(const CrOptions *opts, double late_ms);
 extern int64 cr_requests_made(void);
 
 /* in shape.c */
+
+/*
+ * One hour of a tenant's calls as a scan saw them: the call records that
+ * started in it, with the pages and sessions of their chains (< 0 when the
+ * scan did not read the chains).  hour: the hour's number since
+ * PostgreSQL's epoch plus one; 0, an hour not known.  The hours of 31 days
+ * are kept, as Graph keeps 30.
+ */
+#define CR_SHAPE_HOURS	(31 * 24)
+typedef struct CrShapeHour
+{
+	int32		hour;
+	float4		records;
+	float4		pages;
+	float4		sessions;
+} CrShapeHour;
+
+/* where an hour is kept among CR_SHAPE_HOURS */
+#define CR_SHAPE_HOUR_SLOT(hour)	((hour) % CR_SHAPE_HOURS)
+
 extern void cr_shape_init(void);
 extern void cr_shape_note_list(const CrOptions *opts, double listed, double span_days);
 extern void cr_shape_note_chains(const CrOptions *opts, int chains, double pages, double sessions);
-extern void cr_shape_get(const CrOptions *opts, double *records, double *pages, double *sessions);
+extern void cr_shape_note_hours(const CrOptions *opts, const CrShapeHour *hours);
+extern void cr_shape_get(const CrOptions *opts, double *records, double *pages, double *sessions,
+						 CrShapeHour *hours);
+extern int32 cr_shape_hour_number(TimestampTz t);
+extern int32 cr_shape_hour_of_text(const char *iso);
+extern const CrShapeHour *cr_shape_find_hour(const CrShapeHour *hours, int32 hour);
 
 /* in shared.c */
 extern void cr_shared_init(void);

@@ -46,7 +46,7 @@ cr_shape_hint(Oid foreigntableid, CrShapeHint *shape)
 	shape->pages = -1;
 	shape->sessions = CR_EST_SESSIONS_PER_RECORD;
 	cr_shape_get(cr_get_options(foreigntableid, InvalidOid, false),
-				 &shape->records, &shape->pages, &shape->sessions);
+				 &shape->records, &shape->pages, &shape->sessions, shape->hours);
 }
 
 /*
@@ -134,22 +134,21 @@ guess_time(PlannerInfo *root, Expr *value, TimestampTz *t)
 }
 
 /*
- * The share of the reference span (the 30 days Graph keeps call records,
- * or a log function's 90-day window) that the bounds of arm 0 and the
- * given arm cover; more than 1 for a long range of a log function.  A
- * bound the planner cannot guess counts as half the span.
+ * The time the bounds of arm 0 and the given arm leave of the reference
+ * span (the 30 days Graph keeps call records, or a log function's 90-day
+ * window, which a log function's lower bound may reach beyond): at least
+ * an hour.  False when the planner cannot guess a bound.
  */
-static double
-arm_time_fraction(PlannerInfo *root, CrRelInfo *info, int arm, double span_days)
+static bool
+arm_time_window(PlannerInfo *root, CrRelInfo *info, int arm, double span_days,
+				TimestampTz *lower, TimestampTz *upper)
 {
 	TimestampTz now = cr_reference_time();
-	double		span = span_days * USECS_PER_DAY;
-	TimestampTz lower = now - (TimestampTz) span,
-				upper = now;
-	bool		guessed = true;
 	ListCell   *le,
 			   *lr;
 
+	*lower = now - (TimestampTz) (span_days * USECS_PER_DAY);
+	*upper = now;
 	forboth(le, info->exprs, lr, info->roles)
 	{
 		int			r = lfirst_int(lr);
@@ -160,17 +159,32 @@ arm_time_fraction(PlannerInfo *root, CrRelInfo *info, int arm, double span_days)
 			role < CR_QUAL_TIME_GE || role > CR_QUAL_TIME_LT)
 			continue;
 		if (!guess_time(root, lfirst(le), &t))
-			guessed = false;
+			return false;
 		else if (TIMESTAMP_NOT_FINITE(t))
 			continue;
 		else if (role == CR_QUAL_TIME_GE || role == CR_QUAL_TIME_GT)
-			lower = (info->res->fetch == CR_FETCH_FUNCTION || t > lower) ? t : lower;
+			*lower = (info->res->fetch == CR_FETCH_FUNCTION || t > *lower) ? t : *lower;
 		else
-			upper = Min(upper, t);
+			*upper = Min(*upper, t);
 	}
-	if (!guessed)
+	*upper = Max(*upper, *lower + USECS_PER_HOUR);
+	return true;
+}
+
+/*
+ * The share of the reference span that the bounds of arm 0 and the given
+ * arm cover; more than 1 for a long range of a log function.  A bound the
+ * planner cannot guess counts as half the span.
+ */
+static double
+arm_time_fraction(PlannerInfo *root, CrRelInfo *info, int arm, double span_days)
+{
+	TimestampTz lower,
+				upper;
+
+	if (!arm_time_window(root, info, arm, span_days, &lower, &upper))
 		return 0.5;
-	return Max(upper - lower, USECS_PER_HOUR) / span;
+	return (double) (upper - lower) / (span_days * USECS_PER_DAY);
 }
 
 /* The share of the span the pushed time conditions cover, all arms together. */
@@ -185,6 +199,113 @@ time_fraction(PlannerInfo *root, CrRelInfo *info, double span_days)
 	for (arm = 1; arm <= info->time_arms; arm++)
 		f += arm_time_fraction(root, info, arm, span_days);
 	return f;
+}
+
+/*
+ * Call records, their pages of sessions and their sessions in a window of
+ * the 30 days, hour by hour: an hour a scan listed whole counts what it
+ * held (shape.c), any other hour the tenant's mean hour.  Calls are not
+ * spread evenly (office hours, weekends, a tenant's first weeks), and a
+ * day or two is what most queries read.  An hour whose chains no scan read
+ * gets the mean pages and sessions of a record for each of its records.
+ */
+static void
+window_shape(const CrShapeHint *shape, TimestampTz lower, TimestampTz upper,
+			 double mean_pages, double mean_sessions,
+			 double *records, double *pages, double *sessions)
+{
+	double		mean_hour = shape->records / (30.0 * 24);
+	TimestampTz now = cr_reference_time();
+	TimestampTz t = Max(lower, now - 31 * USECS_PER_DAY);
+	double		outside;
+
+	/*
+	 * No hour outside the days Graph keeps is known: the mean hour there
+	 * (in double: the span of two far bounds may not fit in a TimestampTz)
+	 */
+	upper = Max(upper, lower);
+	outside = ((double) upper - (double) lower -
+			   (Min(upper, now) > t ? (double) (Min(upper, now) - t) : 0)) / USECS_PER_HOUR;
+	*records = outside * mean_hour;
+	*pages = *records * mean_pages;
+	*sessions = *records * mean_sessions;
+	upper = Min(upper, now);
+	while (t < upper)
+	{
+		int32		hour = cr_shape_hour_number(t);
+		TimestampTz hour_end = (TimestampTz) hour * USECS_PER_HOUR;
+		double		part = (double) (Min(upper, hour_end) - t) / USECS_PER_HOUR;
+		const CrShapeHour *h = cr_shape_find_hour(shape->hours, hour);
+		double		r = h ? h->records : mean_hour;
+		bool		chains = h && h->pages >= 0;
+
+		*records += part * r;
+		*pages += part * (chains ? h->pages : r * mean_pages);
+		*sessions += part * (chains ? h->sessions : r * mean_sessions);
+		t = Min(upper, hour_end);
+	}
+}
+
+/*
+ * Arms that overlap count their common time twice: no window holds more
+ * than the 30 days do, so scale what was counted down to those.
+ */
+static void
+cap_to_span(const CrShapeHint *shape, double *records, double *requests, double *rows)
+{
+	TimestampTz now = cr_reference_time();
+	double		all,
+				p,
+				s;
+
+	window_shape(shape, now - 30 * USECS_PER_DAY, now, 0, 0, &all, &p, &s);
+	if (*records > all && *records > 0)
+	{
+		*requests *= all / *records;
+		*rows *= all / *records;
+		*records = all;
+	}
+}
+
+/*
+ * Call records and the requests and rows of their chains, over the pushed
+ * time window (all arms together), for a scan that lists call records.
+ */
+static void
+listed_shape(PlannerInfo *root, CrRelInfo *info, double *records, double *requests,
+			 double *rows)
+{
+	const CrShapeHint *shape = &info->shape;
+	const CrResource *res = info->res;
+	/* the chains' own pages are those of sessions only */
+	bool		sessions = res->fetch == CR_FETCH_RECORD_CHILDREN &&
+		res->level != CR_LEVEL_PARTICIPANT;
+	double		per_record = cr_requests_per_record(res, shape);
+	double		rows_per_session = cr_rows_per_record(res, shape) / Max(shape->sessions, 1e-3);
+	int			arm = info->time_arms == 0 ? 0 : 1;
+
+	*records = *requests = *rows = 0;
+	for (; arm <= info->time_arms; arm++)
+	{
+		TimestampTz lower,
+					upper;
+		double		r,
+					p,
+					s;
+
+		if (!arm_time_window(root, info, arm, 30.0, &lower, &upper))
+		{
+			r = shape->records * 0.5;
+			p = r * per_record;
+			s = r * shape->sessions;
+		}
+		else
+			window_shape(shape, lower, upper, per_record, shape->sessions, &r, &p, &s);
+		*records += r;
+		*requests += sessions ? p : r * per_record;
+		*rows += sessions ? s * rows_per_session : r * cr_rows_per_record(res, shape);
+	}
+	cap_to_span(shape, records, requests, rows);
 }
 
 /* Estimate rows fetched and requests made, before local conditions. */
@@ -206,18 +327,24 @@ cr_estimate_fetch(PlannerInfo *root, CrRelInfo *info, RelOptInfo *baserel)
 		info->fetched_rows = keys * cr_rows_per_record(res, &info->shape);
 		info->requests = keys * cr_requests_per_record(res, &info->shape);
 	}
-	else if (res->fetch == CR_FETCH_RECORDS)
-	{
-		info->fetched_rows = info->shape.records * Min(1.0, time_fraction(root, info, 30.0));
-		info->requests = 1.0 + info->fetched_rows / cr_page_size(res);
-	}
 	else
 	{
-		/* list the call records, then fetch each: the expensive plan */
-		double		records = info->shape.records * Min(1.0, time_fraction(root, info, 30.0));
+		/* list the call records, then (but for call_records) fetch each */
+		double		records,
+					chain_requests,
+					rows;
 
-		info->fetched_rows = records * cr_rows_per_record(res, &info->shape);
-		info->requests = Max(1.0, ceil(records / cr_page_size(cr_find_resource("call_records")))) +
-			records * cr_requests_per_record(res, &info->shape);
+		listed_shape(root, info, &records, &chain_requests, &rows);
+		if (res->fetch == CR_FETCH_RECORDS)
+		{
+			info->fetched_rows = records;
+			info->requests = 1.0 + records / cr_page_size(res);
+		}
+		else
+		{
+			info->fetched_rows = rows;
+			info->requests = Max(1.0, ceil(records / cr_page_size(cr_find_resource("call_records")))) +
+				chain_requests;
+		}
 	}
 }

@@ -894,6 +894,33 @@ page_rows(CrScanState *st, CrPageShape shape)
 }
 
 /*
+ * Count a call record (a JSON object) in the hour it started, when the
+ * scan lists that hour whole; returns the hour counted, or NULL.  A record
+ * whose start the page does not give (a $select without it) leaves every
+ * hour's count unknown.
+ */
+static CrShapeHour *
+count_hour(CrScanState *st, json_t *rec)
+{
+	int32		hour;
+	CrShapeHour *h;
+
+	if (!st->hours_covered)
+		return NULL;
+	hour = cr_shape_hour_of_text(json_string_value(json_object_get(rec, "startDateTime")));
+	if (hour == 0)
+	{
+		st->hours_covered = false;
+		return NULL;
+	}
+	h = &st->shape_hours[CR_SHAPE_HOUR_SLOT(hour)];
+	if (h->hour != hour)
+		return NULL;			/* an hour the window covers in part */
+	h->records++;
+	return h;
+}
+
+/*
  * Count what the page just read shows of the tenant's shape (shape.c):
  * the sessions and pages of a listed call record's chain, or the records
  * of a call record list read as the table's rows.  first: it starts a
@@ -909,16 +936,25 @@ count_shape(CrScanState *st, CrFirstPage kind, bool first)
 			st->chain_counted = true;
 			st->chain_pages = 0;
 			st->chain_sessions = 0;
+			st->chain_hour = kind == CR_FIRST_EXPANDED_RECORD ? count_hour(st, st->page) : NULL;
 		}
 		st->chain_pages++;
 		st->chain_sessions += page_rows(st, kind == CR_FIRST_EXPANDED_RECORD && first ?
 										CR_PAGE_RECORD : CR_PAGE_COLLECTION);
 	}
 	else if (st->res->fetch == CR_FETCH_RECORDS && kind == CR_FIRST_COLLECTION)
+	{
+		json_t	   *rows = json_object_get(st->page, "value");
+		json_t	   *rec;
+		size_t		i;
+
 		st->listed += page_rows(st, CR_PAGE_COLLECTION);
+		json_array_foreach(rows, i, rec)
+			count_hour(st, rec);
+	}
 }
 
-/* A counted chain was read to its end: add it up. */
+/* A counted chain was read to its end: add it up, and to its hour. */
 static void
 count_chain_end(CrScanState *st)
 {
@@ -928,6 +964,12 @@ count_chain_end(CrScanState *st)
 	st->shape_chains++;
 	st->shape_pages += st->chain_pages;
 	st->shape_sessions += st->chain_sessions;
+	if (st->chain_hour)
+	{
+		st->chain_hour->pages += st->chain_pages;
+		st->chain_hour->sessions += st->chain_sessions;
+		st->chain_hour = NULL;
+	}
 }
 
 /*
@@ -942,6 +984,10 @@ note_shape(CrScanState *st)
 		cr_shape_note_list(st->opts, st->listed, st->list_span_days);
 	if (st->shape_chains > 0)
 		cr_shape_note_chains(st->opts, st->shape_chains, st->shape_pages, st->shape_sessions);
+	/* the hours are known when every record listed was counted */
+	if (st->hours_covered && (!st->fanout || st->shape_chains == st->listed))
+		cr_shape_note_hours(st->opts, st->shape_hours);
+	st->hours_covered = false;
 	st->list_span_days = -1;
 	st->shape_chains = 0;
 }

@@ -16,6 +16,7 @@
 
 #include "cr_common.h"
 #include "cr_plan.h"
+#include "cr_graph.h"
 
 /* Cost of one Graph request in planner units: ~100 ms of remote work. */
 #define CR_REQUEST_COST				10000.0
@@ -23,14 +24,16 @@
 /* Planner state kept in baserel->fdw_private. */
 /*
  * The tenant's shape for the estimates: call records in 30 days, pages
- * of sessions and sessions per call record; learned by earlier scans
- * (shape.c) or the rough guesses of estimate.c (pages < 0: from sessions).
+ * of sessions and sessions per call record, and the hours scans listed
+ * whole; learned by earlier scans (shape.c) or the rough guesses of
+ * estimate.c (pages < 0: from sessions).
  */
 typedef struct CrShapeHint
 {
 	double		records;
 	double		pages;
 	double		sessions;
+	CrShapeHour hours[CR_SHAPE_HOURS];	/* the hours known of the tenant */
 } CrShapeHint;
 
 typedef struct CrRelInfo

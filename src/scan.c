@@ -250,8 +250,9 @@ set_levels(CrScanState *st)
 /*
  * What of a page of sessions the scan reads: the collections it walks,
  * and at each level the first component of every column's path (and the
- * ids, which the scan reads itself).  Everything else is dropped before
- * parsing (prune.c).  Only the chains of sessions are pruned: their pages
+ * ids, which the scan reads itself, and, while the scan learns the
+ * tenant's shape, a call record's startDateTime).  Everything else is
+ * dropped before parsing (prune.c).  Only the chains of sessions are pruned: their pages
  * are the large ones.
  */
 static void
@@ -269,6 +270,9 @@ build_prune_spec(CrScanState *st)
 		spec->walked[st->levels[i]] = true;
 	for (i = 0; i < CR_NUM_LEVELS; i++)
 		spec->keep[i] = list_make1("id");
+	/* a few bytes a record: the hour it started teaches shape.c */
+	if (cr_learn_tenant_shape)
+		spec->keep[CR_LEVEL_RECORD] = lappend(spec->keep[CR_LEVEL_RECORD], "startDateTime");
 	for (i = 0; i < tupdesc->natts; i++)
 	{
 		const CrColumnDef *def = st->defs[i];

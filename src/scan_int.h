@@ -271,6 +271,9 @@ typedef struct CrScanState
 	int			shape_chains;
 	double		shape_pages;
 	double		shape_sessions;
+	bool		hours_covered;	/* shape_hours holds the whole hours listed */
+	CrShapeHour shape_hours[CR_SHAPE_HOURS];	/* by CR_SHAPE_HOUR_SLOT() */
+	CrShapeHour *chain_hour;	/* the hour st->chain's record started, or NULL */
 
 	int64		links_ahead;	/* next links followed as their page came */
 

@@ -18,6 +18,13 @@
  * meeting perhaps), at least CR_SHAPE_MIN_CHAINS of them to their end.
  * What the latest such scan saw replaces what was known.
  *
+ * The same scans tell the tenant's hours apart: calls are not spread
+ * evenly over 30 days (office hours, weekends, holidays, a tenant's first
+ * weeks), so for each hour a list window covered whole, the records that
+ * started then and, when the scan read their chains, their pages and
+ * sessions.  A window of a day or two, in any time zone, is estimated from
+ * its own hours, the mean hour standing in for those no scan covered.
+ *
  * Kept per Graph host and tenant, shared by the backends of the cluster
  * when the segment exists (shared.c), else in each backend.
  * callrecords_fdw.learn_tenant_shape off neither notes nor uses them.
@@ -40,9 +47,11 @@
 
 #include "common/hashfn.h"
 #include "storage/lwlock.h"
+#include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#define CR_SHAPES	64
+/* tenants known at once: each keeps the hours of 31 days (12 kB) */
+#define CR_SHAPES	16
 
 /* a list of a shorter window says too little of 30 days */
 #define CR_SHAPE_MIN_SPAN_DAYS	1.0
@@ -56,6 +65,7 @@ typedef struct CrShape
 	double		records;		/* call records in 30 days, or < 0 */
 	double		pages;			/* pages of sessions per call record, or < 0 */
 	double		sessions;		/* sessions per call record, or < 0 */
+	CrShapeHour hours[CR_SHAPE_HOURS];	/* by CR_SHAPE_HOUR_SLOT() */
 } CrShape;
 
 typedef struct CrShapes
@@ -108,6 +118,7 @@ find_shape(CrShapes *shapes, uint64 tenant, bool create)
 	}
 	if (!create)
 		return NULL;
+	memset(oldest, 0, sizeof(CrShape));
 	oldest->tenant = tenant;
 	oldest->records = oldest->pages = oldest->sessions = -1;
 	return oldest;
@@ -177,13 +188,17 @@ cr_shape_note_chains(const CrOptions *opts, int chains, double pages, double ses
 
 /*
  * What is known of a tenant: each of records, pages and sessions is set
- * when known (>= 0) and left alone otherwise.
+ * when known (>= 0) and left alone otherwise; hours (CR_SHAPE_HOURS of
+ * them, or NULL) gets the hours known, the others zeroed.
  */
 void
-cr_shape_get(const CrOptions *opts, double *records, double *pages, double *sessions)
+cr_shape_get(const CrOptions *opts, double *records, double *pages, double *sessions,
+			 CrShapeHour *hours)
 {
 	CrShape		s;
 
+	if (hours)
+		memset(hours, 0, sizeof(CrShapeHour) * CR_SHAPE_HOURS);
 	if (!cr_learn_tenant_shape || !exchange(opts, &s, NULL))
 		return;
 	if (s.records >= 0)
@@ -192,4 +207,85 @@ cr_shape_get(const CrOptions *opts, double *records, double *pages, double *sess
 		*pages = s.pages;
 	if (s.sessions >= 0)
 		*sessions = s.sessions;
+	if (hours)
+		memcpy(hours, s.hours, sizeof(s.hours));
+}
+
+/*
+ * A scan listed whole hours (their slots in hours, hour 0 where not):
+ * they replace what was known of those hours.  An hour seen again without
+ * its chains keeps the pages and sessions known of it while its count of
+ * records is unchanged, since those are still its calls.
+ */
+void
+cr_shape_note_hours(const CrOptions *opts, const CrShapeHour *hours)
+{
+	uint64		tenant = tenant_key(opts);
+	LWLock	   *lock;
+	CrShapes   *shapes;
+	CrShape    *s;
+	int			i;
+
+	if (!cr_learn_tenant_shape)
+		return;
+	lock = cr_shared_lock();
+	shapes = lock ? cr_shared_part(shapes_part) : &local_shapes;
+	s = find_shape(shapes, tenant, true);
+	s->seen = GetCurrentTimestamp();
+	for (i = 0; i < CR_SHAPE_HOURS; i++)
+	{
+		CrShapeHour *old = &s->hours[i];
+		CrShapeHour h = hours[i];
+
+		if (h.hour == 0)
+			continue;
+		if (h.pages < 0 && old->hour == h.hour && old->records == h.records)
+		{
+			h.pages = old->pages;
+			h.sessions = old->sessions;
+		}
+		*old = h;
+	}
+	if (lock)
+		cr_shared_unlock(lock);
+}
+
+/* The number an hour is known by (CrShapeHour.hour), for a time in it. */
+int32
+cr_shape_hour_number(TimestampTz t)
+{
+	int64		hour = t / USECS_PER_HOUR - (t % USECS_PER_HOUR < 0 ? 1 : 0);
+
+	return (int32) (hour + 1);
+}
+
+/*
+ * The hour number of a Graph time ("2026-11-26T10:00:00Z"), from its date
+ * and hour, or 0 if it does not start with them or is not UTC ("Z"), as
+ * Graph's times are.
+ * Never raises: it runs on whatever a page holds, only to learn from it.
+ */
+int32
+cr_shape_hour_of_text(const char *iso)
+{
+	int			y,
+				m,
+				d,
+				h;
+
+	if (iso == NULL || strlen(iso) < 13 || iso[4] != '-' || iso[7] != '-' || iso[10] != 'T' ||
+		iso[strlen(iso) - 1] != 'Z' ||
+		sscanf(iso, "%4d-%2d-%2dT%2d", &y, &m, &d, &h) != 4 ||
+		y < 2000 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31 || h < 0 || h > 23)
+		return 0;
+	return (date2j(y, m, d) - POSTGRES_EPOCH_JDATE) * 24 + h + 1;
+}
+
+/* The entry of an hour among CR_SHAPE_HOURS, or NULL when it is not known. */
+const CrShapeHour *
+cr_shape_find_hour(const CrShapeHour *hours, int32 hour)
+{
+	const CrShapeHour *h = &hours[CR_SHAPE_HOUR_SLOT(hour)];
+
+	return hour > 0 && h->hour == hour ? h : NULL;
 }
