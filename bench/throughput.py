@@ -318,14 +318,18 @@ def subnet_case(b):
            % (SUBNET_WINDOW, SUBNET_TENANT_LIMIT, SUBNET_RECORD_LIMIT))
     ms, reqs, plan = [], [], ""
     pages = {}
-    for run in range(max(1, b.RUNS // 2)):
+    # The first run is not timed: it warms the emulator's cache of built
+    # pages, which the plain client of chain_page_ms() reads warm.
+    for run in range(1 + max(1, b.RUNS // 2)):
         b.control("POST", "/_emulator/reset")
         b.control("POST", "/_emulator/config", json.dumps(
             {"latency_ms": SUBNET_LATENCY,
              "throttle": {"window_s": SUBNET_WINDOW, "tenant_limit": SUBNET_TENANT_LIMIT,
                           "record_limit": SUBNET_RECORD_LIMIT}}))
         time.sleep(SUBNET_WINDOW + 0.1)
-        ms.append(b.timed_psql(q, warm=True))
+        took = b.timed_psql(q, warm=True)
+        if run > 0:
+            ms.append(took)
         log = [l for l in b.control("GET", "/_emulator/log").decode().splitlines() if l.startswith("GET ")]
         reqs.append(len(log) - 1)
         pages = {}

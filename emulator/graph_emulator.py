@@ -342,7 +342,8 @@ class State:
         self.args = args
         self.verbose = args.verbose
         self.lock = threading.Lock()
-        self.log = []                 # [method, target, status or None]
+        self.log = []                 # [method, target, status or None, began, answered]
+        self.log_epoch = time.monotonic()  # log?timed=1 gives ms since the reset
         self.in_flight = 0
         self.max_in_flight = 0
         self.faults = []
@@ -398,7 +399,7 @@ class State:
         return None
 
     def log_begin(self, method, target):
-        entry = [method, target, None]
+        entry = [method, target, None, time.monotonic(), None]
         with self.lock:
             self.log.append(entry)
             self.in_flight += 1
@@ -966,9 +967,13 @@ def control(state, handler, method, path, query, body):
     if p in ("/health", "/") and method == "GET":
         return Resp(200, "ok\n", TEXT_CT)
     if p == "/log" and method == "GET":
+        # ?timed=1: each line begins with the ms (since the reset) at which
+        # the request came in and was answered, to see what waited on what
+        timed = "timed=1" in query.split("&")
         with st.lock:
-            lines = ["%s %s %d" % (m, log_escape(_SECRET_RE.sub(r"\1***", t)), s)
-                     for m, t, s in st.log if s is not None]
+            lines = [("%.1f %.1f " % ((b - st.log_epoch) * 1000.0, ((a or b) - st.log_epoch) * 1000.0)
+                      if timed else "") + "%s %s %d" % (m, log_escape(_SECRET_RE.sub(r"\1***", t)), s)
+                     for m, t, s, b, a in st.log if s is not None]
         return Resp(200, "".join(l + "\n" for l in lines), TEXT_CT)
     if p == "/stats" and method == "GET":
         with st.lock:
@@ -977,6 +982,7 @@ def control(state, handler, method, path, query, body):
     if p == "/reset" and method == "POST":
         with st.lock:
             st.log = []
+            st.log_epoch = time.monotonic()
             st.max_in_flight = st.in_flight
             st.faults = []
             st.latency_ms = st.args.latency_ms
@@ -1243,6 +1249,7 @@ class Handler(BaseHTTPRequestHandler):
                                                           resp.status))
             # no longer in flight once answered: the client may send its next
             # request before this thread gets past _send
+            entry[4] = time.monotonic()
             st.log_done()
             done = True
             if refuse:
