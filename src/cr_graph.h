@@ -137,35 +137,10 @@ extern void cr_statement_init(void);
 extern uint64 cr_statement_number(void);
 
 /* in ratelimit.c */
-#define CR_RATE_SCOPE_LEN 80
-#define CR_RATE_TICKET_WINDOWS 3
-
-/* A rate window's key: an application and tenant, and a scope of it. */
-typedef struct CrRateKey
-{
-	uint64		app;			/* the application and tenant (app_key()) */
-	char		scope[CR_RATE_SCOPE_LEN];	/* "" (all call record requests), "list",
-											 * "record:<id>", "logs" (all log
-											 * requests), "function:<name>" */
-} CrRateKey;
-
-/*
- * Where an admitted request is counted in its windows, until its answer
- * tells them when Graph counted it (cr_rate_answered()); n is 0 once told.
- */
-typedef struct CrRateTicket
-{
-	int			n;
-	TimestampTz admitted;
-	CrRateKey	keys[CR_RATE_TICKET_WINDOWS];
-	int			slots[CR_RATE_TICKET_WINDOWS];
-} CrRateTicket;
-
 extern void cr_ratelimit_init(void);
-extern double cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve,
-					   CrRateTicket *ticket);
-extern void cr_rate_answered(CrRateTicket *ticket, TimestampTz counted);
+extern double cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve);
 extern void cr_budget_check(const CrOptions *opts, int64 needed);
+extern void cr_note_lateness(const CrOptions *opts, double late_ms);
 extern int64 cr_requests_made(void);
 
 /* in shape.c */

@@ -88,7 +88,8 @@ struct CrFetch
 	CrResponse	resp;
 	char		errbuf[CURL_ERROR_SIZE];
 	instr_time	start;
-	CrRateTicket ticket;		/* the request's place in the rate windows */
+	instr_time	sent;			/* when libcurl sent the request (if sent_known) */
+	bool		sent_known;
 	bool		done;			/* the current attempt has finished */
 	CURLcode	rc;
 	bool		renewed;		/* a 401 already got a new token */
@@ -230,14 +231,12 @@ resume_paused(void)
 }
 
 /*
- * What deleting a fetch's context does: its transfer stops (a request in
- * flight counts in the rate windows as of now), it is unlisted, and its
- * body leaves the scan's memory budget.
+ * What deleting a fetch's context does: its transfer stops, it is
+ * unlisted, and its body leaves the scan's memory budget.
  */
 static void
 fetch_cleanup(void *arg)
 {
-	cr_rate_answered(&((CrFetch *) arg)->ticket, GetCurrentTimestamp());
 	fetch_detach(arg);
 	fetch_unlist((CrFetch *) arg);
 	uncharge((CrFetch *) arg);
@@ -261,6 +260,43 @@ shared_leader(CrFetch *f)
 			return g;
 	}
 	return NULL;
+}
+
+#if LIBCURL_VERSION_NUM >= 0x075000
+/*
+ * libcurl's call just before it sends a request (CURLOPT_PREREQFUNCTION):
+ * the send time, for note_lateness().  Only notes the time: nothing may
+ * be raised inside a libcurl callback.
+ */
+static int
+sent_callback(void *clientp, char *primary_ip, char *local_ip,
+			  int primary_port, int local_port)
+{
+	CrFetch    *f = (CrFetch *) clientp;
+
+	(void) primary_ip;
+	(void) local_ip;
+	(void) primary_port;
+	(void) local_port;
+	INSTR_TIME_SET_CURRENT(f->sent);
+	f->sent_known = true;
+	return CURL_PREREQFUNC_OK;
+}
+#endif
+
+/*
+ * Have libcurl note when it sends the fetch's request, where it can: the
+ * rate windows' margin is the spread of how late requests reach Graph
+ * (note_lateness()).
+ */
+static void
+note_send_time(CrFetch *f)
+{
+	f->sent_known = false;
+#if LIBCURL_VERSION_NUM >= 0x075000
+	curl_easy_setopt(f->easy, CURLOPT_PREREQFUNCTION, sent_callback);
+	curl_easy_setopt(f->easy, CURLOPT_PREREQDATA, f);
+#endif
 }
 
 /* Start (or start again) the transfer of a fetch the rate limits admitted. */
@@ -310,6 +346,7 @@ fetch_begin(CrFetch *f)
 				 errmsg("could not start a Graph request")));
 	cr_setup_transfer(f->easy, f->opts, f->url, f->headers, NULL, &f->buf, &f->resp, f->errbuf);
 	curl_easy_setopt(f->easy, CURLOPT_PRIVATE, f);
+	note_send_time(f);
 	INSTR_TIME_SET_CURRENT(f->start);
 	dlist_push_tail(&active_fetches, &f->active_node);
 	f->active = true;
@@ -322,24 +359,33 @@ fetch_begin(CrFetch *f)
 }
 
 /*
- * Tell the rate windows when Graph counted a finished request at the
- * latest: it cannot answer before the request arrives, so the first byte
- * of its answer, which came no later than now less the answer's transfer.
- * A request without an answer (refused, reset) counts as of now.
+ * Tell the rate windows how late a request reached Graph.  Graph counts
+ * it somewhere between the moment libcurl sent it and the first byte of
+ * the answer (less the answer's transfer).  The latter also holds Graph's
+ * time to build the answer, which varies with the page and would widen
+ * the windows' margin for nothing; the former leaves out the waits on
+ * Graph's side before it counts.  So the middle of the two where libcurl
+ * tells the send time (7.80 on), else the first byte.
  */
 static void
-note_counted(CrFetch *f)
+note_lateness(CrFetch *f, double elapsed_ms)
 {
-	TimestampTz now = GetCurrentTimestamp();
 	curl_off_t	first_byte_us = 0;
 	curl_off_t	total_us = 0;
+	double		late_ms;
 
-	if (f->rc == CURLE_OK &&
-		curl_easy_getinfo(f->easy, CURLINFO_STARTTRANSFER_TIME_T, &first_byte_us) == CURLE_OK &&
-		curl_easy_getinfo(f->easy, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK &&
-		total_us >= first_byte_us)
-		now -= (TimestampTz) (total_us - first_byte_us);
-	cr_rate_answered(&f->ticket, now);
+	if (curl_easy_getinfo(f->easy, CURLINFO_STARTTRANSFER_TIME_T, &first_byte_us) != CURLE_OK ||
+		curl_easy_getinfo(f->easy, CURLINFO_TOTAL_TIME_T, &total_us) != CURLE_OK)
+		return;
+	late_ms = elapsed_ms - (total_us - first_byte_us) / 1000.0;
+	if (f->sent_known)
+	{
+		instr_time	sent = f->sent;
+
+		INSTR_TIME_SUBTRACT(sent, f->start);
+		late_ms = (late_ms + INSTR_TIME_GET_MILLISEC(sent)) / 2;
+	}
+	cr_note_lateness(f->opts, late_ms);
 }
 
 /*
@@ -436,11 +482,11 @@ drive_transfers(void)
 			f->stats->responses++;
 		}
 		transfers_done++;
-		note_counted(f);
 		/* the response code is read before the handle goes */
 		if (f->rc == CURLE_OK)
 		{
 			curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->resp.status);
+			note_lateness(f, INSTR_TIME_GET_MILLISEC(elapsed));
 			note_host_answered(f->url);
 			if (f->meter)
 				f->meter->largest = Max(f->meter->largest, f->buf.len);
@@ -482,16 +528,16 @@ cr_fetch_progress(void)
 
 /*
  * Admit a fetch's request against the budget and Graph's limits
- * (ratelimit.c) with the token at hand, so that it goes out when it is
- * admitted and holds its place in the windows no longer than it must
- * (until its answer).  An earlier attempt's place is settled first.
+ * (ratelimit.c) with the token at hand: a request is counted in the
+ * windows when admitted, and a token request between the two would send
+ * it a round trip later than counted, so Graph, counting arrivals, could
+ * see more in its window than the wrapper did.
  */
 static double
 admit(CrFetch *f, int reserve)
 {
 	(void) cr_get_token(f->opts);
-	cr_rate_answered(&f->ticket, GetCurrentTimestamp());	/* an earlier attempt's */
-	return cr_admit(f->opts, &f->scope, reserve, &f->ticket);
+	return cr_admit(f->opts, &f->scope, reserve);
 }
 
 /*

@@ -25,16 +25,9 @@
  * every backend of the cluster; otherwise each backend keeps its own, and
  * Graph, counting every client of the application, may still throttle.
  *
- * Each window is a ring of the last "limit" requests of its scope, in the
- * order they were admitted, each with the latest time Graph can have
- * counted it: Graph counts a request when it arrives, and it cannot
- * answer before that, so a request's first byte of answer bounds it
- * (cr_rate_answered()).  A request fits when the ring has room or its
- * oldest entry was counted a window (and a hundredth, for clocks) ago:
- * it is sent after that, so it arrives after.  No margin for how late
- * requests arrive is guessed.  Until its answer, an entry holds minus its
- * admission time; one whose answer never came (its backend gone) is taken
- * as counted a window after its admission.
+ * Each window is a ring of the send times of the last "limit" requests
+ * of its scope: a request fits when the ring has room or its oldest entry
+ * is older than the window.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -57,11 +50,16 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#define SCOPE_LEN CR_RATE_SCOPE_LEN
+#define SCOPE_LEN 80
 /* past this many scopes, forget those with no request in their window */
 #define SWEEP_THRESHOLD 4096
-/* how often an admission looks again while the entry it waits for is in flight */
-#define PENDING_POLL_MS 5
+
+typedef struct CrRateKey
+{
+	uint64		app;			/* the application and tenant (app_key()) */
+	char		scope[SCOPE_LEN];	/* "" (all call record requests), "list", "record:<id>",
+									 * "logs" (all log requests), "function:<name>" */
+} CrRateKey;
 
 typedef struct CrRateWindow
 {
@@ -69,10 +67,13 @@ typedef struct CrRateWindow
 	int			limit;			/* ring size */
 	int			count;			/* entries used, up to limit */
 	int			oldest;			/* index of the oldest entry once full */
-	TimestampTz last;			/* newest admission, answer or lookup */
-	TimestampTz *sent;			/* in TopMemoryContext: when Graph counted each
-								 * request at the latest, or minus its
-								 * admission until its answer */
+	TimestampTz last;			/* newest send or lookup */
+	TimestampTz *sent;			/* in TopMemoryContext */
+	/* how late requests reached Graph, this period and the one before */
+	TimestampTz late_period;	/* start of this period (a window long) */
+	int			late_n[2];
+	float4		late_min_ms[2];
+	float4		late_max_ms[2];
 } CrRateWindow;
 
 static HTAB *cr_windows = NULL;
@@ -140,9 +141,9 @@ shared_window(const CrRateKey *key, int limit, TimestampTz now, int window_s)
 			sw->w.last = Max(sw->w.last, now);
 			return &sw->w;
 		}
-		/* a window's entries matter for two lengths (one in flight) */
+		/* a window's entries matter for its length and margin (at most half) */
 		if (free_slot == NULL &&
-			(!sw->used || sw->w.last + (TimestampTz) window_s * USECS_PER_SEC * 2 < now))
+			(!sw->used || sw->w.last + (TimestampTz) window_s * USECS_PER_SEC * 3 / 2 < now))
 			free_slot = sw;
 	}
 	if (free_slot == NULL)
@@ -254,6 +255,8 @@ get_window(uint64 app, const char *scope, int limit, TimestampTz now, int window
 		w->count = 0;
 		w->oldest = 0;
 		w->last = 0;
+		w->late_period = 0;
+		w->late_n[0] = w->late_n[1] = 0;
 		w->sent = MemoryContextAlloc(TopMemoryContext, sizeof(TimestampTz) * limit);
 		w->limit = limit;
 	}
@@ -261,45 +264,60 @@ get_window(uint64 app, const char *scope, int limit, TimestampTz now, int window
 }
 
 /*
- * Milliseconds until the window has room for one more request: until its
- * oldest entry was counted a window ago, with a hundredth of a window
- * more for Graph's clock, or a short poll while that entry is in flight.
+ * The margin a window keeps past its length.  A request is counted here
+ * when admitted and by Graph when it arrives, a little later, and the
+ * windows must hold however late each arrives: what matters is how much
+ * later one request arrives than another, so the margin is the spread of
+ * the delays seen (admission to first byte, less the same for the
+ * quickest), with room to spare; a tenth of the window until delays were
+ * seen, at least a fiftieth, at most a half.
  */
 static double
-window_delay_ms(CrRateWindow *w, TimestampTz now, int window_s)
+window_margin_ms(const CrRateWindow *app, int window_s)
 {
-	TimestampTz window = (TimestampTz) window_s * USECS_PER_SEC;
-	TimestampTz oldest;
+	double		w_ms = window_s * 1000.0;
+	double		lo = 0,
+				hi = 0;
+	int			i;
+	bool		seen = false;
+
+	for (i = 0; app && i < 2; i++)
+	{
+		if (app->late_n[i] == 0)
+			continue;
+		lo = seen ? Min(lo, app->late_min_ms[i]) : app->late_min_ms[i];
+		hi = seen ? Max(hi, app->late_max_ms[i]) : app->late_max_ms[i];
+		seen = true;
+	}
+	if (!seen)
+		return w_ms / 10;
+	return Min(Max((hi - lo) * 1.5 + 10, w_ms / 50), w_ms / 2);
+}
+
+/* Milliseconds until the window has room for one more request. */
+static double
+window_delay_ms(CrRateWindow *w, TimestampTz now, int window_s, double margin_ms)
+{
 	TimestampTz free_at;
 
 	if (w->count < w->limit)
 		return 0;
-	oldest = w->sent[w->oldest];
-	if (oldest < 0)
-	{
-		free_at = -oldest + 2 * window + window / 100;
-		return free_at > now ? Min(PENDING_POLL_MS, (free_at - now) / 1000.0) : 0;
-	}
-	free_at = oldest + window + window / 100;
+	free_at = w->sent[w->oldest] + (TimestampTz) window_s * USECS_PER_SEC +
+		(TimestampTz) (margin_ms * 1000);
 	return free_at > now ? (free_at - now) / 1000.0 : 0;
 }
 
-/* Count an admitted request in a window, in flight; returns its slot. */
-static int
+static void
 window_note(CrRateWindow *w, TimestampTz now)
 {
-	int			slot;
-
 	if (w->count < w->limit)
-		slot = w->count++;
+		w->sent[w->count++] = now;
 	else
 	{
-		slot = w->oldest;
+		w->sent[w->oldest] = now;
 		w->oldest = (w->oldest + 1) % w->limit;
 	}
-	w->sent[slot] = -now;
 	w->last = now;
-	return slot;
 }
 
 /* Forget scopes whose last request left the window long ago. */
@@ -314,7 +332,7 @@ sweep(TimestampTz now, int window_s)
 	hash_seq_init(&status, windows());
 	while ((w = hash_seq_search(&status)) != NULL)
 	{
-		if (w->last + (TimestampTz) window_s * USECS_PER_SEC * 2 < now)
+		if (w->last + (TimestampTz) window_s * USECS_PER_SEC * 3 / 2 < now)
 		{
 			if (w->sent)
 				pfree(w->sent);
@@ -443,21 +461,21 @@ cr_budget_check(const CrOptions *opts, int64 needed)
  * Graph's windows: if the request fits every window that applies to it,
  * it is counted in them and in the budget, and 0 is returned; otherwise
  * nothing is counted and the result is the milliseconds until it would
- * fit.  A limit of 0 turns its window off.  An admitted request's place
- * in its windows goes into *ticket, for its answer (cr_rate_answered()).
+ * fit.  A limit of 0 turns its window off.
  */
 double
-cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve,
-		 CrRateTicket *ticket)
+cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve)
 {
 	TimestampTz now;
 	char		key[SCOPE_LEN];
 	LWLock	   *lock;
-	CrRateWindow *applies[CR_RATE_TICKET_WINDOWS];
+	CrRateWindow *applies[3];
+	CrRateWindow *lateness;
 	int			n;
 	int			i;
 	int			window_s;
 	double		delay = 0;
+	double		margin;
 	uint64		app;
 
 	if (budget_used() + reserve >= opts->max_requests)
@@ -482,19 +500,15 @@ cr_admit(const CrOptions *opts, const CrRequestScope *scope, int reserve,
 		n = log_windows(opts, app, key, now, applies, &window_s);
 	else
 		n = record_windows(opts, app, key, now, applies, &window_s);
+	/* how late requests arrive is noted in the application's window */
+	lateness = opts->tenant_rate_limit > 0 ?
+		get_window(app, "", opts->tenant_rate_limit, now, longest_window(opts)) : NULL;
+	margin = window_margin_ms(lateness, window_s);
 	for (i = 0; i < n; i++)
-		delay = Max(delay, window_delay_ms(applies[i], now, window_s));
-	ticket->n = 0;
+		delay = Max(delay, window_delay_ms(applies[i], now, window_s, margin));
 	if (delay <= 0)
-	{
-		ticket->admitted = now;
 		for (i = 0; i < n; i++)
-		{
-			ticket->keys[i] = applies[i]->key;
-			ticket->slots[i] = window_note(applies[i], now);
-		}
-		ticket->n = n;
-	}
+			window_note(applies[i], now);
 	if (lock)
 		cr_shared_unlock(lock);
 	cr_shared = NULL;
@@ -516,62 +530,38 @@ cr_requests_made(void)
 }
 
 /*
- * The window of a key that holds a request's entry, or NULL: the shared
- * one (the caller holds the lock), else the backend's own.
- */
-static CrRateWindow *
-window_of_entry(const CrRateKey *key, int slot, TimestampTz admitted)
-{
-	CrRateWindow *w = NULL;
-	int			i;
-
-	for (i = 0; cr_shared && i < CR_SHARED_WINDOWS; i++)
-	{
-		CrSharedWindow *sw = &cr_shared->windows[i];
-
-		if (sw->used && memcmp(&sw->w.key, key, sizeof(CrRateKey)) == 0)
-		{
-			sw->w.sent = sw->ring;
-			w = &sw->w;
-			break;
-		}
-	}
-	if (w == NULL || slot >= w->count || w->sent[slot] != -admitted)
-		w = cr_windows ? hash_search(cr_windows, key, HASH_FIND, NULL) : NULL;
-	if (w == NULL || w->sent == NULL || slot >= w->count || w->sent[slot] != -admitted)
-		return NULL;
-	return w;
-}
-
-/*
- * A request admitted with *ticket has its answer (or is given up): Graph
- * counted it by "counted" at the latest (the first byte of its answer, or
- * now), and its windows may count from there.  An entry since given to
- * another request, or in a window forgotten since, is left alone.  Also
- * called while a transaction aborts (a fetch's context going), so it
- * raises nothing and allocates nothing.
+ * Note how late a request of the application reached Graph: from its
+ * admission to the first byte of the answer, less the answer's transfer
+ * (late_ms).  The delays of one period and the one before give the
+ * windows' margin (window_margin_ms()); they are kept in the window of the
+ * application and tenant, shared where the backends share windows, since
+ * one backend's late request and another's early one are what collide.
  */
 void
-cr_rate_answered(CrRateTicket *ticket, TimestampTz counted)
+cr_note_lateness(const CrOptions *opts, double late_ms)
 {
+	TimestampTz now;
 	LWLock	   *lock;
-	int			i;
+	CrRateWindow *w;
 
-	if (ticket->n == 0)
+	if (opts->tenant_rate_limit <= 0 || late_ms < 0)
 		return;
 	lock = cr_shared_lock();
 	cr_shared = lock ? cr_shared_part(rates_part) : NULL;
-	for (i = 0; i < ticket->n; i++)
+	now = GetCurrentTimestamp();
+	w = get_window(app_key(opts), "", opts->tenant_rate_limit, now, longest_window(opts));
+	if (now - w->late_period >= (TimestampTz) opts->rate_window * USECS_PER_SEC)
 	{
-		CrRateWindow *w = window_of_entry(&ticket->keys[i], ticket->slots[i], ticket->admitted);
-
-		if (w == NULL)
-			continue;
-		w->sent[ticket->slots[i]] = Max(counted, ticket->admitted);
-		w->last = Max(w->last, counted);
+		w->late_n[1] = w->late_n[0];
+		w->late_min_ms[1] = w->late_min_ms[0];
+		w->late_max_ms[1] = w->late_max_ms[0];
+		w->late_n[0] = 0;
+		w->late_period = now;
 	}
+	w->late_min_ms[0] = w->late_n[0] ? Min(w->late_min_ms[0], late_ms) : late_ms;
+	w->late_max_ms[0] = w->late_n[0] ? Max(w->late_max_ms[0], late_ms) : late_ms;
+	w->late_n[0]++;
 	if (lock)
 		cr_shared_unlock(lock);
 	cr_shared = NULL;
-	ticket->n = 0;
 }
