@@ -22,8 +22,8 @@
  *	  whose nullable side has no condition of its own (its rows are then
  *	  null-extended by the walk: rows.c); anything else (a full join, a
  *	  key missing, a condition Graph cannot evaluate on the nullable side,
- *	  participants with sessions or below, a left join to participants,
- *	  the log tables) keeps the paths of the tables alone;
+ *	  participants with sessions or below, the log tables) keeps the paths
+ *	  of the tables alone;
  *	- every condition of an inner join and of the tables is rechecked
  *	  locally on the joined row, as for one table; the keys of a left join
  *	  hold by construction (they cannot be rechecked above the join);
@@ -474,8 +474,8 @@ implied_by_outer(Expr *clause, CrJoinInfo *outer, CrJoinInfo *inner)
 
 /*
  * The checks of a left join: the outer side entirely above the nullable
- * one, below the call record (a record's null-extended row would need the
- * record's whole chain first), the nullable side an inner join without
+ * one (call_records alone too: a record's null-extended row comes at the
+ * end of its chain, rows.c), the nullable side an inner join without
  * conditions of its own (but those the outer side's imply), and the ON
  * clause the keys only.  Clauses of the
  * join that filter its result (WHERE clauses that reference both sides)
@@ -488,8 +488,7 @@ left_join_ok(RelOptInfo *joinrel, RelOptInfo *outerrel, RelOptInfo *innerrel,
 {
 	ListCell   *lc;
 
-	if (deepest_level(outer) >= shallowest_level(inner) ||
-		deepest_level(outer) < CR_LEVEL_SESSION || inner->bounds != NIL)
+	if (deepest_level(outer) >= shallowest_level(inner) || inner->bounds != NIL)
 		return false;
 	foreach(lc, inner->quals)
 		if (!implied_by_outer(lfirst(lc), outer, inner))
@@ -537,7 +536,7 @@ reads_whole_row(Node *node)
 	return false;
 }
 
-/* The walk level right below a level of the tree. */
+/* The walk level right below a level of the tree (sessions below a call record). */
 static CrLevel
 level_below(CrLevel l)
 {
@@ -614,9 +613,11 @@ join_info(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	ji->bounds = list_concat(list_copy(outer->bounds), inner->bounds);
 	if (jointype == JOIN_LEFT)
 	{
-		ji->bounds = lappend(ji->bounds,
-							 list_make2_int(level_below(deepest_level(outer)),
-											deepest_level(inner)));
+		/* participants are walked right below their call record */
+		CrLevel		start = shallowest_level(inner) == CR_LEVEL_PARTICIPANT ?
+			CR_LEVEL_PARTICIPANT : level_below(deepest_level(outer));
+
+		ji->bounds = lappend(ji->bounds, list_make2_int(start, deepest_level(inner)));
 	}
 	else
 		ji->quals = list_concat(ji->quals, inner->quals);

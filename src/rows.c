@@ -95,6 +95,7 @@ cr_take_page(CrScanState *st)
 	if (st->page_starts_chain)
 	{
 		st->page_base = 0;
+		st->matched[0] = !st->bound_start[0];	/* no row of the record yet */
 		if (st->record)
 			json_decref(st->record);
 		st->record = NULL;
@@ -198,7 +199,10 @@ cr_without_children(json_t *obj, CrLevel level, bool deep)
  * array at the depth where its nullable side begins is used up and the
  * object above had no row of that side, the cursor stops once more there
  * with null_from set, for the null-extended row; the depths below it are
- * then empty, so the walk goes on above.
+ * then empty, so the walk goes on above.  At depth 0 (a call record's
+ * sessions or participants) the object above is the chain's call record,
+ * whose rows may come on any of its pages: its null-extended row comes
+ * after the last page (no next link), if none of them had a row.
  */
 bool
 cr_next_at(CrScanState *st, int d)
@@ -223,7 +227,7 @@ cr_next_at(CrScanState *st, int d)
 				st->matched[st->bound_of_end[d]] = true;
 			return true;
 		}
-		if (st->bound_start[d] && !st->matched[d])
+		if (st->bound_start[d] && !st->matched[d] && (d > 0 || st->next_link == NULL))
 		{
 			st->matched[d] = true;
 			st->null_from = d;
