@@ -14,7 +14,10 @@
  * followed at once (found in its text without parsing it, and checked as
  * every link is), so the pages of a big meeting come as fast as those of
  * many small ones, not one after another when the scan reaches them.
- * What answers ahead hold, waiting or still coming, stays under
+ * A scan reading the call record list of a window that is between rows
+ * (a cursor's) has its list read ahead while another scan of the backend
+ * waits (the list readers), so that its pages do not wait for its next
+ * fetch.  What answers ahead hold, waiting or still coming, stays under
  * CR_AHEAD_BYTES.  Only one page is parsed at a time; its tree is built in
  * the scan's arena (arena.c), from the text pruned of what no column reads
  * (prune.c), and dropped when the next page is fetched.
@@ -31,7 +34,9 @@
  * never be needed does not use up the last of the budget); every next
  * link, followed ahead or not, passes chains.c's checks before it is
  * asked for; text that pruning does not accept is parsed as Graph sent
- * it, so errors report positions in that text.
+ * it, so errors report positions in that text; another scan's wait
+ * touches only a list reader's list pages, and a scan leaves the list
+ * readers when it ends, starts over or its memory goes.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
