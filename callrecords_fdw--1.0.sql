@@ -139,6 +139,12 @@ $$;
 --   * each batch commits: a failure loses at most the batch in flight, and
 --     a record is archived with its children in one transaction, so the
 --     next run skips what is archived at the same version;
+--   * the list is read once, through a cursor, and not before the
+--     batches: the first batch is copied from inside the read, which the
+--     wrapper carries on while that batch waits for Graph, and commits
+--     with the list;
+--   * a step that fails (the list, a batch, the log tables) marks the run
+--     failed, commits that, and raises the error again as it was;
 --   * progress goes to NOTICEs and to target_schema.archive_runs, which
 --     other sessions read with callrecords_fdw_archive_progress().
 -- ---------------------------------------------------------------------
