@@ -139,6 +139,12 @@ $$;
 --   * each batch commits: a failure loses at most the batch in flight, and
 --     a record is archived with its children in one transaction, so the
 --     next run skips what is archived at the same version;
+--   * the list is read once, through a cursor, and not before the
+--     batches: the first batch is copied from inside the read, which the
+--     wrapper carries on while that batch waits for Graph, and commits
+--     with the list;
+--   * a step that fails (the list, a batch, the log tables) marks the run
+--     failed, commits that, and raises the error again as it was;
 --   * progress goes to NOTICEs and to target_schema.archive_runs, which
 --     other sessions read with callrecords_fdw_archive_progress().
 -- ---------------------------------------------------------------------
@@ -388,10 +394,74 @@ BEGIN
 END
 $$;
 
+-- Read the call record list of the window into the temporary table
+-- pg_temp.callrecords_fdw_archive_list, and copy the first batch of new
+-- or changed records (first_size of them, in the list's order) as soon as
+-- they are listed, from inside the read: the list is a chain of pages,
+-- each a round trip that needs the page before, and while the batch's
+-- statements wait for Graph the wrapper reads the rest of the list ahead
+-- (the cursor's scan is a list reader, src/fetch.c), so the list's round
+-- trips overlap the batch's requests instead of coming before them.  The
+-- batch commits with the list.  Returns the ids it copied: none when the
+-- list ends first; NULL when the batch needs more than max_requests (it
+-- is rolled back, and the procedure's batches split it).
+CREATE FUNCTION callrecords_fdw_archive_read_list(source_schema name, target_schema name,
+                                                  since timestamptz, until timestamptz,
+                                                  first_size integer)
+RETURNS text[]
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  r record;
+  is_new boolean;
+  pending text[] := '{}';
+  first text[];
+  over boolean := false;
+BEGIN
+  EXECUTE format('CREATE TEMP TABLE callrecords_fdw_archive_list (LIKE %I.call_records)', source_schema);
+  FOR r IN EXECUTE format('SELECT l FROM %I.call_records l WHERE l.start_date_time >= $1%s', source_schema,
+                          CASE WHEN until IS NULL THEN '' ELSE ' AND l.start_date_time < $2' END)
+             USING since, until LOOP
+    EXECUTE 'INSERT INTO pg_temp.callrecords_fdw_archive_list SELECT ($1).*' USING r.l;
+    CONTINUE WHEN first IS NOT NULL;
+    EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %I.call_records a WHERE a.id = $1 AND a.version >= $2)',
+                   target_schema) INTO is_new USING (r.l).id, (r.l).version;
+    CONTINUE WHEN NOT is_new;
+    pending := pending || (r.l).id;
+    CONTINUE WHEN cardinality(pending) < first_size;
+    first := pending;
+    BEGIN
+      PERFORM callrecords_fdw_archive_batch(source_schema, target_schema, first);
+    EXCEPTION WHEN program_limit_exceeded THEN
+      over := true;             -- left to the batches, in halves
+    END;
+  END LOOP;
+  RETURN CASE WHEN over THEN NULL ELSE coalesce(first, '{}') END;
+END
+$$;
+
+-- The records of the list still to copy, new or changed (a record copied
+-- is archived at the version listed), in the order of their start.
+CREATE FUNCTION callrecords_fdw_archive_changed(target_schema name)
+RETURNS text[]
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  changed text[];
+BEGIN
+  EXECUTE format('SELECT array_agg(w.id ORDER BY w.start_date_time, w.id)
+                    FROM pg_temp.callrecords_fdw_archive_list w
+                    LEFT JOIN %I.call_records a ON a.id = w.id
+                   WHERE a.id IS NULL OR a.version < w.version', target_schema) INTO changed;
+  RETURN coalesce(changed, '{}');
+END
+$$;
+
 -- The archive.  Copies the call records that started from since (to
 -- until, if given) with their children, batch_size records per
 -- transaction (fewer when a batch needs more than the server's
--- max_requests), then the log tables' rows of the same window.  A record
+-- max_requests), then the log tables' rows of the same window.  The first
+-- batch is copied while the list is read, and commits with it.  A record
 -- already archived is copied again only when Graph has a higher version
 -- of it (its children are then replaced), so running it again, after a
 -- failure too, copies only what is missing or changed.  A NOTICE reports
@@ -399,6 +469,11 @@ $$;
 -- outside a transaction block (it commits); schedule it with a window
 -- that reaches back past Graph's publication delay, a few days, since
 -- later versions of a record keep coming.
+--
+-- It runs as steps (the list with the first batch, each later batch, the
+-- log tables), each committed; the one exception handler catches a step's
+-- error, and the run is then marked failed, that committed, and the error
+-- raised again as it was.
 CREATE PROCEDURE callrecords_fdw_archive(source_schema name, target_schema name,
                                          since timestamptz DEFAULT now() - interval '3 days',
                                          until timestamptz DEFAULT NULL,
@@ -408,8 +483,11 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
   run bigint;
-  changed text[];
-  total integer;
+  step text := 'list';
+  first text[];
+  todo text[];
+  pos integer := 0;
+  total integer := 0;
   done integer := 0;
   logs bigint;
   requests0 bigint := callrecords_fdw_requests();
@@ -426,54 +504,34 @@ BEGIN
   PERFORM callrecords_fdw_archive_tables(source_schema, target_schema);
   run := callrecords_fdw_archive_start(target_schema, since, until);
   COMMIT;
-
-  -- the list of the window, read once; its records that are new or changed.
-  -- Each step that fails marks the run failed, commits that, and raises
-  -- the error again as it was.
   IF to_regclass('pg_temp.callrecords_fdw_archive_list') IS NOT NULL THEN
     DROP TABLE pg_temp.callrecords_fdw_archive_list;     -- left by a failed run
   END IF;
-  BEGIN
-    EXECUTE format('CREATE TEMP TABLE callrecords_fdw_archive_list AS
-                      SELECT * FROM %I.call_records WHERE start_date_time >= $1%s',
-                   source_schema, CASE WHEN until IS NULL THEN '' ELSE ' AND start_date_time < $2' END)
-      USING since, until;
-  EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
-                            err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
-  END;
-  IF err_state IS NOT NULL THEN
-    err_detail := callrecords_fdw_archive_failed(target_schema, run, callrecords_fdw_requests() - requests0,
-                                                 err_detail, 0, 0);
-    COMMIT;
-    RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_message, DETAIL = err_detail, HINT = err_hint;
-  END IF;
-  EXECUTE format('SELECT array_agg(w.id ORDER BY w.start_date_time, w.id)
-                    FROM pg_temp.callrecords_fdw_archive_list w
-                    LEFT JOIN %I.call_records a ON a.id = w.id
-                   WHERE a.id IS NULL OR a.version < w.version', target_schema) INTO changed;
-  total := coalesce(cardinality(changed), 0);
-  EXECUTE format('UPDATE %I.archive_runs SET records_total = $1, requests = $2, updated = clock_timestamp()
-                   WHERE run_id = $3', target_schema)
-    USING total, callrecords_fdw_requests() - requests0, run;
-  COMMIT;
 
-  WHILE done < total LOOP
-    -- a failed batch is rolled back, the batches before it stay
+  LOOP
     BEGIN
-      PERFORM callrecords_fdw_archive_batch(source_schema, target_schema,
-                                            changed[done + 1 : done + size]);
+      IF step = 'list' THEN
+        first := callrecords_fdw_archive_read_list(source_schema, target_schema, since, until, size);
+        done := coalesce(cardinality(first), 0);
+      ELSIF step = 'batch' THEN
+        -- a failed batch is rolled back, the batches before it stay
+        PERFORM callrecords_fdw_archive_batch(source_schema, target_schema, todo[pos + 1 : pos + size]);
+      ELSE
+        logs := callrecords_fdw_archive_logs(source_schema, target_schema, since, until);
+      END IF;
     EXCEPTION WHEN OTHERS THEN
       GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
                               err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
     END;
     -- a batch over the server's max_requests (records of many pages) is
-    -- tried again in halves, down to one record
-    IF err_state = '54000' AND size > 1 THEN
+    -- tried again in halves, down to one record (the list's first batch
+    -- too, by the batches after the list)
+    IF size > 1 AND (err_state = '54000' AND step = 'batch' OR
+                     err_state IS NULL AND step = 'list' AND first IS NULL) THEN
       size := size / 2;
       RAISE NOTICE 'a batch needs more than the server''s max_requests; batches of % call records from here', size;
+      CONTINUE WHEN step = 'batch';
       err_state := NULL;
-      CONTINUE;
     END IF;
     IF err_state IS NOT NULL THEN
       err_detail := callrecords_fdw_archive_failed(target_schema, run, callrecords_fdw_requests() - requests0,
@@ -481,31 +539,32 @@ BEGIN
       COMMIT;
       RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_message, DETAIL = err_detail, HINT = err_hint;
     END IF;
-    done := least(done + size, total);
-    EXECUTE format('UPDATE %I.archive_runs SET records_done = $1, requests = $2, updated = clock_timestamp()
-                     WHERE run_id = $3', target_schema)
-      USING done, callrecords_fdw_requests() - requests0, run;
+    EXIT WHEN step = 'logs';
+
+    IF step = 'list' THEN
+      todo := callrecords_fdw_archive_changed(target_schema);
+      total := done + cardinality(todo);
+    ELSE
+      pos := least(pos + size, cardinality(todo));
+      done := least(done + size, total);
+    END IF;
+    EXECUTE format('UPDATE %I.archive_runs SET records_total = $1, records_done = $2, requests = $3,
+                           updated = clock_timestamp() WHERE run_id = $4', target_schema)
+      USING total, done, callrecords_fdw_requests() - requests0, run;
     COMMIT;
-    IF clock_timestamp() - noticed >= progress_every AND done < total THEN
+    IF done > 0 AND done < total AND clock_timestamp() - noticed >= progress_every THEN
       RAISE NOTICE 'archived % of % call records (% left), % Graph requests',
         done, total, total - done, callrecords_fdw_requests() - requests0;
       noticed := clock_timestamp();
     END IF;
+    IF pos < cardinality(todo) THEN
+      step := 'batch';
+    ELSE
+      step := 'logs';
+      DROP TABLE pg_temp.callrecords_fdw_archive_list;
+    END IF;
   END LOOP;
-  DROP TABLE pg_temp.callrecords_fdw_archive_list;
 
-  BEGIN
-    logs := callrecords_fdw_archive_logs(source_schema, target_schema, since, until);
-  EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_message = MESSAGE_TEXT,
-                            err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
-  END;
-  IF err_state IS NOT NULL THEN
-    err_detail := callrecords_fdw_archive_failed(target_schema, run, callrecords_fdw_requests() - requests0,
-                                                 err_detail, done, total);
-    COMMIT;
-    RAISE EXCEPTION USING ERRCODE = err_state, MESSAGE = err_message, DETAIL = err_detail, HINT = err_hint;
-  END IF;
   EXECUTE format('UPDATE %I.archive_runs SET log_rows = $1, requests = $2, updated = clock_timestamp(),
                          state = ''done'' WHERE run_id = $3', target_schema)
     USING logs, callrecords_fdw_requests() - requests0, run;

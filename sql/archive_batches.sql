@@ -173,6 +173,41 @@ SELECT code, regexp_replace(message, 'run [0-9]+', 'run N') AS message, hint
 UPDATE arch.archive_runs SET backend_start = backend_start - interval '1 day';
 SELECT state FROM callrecords_fdw_archive_progress('arch');
 
+-- 9. The list read overlaps the first batch: a list of three pages (150
+-- records, one session each), 100 ms a request.  The first batch (the 60
+-- records of the first page) is copied while the list is read, and the
+-- rest of the list is read ahead while that batch's requests wait, so
+-- its last page is asked for before the batch's last request (read one
+-- page per cursor fetch, it came only once the batch was done).  Still
+-- one list request per page and two per record, none twice.
+CREATE SCHEMA arch_overlap;
+SELECT emulator_reset();
+SELECT count(*) FILTER (WHERE line = 'ok') AS records_put
+  FROM generate_series(1, 150) i,
+       emulator('PUT', '/_emulator/records/' || format('a4c1a000-0000-4000-8000-%s', lpad(i::text, 12, '0')),
+                json_build_object('id', format('a4c1a000-0000-4000-8000-%s', lpad(i::text, 12, '0')),
+                                  'listed', true, 'type', 'groupCall',
+                                  'startDateTime', to_char(timestamp '2026-11-27 10:00' + i * interval '1 second',
+                                                           'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                                  'endDateTime', '2026-11-27T12:00:00Z',
+                                  'sessions', json_build_array(json_build_object('id', 's' || i)))::text);
+SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config', '{"latency_ms": 100}');
+CALL callrecords_fdw_archive('cr', 'arch_overlap', '2026-11-27 00:00:00+00', '2026-11-28 00:00:00+00',
+                             batch_size => 60);
+SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config', '{"latency_ms": 0}');
+CREATE TEMP TABLE log9 AS SELECT n, line FROM emulator('GET', '/_emulator/log');
+CREATE TEMP TABLE run9 AS
+  SELECT l.n, k.kind, k.id FROM log9 l JOIN (SELECT DISTINCT * FROM request_kinds()) k ON k.line = l.line;
+SELECT kind, count(*) AS requests, count(DISTINCT id) AS records FROM run9 GROUP BY 1 ORDER BY 1;
+SELECT (SELECT max(n) FROM run9 WHERE kind = 'list page')
+     < (SELECT max(n) FROM run9 WHERE kind = 'sessions first page'
+           AND id IN (SELECT id FROM arch_overlap.call_records ORDER BY start_date_time LIMIT 60))
+       AS last_list_page_asked_during_the_first_batch;
+SELECT state, records_total, records_done, records_left FROM callrecords_fdw_archive_progress('arch_overlap');
+SELECT (SELECT count(*) FROM arch_overlap.call_records) AS call_records,
+       (SELECT count(DISTINCT call_record_id) FROM arch_overlap.sessions) AS with_sessions;
+DROP SCHEMA arch_overlap CASCADE;
+
 SELECT emulator_reset();
 DROP FUNCTION request_kinds();
 DROP SCHEMA arch CASCADE;

@@ -14,7 +14,10 @@
  * followed at once (found in its text without parsing it, and checked as
  * every link is), so the pages of a big meeting come as fast as those of
  * many small ones, not one after another when the scan reaches them.
- * What answers ahead hold, waiting or still coming, stays under
+ * A scan reading the call record list of a window that is between rows
+ * (a cursor's) has its list read ahead while another scan of the backend
+ * waits (the list readers), so that its pages do not wait for its next
+ * fetch.  What answers ahead hold, waiting or still coming, stays under
  * CR_AHEAD_BYTES.  Only one page is parsed at a time; its tree is built in
  * the scan's arena (arena.c), from the text pruned of what no column reads
  * (prune.c), and dropped when the next page is fetched.
@@ -31,7 +34,9 @@
  * never be needed does not use up the last of the budget); every next
  * link, followed ahead or not, passes chains.c's checks before it is
  * asked for; text that pruning does not accept is parsed as Graph sent
- * it, so errors report positions in that text.
+ * it, so errors report positions in that text; another scan's wait
+ * touches only a list reader's list pages, and a scan leaves the list
+ * readers when it ends, starts over or its memory goes.
  *
  * Portions Copyright (c) 2026, callrecords_fdw developers
  *
@@ -78,6 +83,18 @@ typedef struct CrAhead
 	char	   *link;			/* the next link found in it */
 } CrAhead;
 
+/*
+ * The scans of the backend that read the call record list of a window
+ * (call_records without ids, a chain of list pages): while another scan
+ * waits for Graph, it reads their lists ahead too (read_other_lists), so
+ * that a list read through a cursor (the archive's) goes on while the
+ * statements run between its fetches, not one round trip per page when
+ * the cursor next fetches.  A scan joins when it asks ahead for a list
+ * page and leaves when its requests ahead are dropped (its end, a rescan)
+ * or its memory goes (an error).
+ */
+static dlist_head list_readers = DLIST_STATIC_INIT(list_readers);
+
 static double pump(void *arg);
 static json_t *fetch_json(CrScanState *st, CrFetch *f, const char *url, CrRequestScope scope,
 						  bool allow_404, CrJsonArena *arena, CrPageShape shape,
@@ -122,6 +139,45 @@ free_ahead(CrScanState *st, CrAhead *a)
 	pfree(a);
 }
 
+/* Leave the list readers: the scan ends, starts over or its memory goes. */
+static void
+leave_list_readers(CrScanState *st)
+{
+	if (st->reader_listed)
+		dlist_delete(&st->reader_node);
+	st->reader_listed = false;
+}
+
+/* The memory callback form of leave_list_readers (an aborted query). */
+static void
+leave_list_readers_cb(void *arg)
+{
+	leave_list_readers((CrScanState *) arg);
+}
+
+/*
+ * Join the list readers (once its requests ahead include a page of a call
+ * record list), with a callback that takes the scan out again when its
+ * memory goes without the scan ending (an error).
+ */
+static void
+join_list_readers(CrScanState *st)
+{
+	if (st->reader_listed)
+		return;
+	if (!st->reader_callback)
+	{
+		MemoryContextCallback *cb = MemoryContextAlloc(st->scan_cxt, sizeof(MemoryContextCallback));
+
+		cb->func = leave_list_readers_cb;
+		cb->arg = st;
+		MemoryContextRegisterResetCallback(st->scan_cxt, cb);
+		st->reader_callback = true;
+	}
+	dlist_push_tail(&list_readers, &st->reader_node);
+	st->reader_listed = true;
+}
+
 /* Stop every request started ahead; their answers are not needed. */
 void
 cr_drop_prefetch(CrScanState *st)
@@ -133,6 +189,7 @@ cr_drop_prefetch(CrScanState *st)
 	list_free(st->prefetch);
 	st->prefetch = NIL;
 	st->next_prefetched = false;
+	leave_list_readers(st);
 	cr_links_free(st->chain_links);
 	st->chain_links = NULL;
 }
@@ -275,6 +332,8 @@ prefetch_url(CrScanState *st, const char *url, CrRequestScope scope, CrPageShape
 			if (lfirst(lc) == after)
 				pos = foreach_current_index(lc) + 1;
 		st->prefetch = list_insert_nth(st->prefetch, at_front ? 0 : pos, a);
+		if (scope.kind == CR_SCOPE_LIST && shape == CR_PAGE_COLLECTION)
+			join_list_readers(st);
 	}
 	MemoryContextSwitchTo(old);
 	return a;
@@ -390,11 +449,12 @@ find_link(CrScanState *st, CrAhead *a)
 /*
  * Follow the next links of the answers ahead that have come, in the order
  * the scan reads them, as far as the concurrency and the memory bound
- * allow.  Not under a LIMIT, which may stop before those pages, nor with
- * a page size hint (a list's, a log function's), whose pages are few.
+ * allow; with list_only, only those of call record list pages.  Not under
+ * a LIMIT, which may stop before those pages, nor with a page size hint
+ * (a list's, a log function's), whose pages are few.
  */
 static void
-follow_links(CrScanState *st)
+follow_links(CrScanState *st, bool list_only)
 {
 	int			i;
 
@@ -405,7 +465,7 @@ follow_links(CrScanState *st)
 		CrAhead    *a = list_nth(st->prefetch, i);
 		CrAhead    *next;
 
-		if (a->shape == CR_PAGE_OTHER)
+		if (a->shape == CR_PAGE_OTHER || (list_only && a->scope.kind != CR_SCOPE_LIST))
 			continue;
 		if (a->link_state == CR_LINK_UNKNOWN)
 			find_link(st, a);
@@ -551,8 +611,59 @@ cr_fill_prefetch(CrScanState *st)
 		(void) pump(st);
 		return;
 	}
-	follow_links(st);
+	follow_links(st, false);
 	fill_chains(st);
+}
+
+/*
+ * Read ahead the list of a scan between rows while another scan waits:
+ * send its list requests that Graph's limits held back, once they fit,
+ * and follow the next links of its list pages that came.  Its other
+ * requests wait for the scan itself.  Returns the milliseconds until a
+ * held list request may fit, or 0.
+ */
+static double
+read_list_ahead(CrScanState *st)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->prefetch)
+	{
+		CrAhead    *a = lfirst(lc);
+		double		delay;
+
+		if (a->scope.kind == CR_SCOPE_LIST && cr_fetch_state(a->f) == CR_FETCH_HELD &&
+			(delay = cr_fetch_try_begin(a->f)) > 0)
+			return delay;
+	}
+	follow_links(st, true);
+	return 0;
+}
+
+/*
+ * Read ahead the lists of the other list readers that are between rows
+ * (not waiting themselves), first, so that a list page takes the window's
+ * next room before the waiting scan's requests, as a fan-out's does.
+ * Returns the milliseconds until a held list request may fit, or 0.
+ */
+static double
+read_other_lists(CrScanState *self)
+{
+	dlist_iter	it;
+	double		soonest = 0;
+
+	dlist_foreach(it, &list_readers)
+	{
+		CrScanState *st = dlist_container(CrScanState, reader_node, it.cur);
+		double		delay;
+
+		if (st == self || st->waiting)
+			continue;
+		delay = read_list_ahead(st);
+		if (delay > 0 && (soonest == 0 || delay < soonest))
+			soonest = delay;
+	}
+	return soonest;
 }
 
 /*
@@ -568,6 +679,7 @@ static double
 pump(void *arg)
 {
 	CrScanState *st = (CrScanState *) arg;
+	double		others = read_other_lists(st);
 	ListCell   *lc;
 	int			pass;
 
@@ -580,16 +692,16 @@ pump(void *arg)
 			double		delay;
 
 			if (cr_fetch_state(f) == CR_FETCH_HELD && (delay = cr_fetch_try_begin(f)) > 0)
-				return delay;
+				return others > 0 ? Min(delay, others) : delay;
 		}
 		if (pass == 0)
 		{
-			follow_links(st);
+			follow_links(st, false);
 			fill_chains(st);
 		}
 	}
 	(void) outstanding(st, NULL);
-	return 0;
+	return others;
 }
 
 /*

@@ -32,6 +32,7 @@
 #include "cr_url.h"
 
 #include "executor/tuptable.h"
+#include "lib/ilist.h"
 #include "nodes/execnodes.h"
 #include "utils/hsearch.h"
 #include "cr_json.h"
@@ -254,6 +255,9 @@ typedef struct CrScanState
 	bool		waiting;		/* the scan waits for a page (one more unanswered) */
 	bool		list_link_ahead;	/* list_link is the list's next page, unread */
 	bool		next_prefetched;	/* the next link is among them */
+	dlist_node	reader_node;	/* in fetch.c's list readers while listed */
+	bool		reader_listed;	/* ... which it is */
+	bool		reader_callback;	/* leaves them when its memory goes */
 	int			chains_started; /* chains (or listed records) begun */
 	int			chains_prefetched;	/* ... or asked for ahead */
 
