@@ -241,6 +241,14 @@ EXECUTE r('2026-11-16', '2026-11-18');""" % (mode, gid(4), gid(2), DOCS), ordere
     c.append(Case('participants-left-join-sessions', """SELECT p.call_record_id, p.participant_index, p.id, count(s.session_index)
   FROM cr.participants p LEFT JOIN cr.sessions s ON s.call_record_id = p.call_record_id AND s.id = p.id
  WHERE p.call_record_id IN ('%s', '%s') GROUP BY 1, 2, 3""" % (gid(4), gid(1))))
+    # pushed left joins from call_records (a call without rows of the
+    # nullable side gets one null-extended row at the end of its chain)
+    c.append(Case('records-left-join-participants', """SELECT c.id, c.type, p.participant_index, p.id
+  FROM cr.call_records c LEFT JOIN cr.participants p ON p.call_record_id = c.id
+ WHERE c.start_date_time >= '2026-11-08' AND c.start_date_time < '2026-11-10'"""))
+    c.append(Case('records-left-join-streams', """SELECT c.id, st.session_index, st.stream_index, st.average_jitter
+  FROM cr.call_records c LEFT JOIN cr.streams st ON st.call_record_id = c.id
+ WHERE c.id IN ('%s', '%s', '%s')""" % (gid(1), gid(2), gid(25))))
     return c
 
 
