@@ -75,6 +75,8 @@ typedef struct CrMemoryMeter
 	size_t		page;			/* bytes of the page parsed (fetch.c) */
 	size_t		peak;			/* most of held + page at once */
 	size_t		largest;		/* largest answer so far */
+	size_t		announced;		/* largest length an answer announced
+								 * (Content-Length), before it came */
 	int64		pauses;			/* transfers paused for the budget */
 } CrMemoryMeter;
 

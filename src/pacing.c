@@ -20,8 +20,12 @@
  * does not fit.
  *
  * Whatever the count, no more than the scan's memory budget has room for:
- * the answers' part of it (fetch.c) over the largest answer so far, so
- * that a scan of 10 MB pages keeps a few in flight, not a hundred.
+ * the answers' part of it (fetch.c) over the largest answer so far (or
+ * the largest length an answer announced, as soon as its headers came),
+ * so that a scan of 10 MB pages keeps a few in flight, not a hundred.
+ * Until a size is known, a first wave of CR_FIRST_WAVE (a round trip:
+ * the first answers announce their length), so that a scan of big pages
+ * never starts more transfers than can finish within its budget.
  *
  * Rules kept here: the windows themselves are enforced by ratelimit.c
  * (cr_admit), never here: this only decides how many requests may be
@@ -50,6 +54,8 @@
 #define CR_DEFAULT_IN_FLIGHT	10
 /* max_concurrency's greatest value (option.c) */
 #define CR_MAX_IN_FLIGHT		100
+/* requests in flight at most before the size of an answer is known */
+#define CR_FIRST_WAVE			10
 
 /*
  * The scan's requests in the last rate window, its newly begun ones
@@ -78,18 +84,33 @@ window_requests(CrScanState *st)
 }
 
 /*
+ * The size the scan expects an answer to have: the largest that came, or
+ * that announced its length (Content-Length) before coming, so far; 0
+ * before any did.  The largest, not the mean: a scan of big pages must
+ * not start more transfers than the budget lets finish.
+ */
+size_t
+cr_answer_size(const CrScanState *st)
+{
+	return Max(st->meter.largest, st->meter.announced);
+}
+
+/*
  * The most requests the memory budget has room for in flight: the
- * answers' part of it (fetch.c) over the largest answer so far.  No bound
- * before a page was read (the budget pauses transfers meanwhile).
+ * answers' part of it (fetch.c) over the size an answer is expected to
+ * have.  Before any size is known, a first wave of CR_FIRST_WAVE: with
+ * big pages a hundred transfers started at once would share the budget,
+ * those past it would pause, and all would come late, none early.  The
+ * first answers announce their length a round trip later.
  */
 static int
 memory_cap(CrScanState *st)
 {
-	const CrMemoryMeter *m = &st->meter;
+	size_t		size = cr_answer_size(st);
 
-	if (m->largest == 0 || st->page_cost_peak == 0)
-		return CR_MAX_IN_FLIGHT;
-	return (int) Max(1, Min(CR_MAX_IN_FLIGHT, m->limit / m->largest));
+	if (size == 0)
+		return CR_FIRST_WAVE;
+	return (int) Max(1, Min(CR_MAX_IN_FLIGHT, st->meter.limit / size));
 }
 
 /*
