@@ -68,11 +68,16 @@ SELECT most_at_once() <= 10 AS first_wave_within_10;
 SELECT fat_pages();
 SELECT * FROM memory_lines(:'q');
 SELECT most_at_once() <= 10 AS first_wave_within_10;
--- max_concurrency does not lift the first wave, nor the budget's bound
+-- max_concurrency set is the first wave itself (the DBA's count goes at
+-- once: more than 10), the budget still bounds the memory (what does not
+-- fit pauses) and, once a size is known, the count
 ALTER SERVER graph OPTIONS (ADD max_concurrency '40');
 SELECT fat_pages();
 :q;
-SELECT most_at_once() <= 10 AS first_wave_within_10;
+SELECT most_at_once() > 10 AS dba_count_at_once;
+SELECT fat_pages();
+SELECT * FROM memory_lines(:'q');
+SELECT memory_peak_kb(:'q') <= 8 * 1024 AS within_budget;
 ALTER SERVER graph OPTIONS (DROP max_concurrency);
 DROP FUNCTION fat_pages();
 DROP FUNCTION most_at_once();

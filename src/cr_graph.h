@@ -58,6 +58,7 @@ typedef struct CrScanStats
 	int			in_flight_chosen;	/* the scan's in-flight count at its end */
 	int			in_flight_peak; /* most requests in flight at once */
 	bool		in_flight_auto; /* chosen by pacing.c (max_concurrency unset) */
+	bool		in_flight_memory;	/* ... bounded by the memory budget */
 } CrScanStats;
 
 /*

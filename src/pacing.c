@@ -24,8 +24,10 @@
  * the largest length an answer announced, as soon as its headers came),
  * so that a scan of 10 MB pages keeps a few in flight, not a hundred.
  * Until a size is known, a first wave of CR_FIRST_WAVE (a round trip:
- * the first answers announce their length), so that a scan of big pages
- * never starts more transfers than can finish within its budget.
+ * the first answers announce their length) when the count is chosen
+ * here, so that a scan of big pages does not start more transfers than
+ * can finish within its budget; max_concurrency, when set, is the first
+ * wave itself.
  *
  * Rules kept here: the windows themselves are enforced by ratelimit.c
  * (cr_admit), never here: this only decides how many requests may be
@@ -98,10 +100,13 @@ cr_answer_size(const CrScanState *st)
 /*
  * The most requests the memory budget has room for in flight: the
  * answers' part of it (fetch.c) over the size an answer is expected to
- * have.  Before any size is known, a first wave of CR_FIRST_WAVE: with
- * big pages a hundred transfers started at once would share the budget,
- * those past it would pause, and all would come late, none early.  The
- * first answers announce their length a round trip later.
+ * have.  Before any size is known, a first wave of CR_FIRST_WAVE when
+ * pacing chooses the count: with big pages a hundred transfers started
+ * at once would share the budget, those past it would pause, and all
+ * would come late, none early; the first answers announce their length
+ * a round trip later.  A count the server sets (max_concurrency) goes at
+ * once, as the DBA asked: the budget still pauses what does not fit, and
+ * bounds the count as soon as a size is known.
  */
 static int
 memory_cap(CrScanState *st)
@@ -109,7 +114,7 @@ memory_cap(CrScanState *st)
 	size_t		size = cr_answer_size(st);
 
 	if (size == 0)
-		return CR_FIRST_WAVE;
+		return st->opts->max_concurrency > 0 ? CR_MAX_IN_FLIGHT : CR_FIRST_WAVE;
 	return (int) Max(1, Min(CR_MAX_IN_FLIGHT, st->meter.limit / size));
 }
 
@@ -151,24 +156,40 @@ target(CrScanState *st)
 	return Min(rate_target(st), memory_cap(st));
 }
 
+/*
+ * Follow the target, under the cap a 429 set, and note for EXPLAIN
+ * ANALYZE the count and whether the memory budget is what bounds it
+ * (once an answer's size is known: the first wave is no bound of the
+ * budget's), so that a count the budget lowered is not shown as the
+ * DBA's or the pacing's.
+ */
+static void
+set_count(CrScanState *st)
+{
+	int			rate = rate_target(st);
+	int			mem = memory_cap(st);
+	int			goal = Min(rate, mem);
+
+	st->concurrency = st->pacing.cap > 0 ? Min(goal, st->pacing.cap) : goal;
+	st->stats.in_flight_chosen = st->concurrency;
+	st->stats.in_flight_memory = cr_answer_size(st) > 0 && mem < rate &&
+		st->concurrency == mem;
+}
+
 /* The count at the start of a scan (and of each rescan). */
 void
 cr_pacing_start(CrScanState *st)
 {
 	st->pacing.cap = 0;
-	st->concurrency = target(st);
 	st->stats.in_flight_auto = st->opts->max_concurrency <= 0;
-	st->stats.in_flight_chosen = st->concurrency;
+	set_count(st);
 }
 
 /* Follow the target, under the cap a 429 set. */
 void
 cr_pacing_update(CrScanState *st)
 {
-	int			goal = target(st);
-
-	st->concurrency = st->pacing.cap > 0 ? Min(goal, st->pacing.cap) : goal;
-	st->stats.in_flight_chosen = st->concurrency;
+	set_count(st);
 }
 
 /*
