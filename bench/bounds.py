@@ -16,7 +16,9 @@ Run from bench/bench.py (BENCH_CASES "f" and "s"), which passes itself as
      Graph's throttling on (scaled down).  Prints each backend's peak
      memory, the 429s Graph sent, the errors by SQLSTATE, and whether a
      backend's private memory grew from a mark (a fifth of the run gone,
-     minute 2 of 10, and every query run once) to its end.
+     minute 2 of 10, and every query run once) to its end, and whether
+     its memory contexts did: private memory (RssAnon) also counts what
+     malloc keeps after it was freed, which memory contexts do not.
 """
 import json
 import os
@@ -127,17 +129,25 @@ class SoakSession(threading.Thread):
         self.pid = int(self.ask("SELECT pg_backend_pid()")[0])
         self.ask("SET statement_timeout = '120s'")
 
-    def ask(self, sql):
+    def ask(self, sql, count=True):
         self.p.stdin.write(sql + ";\n\\echo __done :SQLSTATE\n")
         self.p.stdin.flush()
         lines = []
         for line in self.p.stdout:
             if line.startswith("__done "):
                 code = line.split()[1]
-                self.codes[code] = self.codes.get(code, 0) + 1
+                if count:
+                    self.codes[code] = self.codes.get(code, 0) + 1
                 return lines
             lines.append(line.strip())
         raise RuntimeError("psql ended")
+
+    def contexts_kb(self):
+        """What the backend's memory contexts hold (PostgreSQL's and the
+        wrapper's, not malloc's own: libcurl, jansson outside the arena),
+        asked in the session itself, not counted as a statement."""
+        return int(self.ask("SELECT (sum(total_bytes) / 1024)::bigint FROM pg_backend_memory_contexts",
+                            count=False)[0])
 
     def run(self):
         i = self.n
@@ -146,14 +156,15 @@ class SoakSession(threading.Thread):
             # (the caches a first run of each fills are no growth)
             if (self.at_mark is None and time.monotonic() >= self.mark and
                     self.statements >= len(SOAK_QUERIES)):
-                self.at_mark = (status_kb(self.pid, "RssAnon"), status_kb(self.pid, "VmHWM"))
+                self.at_mark = (status_kb(self.pid, "RssAnon"), status_kb(self.pid, "VmHWM"),
+                                self.contexts_kb())
                 self.mark_at = time.monotonic() - self.t0
             self.ask(SOAK_QUERIES[i % len(SOAK_QUERIES)])
             self.statements += 1
             i += 1
 
     def finish(self):
-        last = (status_kb(self.pid, "RssAnon"), status_kb(self.pid, "VmHWM"))
+        last = (status_kb(self.pid, "RssAnon"), status_kb(self.pid, "VmHWM"), self.contexts_kb())
         self.p.stdin.close()
         self.p.wait()
         return last
@@ -194,9 +205,9 @@ def soak_case(me):
     stats = json.loads(me.control("GET", "/_emulator/stats"))
     gets = me.request_count()
     me.control("POST", "/_emulator/reset")
-    codes, lines, grew = {}, [], []
+    codes, lines, grew, ctx_grew = {}, [], [], []
     for t in threads:
-        rss, hwm = t.finish()
+        rss, hwm, ctx = t.finish()
         for k, v in t.codes.items():
             codes[k] = codes.get(k, 0) + v
         if t.at_mark is None:
@@ -204,13 +215,15 @@ def soak_case(me):
                          "(never ran every query past a fifth of the run: no mark)"
                          % (t.n + 1, t.statements, hwm / 1024.0, rss / 1024.0))
             continue
-        m_rss, m_hwm = t.at_mark
+        m_rss, m_hwm, m_ctx = t.at_mark
         lines.append("backend %d: %d statements, peak %.1f MB (%.1f MB at the mark), private %.1f MB at the mark "
-                     "(%.0f s), %.1f MB at the end"
+                     "(%.0f s), %.1f MB at the end; memory contexts %.1f MB at the mark, %.1f MB at the end"
                      % (t.n + 1, t.statements, hwm / 1024.0, m_hwm / 1024.0, m_rss / 1024.0, t.mark_at,
-                        rss / 1024.0))
+                        rss / 1024.0, m_ctx / 1024.0, ctx / 1024.0))
         if rss > m_rss * 1.1 + 1024:
             grew.append(t.n + 1)
+        if ctx > m_ctx + 256:
+            ctx_grew.append(t.n + 1)
     me.psql("DROP SCHEMA soak CASCADE")
     me.psql("DROP SERVER soak CASCADE")
     me.psql("DROP TABLE soak_ids")
@@ -221,4 +234,6 @@ def soak_case(me):
             "statements by SQLSTATE: %s" % ", ".join("%s %d" % kv for kv in sorted(codes.items())),
             "memory grew (private memory more than 10%% + 1 MB) from the mark (a fifth of the run gone and "
             "every query run once) to the end: %s"
-            % (", ".join("backend %d" % b for b in grew) if grew else "no backend"))
+            % (", ".join("backend %d" % b for b in grew) if grew else "no backend"),
+            "memory contexts grew (more than 256 kB) from the mark to the end: %s"
+            % (", ".join("backend %d" % b for b in ctx_grew) if ctx_grew else "no backend"))

@@ -50,7 +50,39 @@ SET callrecords_fdw.memory_budget = '1GB';
 SELECT * FROM memory_lines(:'q');
 RESET callrecords_fdw.memory_budget;
 
+-- 4. the first wave: pacing unset would send all 40 at once (the tenant
+-- window has room for them), and most would pause past the budget.
+-- Until an answer's length is known (its Content-Length) the scan starts
+-- at most 10, then no more than the budget lets finish: the emulator
+-- never sees more than 10 at once, and the count ends at 3
+ALTER SERVER graph OPTIONS (DROP tenant_rate_limit);
+CREATE FUNCTION fat_pages() RETURNS text LANGUAGE sql AS $$
+  SELECT emulator_reset() || emulator_fault('{"match": "cafe0000-0000-4000-8000-0000000000",
+    "body": "pad", "pad_bytes": 1000000, "times": -1}')
+    || (SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config', '{"latency_ms": 50}')) $$;
+CREATE FUNCTION most_at_once() RETURNS int LANGUAGE sql AS $$
+  SELECT (string_agg(line, '')::jsonb->>'max_in_flight')::int FROM emulator('GET', '/_emulator/stats') $$;
+SELECT fat_pages();
+:q;
+SELECT most_at_once() <= 10 AS first_wave_within_10;
+SELECT fat_pages();
+SELECT * FROM memory_lines(:'q');
+SELECT most_at_once() <= 10 AS first_wave_within_10;
+-- max_concurrency set is the first wave itself (the DBA's count goes at
+-- once: more than 10), the budget still bounds the memory (what does not
+-- fit pauses) and, once a size is known, the count
+ALTER SERVER graph OPTIONS (ADD max_concurrency '40');
+SELECT fat_pages();
+:q;
+SELECT most_at_once() > 10 AS dba_count_at_once;
+SELECT fat_pages();
+SELECT * FROM memory_lines(:'q');
+SELECT memory_peak_kb(:'q') <= 8 * 1024 AS within_budget;
+ALTER SERVER graph OPTIONS (DROP max_concurrency);
+DROP FUNCTION fat_pages();
+DROP FUNCTION most_at_once();
+
 SELECT emulator_reset();
-ALTER SERVER graph OPTIONS (DROP memory_budget, DROP tenant_rate_limit, DROP record_rate_limit);
+ALTER SERVER graph OPTIONS (DROP memory_budget, DROP record_rate_limit);
 DROP FUNCTION memory_lines(text);
 DROP FUNCTION memory_peak_kb(text);

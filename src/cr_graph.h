@@ -58,6 +58,7 @@ typedef struct CrScanStats
 	int			in_flight_chosen;	/* the scan's in-flight count at its end */
 	int			in_flight_peak; /* most requests in flight at once */
 	bool		in_flight_auto; /* chosen by pacing.c (max_concurrency unset) */
+	bool		in_flight_memory;	/* ... bounded by the memory budget */
 } CrScanStats;
 
 /*
@@ -75,6 +76,8 @@ typedef struct CrMemoryMeter
 	size_t		page;			/* bytes of the page parsed (fetch.c) */
 	size_t		peak;			/* most of held + page at once */
 	size_t		largest;		/* largest answer so far */
+	size_t		announced;		/* largest length an answer announced
+								 * (Content-Length), before it came */
 	int64		pauses;			/* transfers paused for the budget */
 } CrMemoryMeter;
 

@@ -357,7 +357,8 @@ explain_memory(CrScanState *st, ExplainState *es)
 /*
  * How many requests the scan kept in flight and why (pacing.c), for a scan
  * of more than one request: the count it ended with, chosen from the
- * latency and the tenant rate or set by max_concurrency; with TIMING the
+ * latency and the tenant rate, set by max_concurrency, or as many as the
+ * memory budget has room for (with big answers); with TIMING the
  * latency it saw and the most in flight at once, which vary from run to
  * run.
  */
@@ -371,7 +372,9 @@ explain_in_flight(CrScanState *st, ExplainState *es)
 		return;
 	initStringInfo(&s);
 	appendStringInfo(&s, "%d", st->stats.in_flight_chosen);
-	if (!st->stats.in_flight_auto)
+	if (st->stats.in_flight_memory)
+		appendStringInfoString(&s, " (as many as memory_budget has room for)");
+	else if (!st->stats.in_flight_auto)
 		appendStringInfoString(&s, " (max_concurrency)");
 	else if (opts->tenant_rate_limit <= 0)
 		appendStringInfoString(&s, " (the default: no tenant rate limit)");

@@ -17,10 +17,13 @@
  * A scan reading the call record list of a window that is between rows
  * (a cursor's) has its list read ahead while another scan of the backend
  * waits (the list readers), so that its pages do not wait for its next
- * fetch.  What answers ahead hold, waiting or still coming, stays under
- * CR_AHEAD_BYTES.  Only one page is parsed at a time; its tree is built in
- * the scan's arena (arena.c), from the text pruned of what no column reads
- * (prune.c), and dropped when the next page is fetched.
+ * fetch.  What answers ahead hold, waiting or still coming, stays within
+ * the answers' part of the scan's memory budget (set_answers_limit): a
+ * request starts only when the answers still to come, counted at the
+ * size pacing.c expects, leave room for it.  Only one page is parsed at
+ * a time; its tree is built in the scan's arena (arena.c), from the text
+ * pruned of what no column reads (prune.c), and dropped when the next
+ * page is fetched.
  *
  * The pipeline runs one way: scan.c asks this file for the next page
  * (cr_next_page) and hands it to rows.c; this file asks listing.c for the
@@ -283,14 +286,43 @@ outstanding(CrScanState *st, size_t *bytes)
 }
 
 /*
+ * Whether the answers' part of the memory budget has room for one more
+ * request ahead: what the answers hold, plus what the requests ahead not
+ * answered yet will still add (each as large as the answer size the scan
+ * expects, pacing.c, less what it holds already), plus one more such
+ * answer.  So no more transfers start than can finish within the budget,
+ * and none of them has to pause; before any size is known, pacing.c's
+ * first wave bounds them.
+ */
+static bool
+room_for_request(CrScanState *st)
+{
+	size_t		size = cr_answer_size(st);
+	size_t		due = st->meter.held + size;
+	ListCell   *lc;
+
+	foreach(lc, st->prefetch)
+	{
+		CrFetch    *f = ((CrAhead *) lfirst(lc))->f;
+		size_t		got;
+
+		if (cr_fetch_state(f) == CR_FETCH_ANSWERED)
+			continue;
+		got = cr_fetch_bytes(f);
+		due += size > got ? size - got : 0;
+	}
+	return due <= st->meter.limit;
+}
+
+/*
  * Start a request for url ahead of need, if the concurrency allows: fewer
  * than concurrency requests unanswered, so that a slot freed by any
  * answer is used at once (not only when the scan reaches it), at most
- * concurrency answers kept unread, and room in the memory budget for
- * one more answer as large as the largest yet.  It goes after the entry after (the page whose next
- * link it is), or first (the list's next page), or last.  Returns the new
- * entry, or NULL when it did not start it (and it should not be tried
- * again yet).
+ * concurrency answers kept unread, and room in the memory budget for the
+ * answers still to come and one more (room_for_request).  It goes after
+ * the entry after (the page whose next link it is), or first (the list's
+ * next page), or last.  Returns the new entry, or NULL when it did not
+ * start it (and it should not be tried again yet).
  */
 static CrAhead *
 prefetch_url(CrScanState *st, const char *url, CrRequestScope scope, CrPageShape shape,
@@ -304,8 +336,7 @@ prefetch_url(CrScanState *st, const char *url, CrRequestScope scope, CrPageShape
 		if (strcmp(cr_fetch_url(((CrAhead *) lfirst(lc))->f), url) == 0)
 			return lfirst(lc);
 	if (list_length(st->prefetch) >= 2 * st->concurrency ||
-		outstanding(st, NULL) >= st->concurrency ||
-		st->meter.held + st->meter.largest > st->meter.limit)
+		outstanding(st, NULL) >= st->concurrency || !room_for_request(st))
 		return NULL;
 	/*
 	 * A request that may never be needed leaves some of the budget for

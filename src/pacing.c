@@ -20,8 +20,14 @@
  * does not fit.
  *
  * Whatever the count, no more than the scan's memory budget has room for:
- * the answers' part of it (fetch.c) over the largest answer so far, so
- * that a scan of 10 MB pages keeps a few in flight, not a hundred.
+ * the answers' part of it (fetch.c) over the largest answer so far (or
+ * the largest length an answer announced, as soon as its headers came),
+ * so that a scan of 10 MB pages keeps a few in flight, not a hundred.
+ * Until a size is known, a first wave of CR_FIRST_WAVE (a round trip:
+ * the first answers announce their length) when the count is chosen
+ * here, so that a scan of big pages does not start more transfers than
+ * can finish within its budget; max_concurrency, when set, is the first
+ * wave itself.
  *
  * Rules kept here: the windows themselves are enforced by ratelimit.c
  * (cr_admit), never here: this only decides how many requests may be
@@ -50,6 +56,8 @@
 #define CR_DEFAULT_IN_FLIGHT	10
 /* max_concurrency's greatest value (option.c) */
 #define CR_MAX_IN_FLIGHT		100
+/* requests in flight at most before the size of an answer is known */
+#define CR_FIRST_WAVE			10
 
 /*
  * The scan's requests in the last rate window, its newly begun ones
@@ -78,18 +86,36 @@ window_requests(CrScanState *st)
 }
 
 /*
+ * The size the scan expects an answer to have: the largest that came, or
+ * that announced its length (Content-Length) before coming, so far; 0
+ * before any did.  The largest, not the mean: a scan of big pages must
+ * not start more transfers than the budget lets finish.
+ */
+size_t
+cr_answer_size(const CrScanState *st)
+{
+	return Max(st->meter.largest, st->meter.announced);
+}
+
+/*
  * The most requests the memory budget has room for in flight: the
- * answers' part of it (fetch.c) over the largest answer so far.  No bound
- * before a page was read (the budget pauses transfers meanwhile).
+ * answers' part of it (fetch.c) over the size an answer is expected to
+ * have.  Before any size is known, a first wave of CR_FIRST_WAVE when
+ * pacing chooses the count: with big pages a hundred transfers started
+ * at once would share the budget, those past it would pause, and all
+ * would come late, none early; the first answers announce their length
+ * a round trip later.  A count the server sets (max_concurrency) goes at
+ * once, as the DBA asked: the budget still pauses what does not fit, and
+ * bounds the count as soon as a size is known.
  */
 static int
 memory_cap(CrScanState *st)
 {
-	const CrMemoryMeter *m = &st->meter;
+	size_t		size = cr_answer_size(st);
 
-	if (m->largest == 0 || st->page_cost_peak == 0)
-		return CR_MAX_IN_FLIGHT;
-	return (int) Max(1, Min(CR_MAX_IN_FLIGHT, m->limit / m->largest));
+	if (size == 0)
+		return st->opts->max_concurrency > 0 ? CR_MAX_IN_FLIGHT : CR_FIRST_WAVE;
+	return (int) Max(1, Min(CR_MAX_IN_FLIGHT, st->meter.limit / size));
 }
 
 /*
@@ -130,24 +156,40 @@ target(CrScanState *st)
 	return Min(rate_target(st), memory_cap(st));
 }
 
+/*
+ * Follow the target, under the cap a 429 set, and note for EXPLAIN
+ * ANALYZE the count and whether the memory budget is what bounds it
+ * (once an answer's size is known: the first wave is no bound of the
+ * budget's), so that a count the budget lowered is not shown as the
+ * DBA's or the pacing's.
+ */
+static void
+set_count(CrScanState *st)
+{
+	int			rate = rate_target(st);
+	int			mem = memory_cap(st);
+	int			goal = Min(rate, mem);
+
+	st->concurrency = st->pacing.cap > 0 ? Min(goal, st->pacing.cap) : goal;
+	st->stats.in_flight_chosen = st->concurrency;
+	st->stats.in_flight_memory = cr_answer_size(st) > 0 && mem < rate &&
+		st->concurrency == mem;
+}
+
 /* The count at the start of a scan (and of each rescan). */
 void
 cr_pacing_start(CrScanState *st)
 {
 	st->pacing.cap = 0;
-	st->concurrency = target(st);
 	st->stats.in_flight_auto = st->opts->max_concurrency <= 0;
-	st->stats.in_flight_chosen = st->concurrency;
+	set_count(st);
 }
 
 /* Follow the target, under the cap a 429 set. */
 void
 cr_pacing_update(CrScanState *st)
 {
-	int			goal = target(st);
-
-	st->concurrency = st->pacing.cap > 0 ? Min(goal, st->pacing.cap) : goal;
-	st->stats.in_flight_chosen = st->concurrency;
+	set_count(st);
 }
 
 /*

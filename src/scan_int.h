@@ -356,6 +356,7 @@ extern const char *cr_list_next_url(CrScanState *st);
 extern CrChain *cr_list_next_chain(CrScanState *st);
 
 /* in pacing.c */
+extern size_t cr_answer_size(const CrScanState *st);
 extern void cr_pacing_start(CrScanState *st);
 extern void cr_pacing_observe(CrScanState *st, const CrResponse *resp);
 extern void cr_pacing_update(CrScanState *st);

@@ -56,6 +56,21 @@ over_budget(CrBodyBuffer *buf, size_t grow)
 	return true;
 }
 
+/*
+ * Note the length an answer announces (Content-Length) in the scan's
+ * meter as soon as its first piece comes, before the body itself: pacing
+ * sizes the requests in flight by it, a round trip before any answer is
+ * whole.  A plain number: nothing is raised in the write callback.
+ */
+static void
+note_announced(CrBodyBuffer *buf, size_t announced)
+{
+	CrMemoryMeter *m = buf->meter;
+
+	if (m != NULL)
+		m->announced = Max(m->announced, announced);
+}
+
 /* Count a buffer's growth in the scan's meter, and its peak. */
 static void
 charge(CrBodyBuffer *buf, size_t grow)
@@ -102,7 +117,10 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 		if (buf->cap == 0 && buf->easy &&
 			curl_easy_getinfo(buf->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) == CURLE_OK &&
 			announced > 0 && (size_t) announced < buf->limit)
+		{
 			newcap = Max(newcap, (size_t) announced + 1);
+			note_announced(buf, (size_t) announced);
+		}
 		newcap = Max(newcap, 16384);
 		if (over_budget(buf, newcap - buf->cap))
 			return CURL_WRITEFUNC_PAUSE;
