@@ -80,6 +80,19 @@ SELECT count(*) FROM cr.call_records
 SELECT * FROM request_estimates($$SELECT * FROM cr.sessions
  WHERE call_start_date_time >= '2026-11-10' AND call_start_date_time < '2026-11-10 12:00'$$);
 
+-- a reference time whose hours are not kept (before 2000, or past what
+-- an int32 of hours counts): a scan notes no hour and an estimate takes
+-- the mean hour; neither may write or read outside the hours
+SET callrecords_fdw.reference_time = '1999-06-01';
+SELECT count(start_date_time) FROM cr.call_records;
+SELECT * FROM request_estimates($$SELECT * FROM cr.sessions
+ WHERE call_start_date_time >= '1999-05-20' AND call_start_date_time < '1999-05-21'$$);
+SET callrecords_fdw.reference_time = '294276-12-30';
+SELECT count(start_date_time) FROM cr.call_records;
+SELECT * FROM request_estimates($$SELECT * FROM cr.sessions
+ WHERE call_start_date_time >= '294276-12-20' AND call_start_date_time < '294276-12-21'$$);
+RESET callrecords_fdw.reference_time;
+
 -- off: the guesses again
 SET callrecords_fdw.learn_tenant_shape = off;
 SELECT * FROM request_estimates($$SELECT * FROM cr.sessions

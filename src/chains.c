@@ -667,8 +667,8 @@ list_whole_hours(CrScanState *st, const CrPushedValues *pv)
 	TimestampTz lo,
 				hi;
 	int32		hour;
-	bool		chains = st->res->fetch == CR_FETCH_RECORD_CHILDREN &&
-		st->levels[0] == CR_LEVEL_SESSION;
+	/* the chains whose pages and sessions fetch.c counts (count_shape) */
+	bool		chains = st->fanout && st->levels[0] == CR_LEVEL_SESSION;
 
 	memset(st->shape_hours, 0, sizeof(st->shape_hours));
 	st->hours_covered = false;
@@ -678,8 +678,8 @@ list_whole_hours(CrScanState *st, const CrPushedValues *pv)
 	w = linitial(windows);
 	lo = w->has_lower ? Max(w->lower, end - 30 * USECS_PER_DAY) : end - 30 * USECS_PER_DAY;
 	hi = w->has_upper ? Min(w->upper, end) : end;
-	if (lo >= hi)
-		return;					/* nothing of the 30 days */
+	if (lo >= hi || cr_shape_hour_number(lo) == 0 || cr_shape_hour_number(hi) == 0)
+		return;					/* nothing of the 30 days, or hours not kept */
 	for (hour = cr_shape_hour_number(lo); (int64) hour * USECS_PER_HOUR <= hi; hour++)
 	{
 		CrShapeHour *h = &st->shape_hours[CR_SHAPE_HOUR_SLOT(hour)];
@@ -726,7 +726,6 @@ cr_build_chains(CrScanState *st, ExprContext *econtext)
 	st->list_span_days = pv.has_key || st->res->fetch == CR_FETCH_FUNCTION ? -1 :
 		list_span_days(&pv);
 	st->listed = 0;
-	list_whole_hours(st, &pv);
 	st->chain_counted = false;
 	st->shape_chains = 0;
 	st->shape_pages = st->shape_sessions = 0;
@@ -737,6 +736,7 @@ cr_build_chains(CrScanState *st, ExprContext *econtext)
 		st->list_ids = NIL;
 		cr_next_list_path(st);
 	}
+	list_whole_hours(st, &pv);
 
 	MemoryContextSwitchTo(old);
 	st->next_chain = list_head(st->chains);

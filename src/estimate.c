@@ -217,24 +217,27 @@ window_shape(const CrShapeHint *shape, TimestampTz lower, TimestampTz upper,
 	double		mean_hour = shape->records / (30.0 * 24);
 	TimestampTz now = cr_reference_time();
 	TimestampTz t = Max(lower, now - 31 * USECS_PER_DAY);
+	TimestampTz end;
 	double		outside;
 
 	/*
-	 * No hour outside the days Graph keeps is known: the mean hour there
-	 * (in double: the span of two far bounds may not fit in a TimestampTz)
+	 * No hour outside the days Graph keeps is known, nor any of days whose
+	 * hours are not kept (cr_shape_hour_number): the mean hour there (in
+	 * double: the span of two far bounds may not fit in a TimestampTz)
 	 */
 	upper = Max(upper, lower);
-	outside = ((double) upper - (double) lower -
-			   (Min(upper, now) > t ? (double) (Min(upper, now) - t) : 0)) / USECS_PER_HOUR;
+	end = Min(upper, now);
+	if (end < t || cr_shape_hour_number(t) == 0 || cr_shape_hour_number(end) == 0)
+		end = t;
+	outside = ((double) upper - (double) lower - (double) (end - t)) / USECS_PER_HOUR;
 	*records = outside * mean_hour;
 	*pages = *records * mean_pages;
 	*sessions = *records * mean_sessions;
-	upper = Min(upper, now);
-	while (t < upper)
+	while (t < end)
 	{
 		int32		hour = cr_shape_hour_number(t);
 		TimestampTz hour_end = (TimestampTz) hour * USECS_PER_HOUR;
-		double		part = (double) (Min(upper, hour_end) - t) / USECS_PER_HOUR;
+		double		part = (double) (Min(end, hour_end) - t) / USECS_PER_HOUR;
 		const CrShapeHour *h = cr_shape_find_hour(shape->hours, hour);
 		double		r = h ? h->records : mean_hour;
 		bool		chains = h && h->pages >= 0;
@@ -242,7 +245,7 @@ window_shape(const CrShapeHint *shape, TimestampTz lower, TimestampTz upper,
 		*records += part * r;
 		*pages += part * (chains ? h->pages : r * mean_pages);
 		*sessions += part * (chains ? h->sessions : r * mean_sessions);
-		t = Min(upper, hour_end);
+		t = Min(end, hour_end);
 	}
 }
 

@@ -250,13 +250,17 @@ cr_shape_note_hours(const CrOptions *opts, const CrShapeHour *hours)
 		cr_shared_unlock(lock);
 }
 
-/* The number an hour is known by (CrShapeHour.hour), for a time in it. */
+/*
+ * The number an hour is known by (CrShapeHour.hour), for a time in it; 0
+ * for a time before 2000 or past the hours an int32 counts (a reference
+ * time set far off), whose hours are never kept.
+ */
 int32
 cr_shape_hour_number(TimestampTz t)
 {
-	int64		hour = t / USECS_PER_HOUR - (t % USECS_PER_HOUR < 0 ? 1 : 0);
-
-	return (int32) (hour + 1);
+	if (t < 0 || t / USECS_PER_HOUR >= PG_INT32_MAX)
+		return 0;
+	return (int32) (t / USECS_PER_HOUR + 1);
 }
 
 /*
@@ -285,7 +289,10 @@ cr_shape_hour_of_text(const char *iso)
 const CrShapeHour *
 cr_shape_find_hour(const CrShapeHour *hours, int32 hour)
 {
-	const CrShapeHour *h = &hours[CR_SHAPE_HOUR_SLOT(hour)];
+	const CrShapeHour *h;
 
-	return hour > 0 && h->hour == hour ? h : NULL;
+	if (hour <= 0)
+		return NULL;
+	h = &hours[CR_SHAPE_HOUR_SLOT(hour)];
+	return h->hour == hour ? h : NULL;
 }
