@@ -202,6 +202,12 @@ cr_pacing_observe(CrScanState *st, const CrResponse *resp)
 {
 	CrPacing   *p = &st->pacing;
 
+	/*
+	 * Halve the count the scan would use now: the answer may be the first
+	 * whose size is known, which ends the first wave (memory_cap), and a
+	 * 429 must not halve that wave's count instead, by chance of timing.
+	 */
+	set_count(st);
 	if (resp->throttled > 0)
 		p->cap = Max(1, st->concurrency / 2);
 	else if (p->cap > 0 && ++p->cap >= target(st))
