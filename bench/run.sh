@@ -7,4 +7,4 @@
 install_deps
 build_install
 EMULATOR_CLOCK=fixed start_emulator
-pg_virtualenv -v 15 -o shared_preload_libraries=callrecords_fdw "$PYTHON" "$ROOT/bench/bench.py"
+pg_virtualenv -t -v 15 -o shared_preload_libraries=callrecords_fdw "$PYTHON" "$ROOT/bench/bench.py"

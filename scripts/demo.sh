@@ -10,4 +10,4 @@ install_deps
 build_install
 EMULATOR_CLOCK=moving start_emulator
 echo "== demo queries (scripts/demo.sql)"
-pg_virtualenv -v 15 psql -X -v ON_ERROR_STOP=1 -f "$ROOT/scripts/demo.sql"
+pg_virtualenv -t -v 15 psql -X -v ON_ERROR_STOP=1 -f "$ROOT/scripts/demo.sql"

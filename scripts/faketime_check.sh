@@ -27,7 +27,7 @@ ENV_LINES="LD_PRELOAD = '$LIBFAKETIME'
 FAKETIME = '$OFFSET'
 FAKETIME_ONLY_CMDS = 'postgres'"
 rm -f "$ROOT/regression.diffs"
-pg_virtualenv -v 15 -o shared_preload_libraries=callrecords_fdw sh -c '
+pg_virtualenv -t -v 15 -o shared_preload_libraries=callrecords_fdw sh -c '
     set -e
     env_file="${PG_CLUSTER_CONF_ROOT:-/etc/postgresql}/15/regress/environment"
     printf "%s\n" "$1" >> "$env_file"

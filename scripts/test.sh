@@ -29,7 +29,7 @@ echo "== regression suite (pg_regress via make installcheck)"
 rm -f "$ROOT/regression.diffs"
 out="$EMU_DIR/installcheck.out"
 status=0
-pg_virtualenv -v 15 -o shared_preload_libraries=callrecords_fdw sh -c 'make -C "$1" -s installcheck && "$1/scripts/readme_tables.sh" --check &&
+pg_virtualenv -t -v 15 -o shared_preload_libraries=callrecords_fdw sh -c 'make -C "$1" -s installcheck && "$1/scripts/readme_tables.sh" --check &&
     /usr/bin/python3 "$1/scripts/readme_sql.py" &&
     "$1/scripts/check_log_secrets.sh" && /usr/bin/python3 "$1/tests/fuzz_pages.py" &&
     "$1/tests/clients/run.sh" && "$1/tests/differential/run.sh" && "$1/tests/libfuzzer/run.sh"' sh "$ROOT" 2>&1 \
