@@ -5,7 +5,23 @@
 --
 SELECT emulator_reset();
 CREATE SCHEMA arch;
+-- (its NOTICE counts the requests, retries too: checked below, against the log)
+SET client_min_messages = warning;
 CALL callrecords_fdw_archive('cr', 'arch', '2026-11-17 00:00:00+00', '2026-11-21 00:00:00+00');
+RESET client_min_messages;
+-- every record fetched once: one list page, one participants and one
+-- sessions request per record, each log function once; a request that
+-- Graph failed and the wrapper retried is not counted here, the pages
+-- answered are (each once)
+SELECT CASE WHEN l ~ '^GET \S*callRecords\?' THEN 'list'
+            WHEN l ~ 'participants_v2' THEN 'participants'
+            WHEN l ~ 'sessions' THEN 'sessions' ELSE 'logs' END AS kind,
+       count(*) AS answered, count(DISTINCT split_part(l, ' ', 2)) AS pages
+  FROM emulator_log() l WHERE l LIKE 'GET % 200' GROUP BY 1 ORDER BY 1;
+-- what the run counted is what Graph saw
+SELECT requests = (SELECT count(*) FROM emulator_log() l WHERE l NOT LIKE 'POST%') AS requests_counted,
+       records_total, records_done, log_rows, state
+  FROM arch.archive_runs;
 SELECT 'call_records' AS t, count(*) FROM arch.call_records
 UNION ALL SELECT 'participants', count(*) FROM arch.participants
 UNION ALL SELECT 'sessions', count(*) FROM arch.sessions
@@ -19,7 +35,6 @@ SELECT count(*) AS streams_not_archived
         EXCEPT
         SELECT call_record_id, session_index, segment_index, media_index, stream_index, average_jitter
           FROM arch.streams) d;
-SELECT count(*) AS requests FROM emulator_log() l WHERE l NOT LIKE 'POST%';
 -- again: nothing changed, so only the list is read
 SELECT emulator_reset();
 CALL callrecords_fdw_archive('cr', 'arch', '2026-11-17 00:00:00+00', '2026-11-21 00:00:00+00');
