@@ -59,7 +59,8 @@ Cases (issue 5):
   Issue 23's (bench/bounds.py):
   f. 105 call records of one ~10.4 MB page each at 200 ms: the memory
      budget (the default) vs max_concurrency 10, in time and peak memory
-     against the budget.
+     against the budget; after an untimed run, each setting first in
+     every other round.
   s. a soak, only when asked for (BENCH_CASES=s; SOAK_SECONDS, default
      600, and SOAK_SESSIONS, default 8): mixed queries with faults and
      throttling; peak memory per backend, 429s, errors by SQLSTATE and
