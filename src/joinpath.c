@@ -414,11 +414,12 @@ is_key_equality(Expr *clause, List *members, Relids outer, Relids inner)
 }
 
 /*
- * "key = value" (value free of the join's columns): the key's level and
- * the value, or false.
+ * "key = value" (value free of the join's columns): the key's level, its
+ * column and the value, or false.
  */
 static bool
-key_restriction(Expr *clause, List *members, CrLevel *k, OpExpr **op, Node **value)
+key_restriction(Expr *clause, List *members, CrLevel *k, OpExpr **op, Var **key,
+				Node **value)
 {
 	Node	   *l,
 			   *r;
@@ -437,7 +438,8 @@ key_restriction(Expr *clause, List *members, CrLevel *k, OpExpr **op, Node **val
 	}
 	if (!IsA(l, Var) || contain_var_clause(r))
 		return false;
-	*k = member_key_level(members, ((Var *) l)->varno, ((Var *) l)->varattno);
+	*key = (Var *) l;
+	*k = member_key_level(members, (*key)->varno, (*key)->varattno);
 	*value = r;
 	return *k != CR_NO_LEVEL;
 }
@@ -447,51 +449,69 @@ key_restriction(Expr *clause, List *members, CrLevel *k, OpExpr **op, Node **val
  * outer side has the same condition on the same key: the planner derives
  * it from the ON clause (s.call_record_id = 'x' gives sg.call_record_id =
  * 'x'), and the walk makes it hold, since the rows below an outer row
- * share its keys.
+ * share its keys.  The two key columns, equal since both equal the value,
+ * are added to *pairs: PostgreSQL 16 and later drop the ON clause's key
+ * equality that the two conditions imply (leaving the constant true).
  */
 static bool
-implied_by_outer(Expr *clause, CrJoinInfo *outer, CrJoinInfo *inner)
+implied_by_outer(Expr *clause, CrJoinInfo *outer, CrJoinInfo *inner, List **pairs)
 {
 	CrLevel		k,
 				ok;
 	OpExpr	   *op,
 			   *oop;
+	Var		   *key,
+			   *okey;
 	Node	   *value,
 			   *ovalue;
 	ListCell   *lc;
 
-	if (!key_restriction(clause, inner->members, &k, &op, &value) ||
+	if (!key_restriction(clause, inner->members, &k, &op, &key, &value) ||
 		k > deepest_level(outer))
 		return false;
 	foreach(lc, outer->quals)
 	{
-		if (key_restriction(lfirst(lc), outer->members, &ok, &oop, &ovalue) &&
+		if (key_restriction(lfirst(lc), outer->members, &ok, &oop, &okey, &ovalue) &&
 			ok == k && oop->opno == op->opno && equal(ovalue, value))
+		{
+			*pairs = lappend(*pairs, list_make4_int(okey->varno, okey->varattno,
+													key->varno, key->varattno));
 			return true;
+		}
 	}
 	return false;
+}
+
+/* Whether a join clause is the constant true (an ON clause the planner emptied). */
+static bool
+is_const_true(Expr *clause)
+{
+	return IsA(clause, Const) && !((Const *) clause)->constisnull &&
+		((Const *) clause)->consttype == BOOLOID &&
+		DatumGetBool(((Const *) clause)->constvalue);
 }
 
 /*
  * The checks of a left join: the outer side entirely above the nullable
  * one (call_records alone too: a record's null-extended row comes at the
  * end of its chain, rows.c), the nullable side an inner join without
- * conditions of its own (but those the outer side's imply), and the ON
- * clause the keys only.  Clauses of the
- * join that filter its result (WHERE clauses that reference both sides)
- * go to *filters.
+ * conditions of its own (but those the outer side's imply, whose key
+ * columns go to *implied), and the ON clause the keys only (or the
+ * constant true that PostgreSQL 16 and later leave of keys the WHERE
+ * fixed).  Clauses of the join that filter its result (WHERE clauses that
+ * reference both sides) go to *filters.
  */
 static bool
 left_join_ok(RelOptInfo *joinrel, RelOptInfo *outerrel, RelOptInfo *innerrel,
 			 CrJoinInfo *outer, CrJoinInfo *inner,
-			 List *members, List *restrictlist, List **filters)
+			 List *members, List *restrictlist, List **filters, List **implied)
 {
 	ListCell   *lc;
 
 	if (deepest_level(outer) >= shallowest_level(inner) || inner->bounds != NIL)
 		return false;
 	foreach(lc, inner->quals)
-		if (!implied_by_outer(lfirst(lc), outer, inner))
+		if (!implied_by_outer(lfirst(lc), outer, inner, implied))
 			return false;
 	foreach(lc, restrictlist)
 	{
@@ -499,7 +519,8 @@ left_join_ok(RelOptInfo *joinrel, RelOptInfo *outerrel, RelOptInfo *innerrel,
 
 		if (RINFO_IS_PUSHED_DOWN(ri, joinrel->relids))
 			*filters = lappend(*filters, ri->clause);
-		else if (!is_key_equality(ri->clause, members, outerrel->relids, innerrel->relids))
+		else if (!is_key_equality(ri->clause, members, outerrel->relids, innerrel->relids) &&
+				 !is_const_true(ri->clause))
 			return false;
 	}
 	return true;
@@ -562,6 +583,7 @@ join_info(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	List	   *inner_members = NIL;
 	List	   *members,
 			   *filters = NIL,
+			   *implied = NIL,
 			   *pairs = NIL;
 	CrEqual		eq = {NIL, NIL};
 	ListCell   *lc;
@@ -591,9 +613,9 @@ join_info(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	if (jointype == JOIN_LEFT)
 	{
 		if (!left_join_ok(joinrel, outerrel, innerrel, outer, inner, members,
-						  restrictlist, &filters))
+						  restrictlist, &filters, &implied))
 			return NULL;
-		collect_equalities(root, &eq, list_make2(outer->equal, inner->equal),
+		collect_equalities(root, &eq, list_make3(outer->equal, inner->equal, implied),
 						   extract_actual_clauses(restrictlist, false));
 	}
 	else
