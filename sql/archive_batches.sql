@@ -182,15 +182,7 @@ SELECT state FROM callrecords_fdw_archive_progress('arch');
 -- one list request per page and two per record, none twice.
 CREATE SCHEMA arch_overlap;
 SELECT emulator_reset();
-SELECT count(*) FILTER (WHERE line = 'ok') AS records_put
-  FROM generate_series(1, 150) i,
-       emulator('PUT', '/_emulator/records/' || format('a4c1a000-0000-4000-8000-%s', lpad(i::text, 12, '0')),
-                json_build_object('id', format('a4c1a000-0000-4000-8000-%s', lpad(i::text, 12, '0')),
-                                  'listed', true, 'type', 'groupCall',
-                                  'startDateTime', to_char(timestamp '2026-11-27 10:00' + i * interval '1 second',
-                                                           'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                                  'endDateTime', '2026-11-27T12:00:00Z',
-                                  'sessions', json_build_array(json_build_object('id', 's' || i)))::text);
+SELECT emulator_put_listed('a4c1a000-0000-4000-8000', 150, '2026-11-27 10:00', '1 second') AS records_put;
 SELECT string_agg(line, '') FROM emulator('POST', '/_emulator/config', '{"latency_ms": 100}');
 CALL callrecords_fdw_archive('cr', 'arch_overlap', '2026-11-27 00:00:00+00', '2026-11-28 00:00:00+00',
                              batch_size => 60);

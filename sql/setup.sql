@@ -70,6 +70,21 @@ CREATE FUNCTION emulator_raw_list() RETURNS SETOF jsonb LANGUAGE sql
 AS $$ SELECT jsonb_array_elements(CASE jsonb_typeof(j) WHEN 'array' THEN j ELSE j->'value' END)
         FROM (SELECT string_agg(line, E'\n' ORDER BY n)::jsonb AS j FROM emulator('GET', '/_emulator/raw')) r $$;
 
+-- how_many listed call records of one session each (ids
+-- prefix-000000000001 on), the i-th starting at first + i * step and
+-- ending at 12:00 of the first's day; 'ok' when the emulator took them all
+CREATE FUNCTION emulator_put_listed(prefix text, how_many integer, first timestamp, step interval)
+RETURNS text LANGUAGE sql AS $$
+  SELECT CASE WHEN count(*) = how_many AND bool_and(line = 'ok') THEN 'ok' ELSE 'failed' END
+    FROM generate_series(1, how_many) i,
+         emulator('PUT', '/_emulator/records/' || format('%s-%s', prefix, lpad(i::text, 12, '0')),
+                  json_build_object('id', format('%s-%s', prefix, lpad(i::text, 12, '0')),
+                                    'listed', true, 'type', 'groupCall',
+                                    'startDateTime', to_char(first + i * step, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                                    'endDateTime', to_char(date_trunc('day', first) + interval '12 hours',
+                                                           'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                                    'sessions', json_build_array(json_build_object('id', 's' || i)))::text) $$;
+
 -- SQLSTATE, message, detail and hint of a statement that must fail;
 -- GUIDs (request ids) are masked so the expected output is stable
 CREATE FUNCTION expect_error(stmt text) RETURNS TABLE (code text, message text, detail text, hint text)

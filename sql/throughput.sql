@@ -8,16 +8,8 @@ SELECT emulator_reset();
 
 -- 61 listed records of one session each, one a minute from 10:01 on
 -- 2026-11-27 (after each reset, which drops them)
-CREATE FUNCTION put_listed() RETURNS text LANGUAGE sql AS $$
-  SELECT CASE WHEN count(*) = 61 AND bool_and(line = 'ok') THEN 'ok' ELSE 'failed' END
-    FROM generate_series(1, 61) i,
-         emulator('PUT', '/_emulator/records/' || format('7a7e0000-0000-4000-8000-%s', lpad(i::text, 12, '0')),
-                  json_build_object('id', format('7a7e0000-0000-4000-8000-%s', lpad(i::text, 12, '0')),
-                                    'listed', true, 'type', 'groupCall',
-                                    'startDateTime', to_char(timestamp '2026-11-27 10:00' + i * interval '1 minute',
-                                                             'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                                    'endDateTime', '2026-11-27T12:00:00Z',
-                                    'sessions', json_build_array(json_build_object('id', 's' || i)))::text) $$;
+CREATE FUNCTION put_listed() RETURNS text LANGUAGE sql
+AS $$ SELECT emulator_put_listed('7a7e0000-0000-4000-8000', 61, '2026-11-27 10:00', '1 minute') $$;
 
 -- a fan-out over a call record list of two pages: every record once,
 -- each list page once (the second asked for ahead)
