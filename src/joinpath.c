@@ -18,9 +18,11 @@
  *
  * Rules kept here, as postgres_fdw keeps them for its joins:
  *	- a join is pushed only when it is exactly that walk: inner joins on
- *	  every key, or a left join whose ON clause is exactly the keys and
- *	  whose nullable side has no condition of its own (its rows are then
- *	  null-extended by the walk: rows.c); anything else (a full join, a
+ *	  every key, or a left join whose ON clause is exactly the keys (or
+ *	  the constant true PostgreSQL 16 and later leave of keys a WHERE
+ *	  fixed to a value on both sides) and whose nullable side has no
+ *	  condition of its own (its rows are then null-extended by the walk:
+ *	  rows.c); anything else (a full join, a
  *	  key missing, a condition Graph cannot evaluate on the nullable side,
  *	  participants with sessions or below, the log tables) keeps the paths
  *	  of the tables alone;
