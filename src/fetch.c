@@ -371,6 +371,33 @@ prefetch_url(CrScanState *st, const char *url, CrRequestScope scope, CrPageShape
 }
 
 /*
+ * The closing quote of a JSON string whose text starts at p (after its
+ * opening quote), or NULL.  By memchr, not byte by byte: a page's text is
+ * looked into before it is read, and one string may be megabytes (a
+ * member no column reads).  A quote is escaped when an odd run of
+ * backslashes comes right before it; such a run never reaches back past
+ * p, which follows a quote.
+ */
+static const char *
+closing_quote(const char *p, const char *end)
+{
+	while (p < end)
+	{
+		const char *q = memchr(p, '"', end - p);
+		const char *b;
+
+		if (q == NULL)
+			return NULL;
+		for (b = q; b > p && b[-1] == '\\'; b--)
+			;
+		if (((q - b) & 1) == 0)
+			return q;
+		p = q + 1;
+	}
+	return NULL;
+}
+
+/*
  * A string member of the root object of a JSON text, found without
  * parsing it: the next link of a page answered ahead.  NULL when there is
  * none at the top level, or when the value is not a plain string (one
@@ -402,9 +429,7 @@ top_level_string(const char *p, size_t len, const char *key)
 			continue;
 		}
 		s = ++p;
-		while (p < end && *p != '"')
-			p += (*p == '\\') ? 2 : 1;
-		if (p >= end)
+		if ((p = closing_quote(p, end)) == NULL)
 			return NULL;
 		if (!(want_key && depth == 1))
 		{
