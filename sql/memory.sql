@@ -79,6 +79,24 @@ SELECT fat_pages();
 SELECT * FROM memory_lines(:'q');
 SELECT memory_peak_kb(:'q') <= 8 * 1024 AS within_budget;
 ALTER SERVER graph OPTIONS (DROP max_concurrency);
+
+-- 5. the budget is a ceiling, not a target: with a budget of 48 MB, the
+-- scan that chooses its count keeps half of what the budget has room for
+-- in flight (but not below 10), while max_concurrency 100 gets all of it
+ALTER SERVER graph OPTIONS (SET memory_budget '48');
+CREATE TEMP TABLE in_flight (how text, n int);
+SELECT fat_pages();
+INSERT INTO in_flight SELECT 'chosen', substring(l from 'in flight: ([0-9]+)')::int
+  FROM memory_lines(:'q') l WHERE l ~ 'Graph in flight: ';
+ALTER SERVER graph OPTIONS (ADD max_concurrency '100');
+SELECT fat_pages();
+INSERT INTO in_flight SELECT 'max_concurrency 100', substring(l from 'in flight: ([0-9]+)')::int
+  FROM memory_lines(:'q') l WHERE l ~ 'Graph in flight: ';
+SELECT c.n >= 10 AS chosen_at_least_10, s.n > 20 AS set_bounded_by_budget_only,
+       c.n IN (s.n / 2, (s.n + 1) / 2) AS chosen_half
+  FROM in_flight c, in_flight s WHERE c.how = 'chosen' AND s.how = 'max_concurrency 100';
+ALTER SERVER graph OPTIONS (DROP max_concurrency, SET memory_budget '8');
+DROP TABLE in_flight;
 DROP FUNCTION fat_pages();
 DROP FUNCTION most_at_once();
 
