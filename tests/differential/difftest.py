@@ -249,6 +249,15 @@ EXECUTE r('2026-11-16', '2026-11-18');""" % (mode, gid(4), gid(2), DOCS), ordere
     c.append(Case('records-left-join-streams', """SELECT c.id, st.session_index, st.stream_index, st.average_jitter
   FROM cr.call_records c LEFT JOIN cr.streams st ON st.call_record_id = c.id
  WHERE c.id IN ('%s', '%s', '%s')""" % (gid(1), gid(2), gid(25))))
+    # a chain of two left joins, one id: PostgreSQL 16 and later leave the
+    # ON clauses of keys the WHERE fixes as the constant true
+    c.append(Case('records-left-join-sessions-left-join-streams', """SELECT c.id, s.session_index, st.segment_index, st.stream_index
+  FROM cr.call_records c LEFT JOIN cr.sessions s ON s.call_record_id = c.id
+  LEFT JOIN cr.streams st ON st.call_record_id = s.call_record_id AND st.session_index = s.session_index
+ WHERE c.id = '%s'""" % gid(2)))
+    c.append(Case('records-left-join-sessions-one-id', """SELECT c.id, c.type, s.session_index, s.id
+  FROM cr.call_records c LEFT JOIN cr.sessions s ON s.call_record_id = c.id
+ WHERE c.id = '%s'""" % gid(4)))
     return c
 
 
