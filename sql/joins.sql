@@ -40,6 +40,21 @@ END $$;
 
 -- the Relations line and the requests, without the filter (its text
 -- depends on the planner's pick of equal-cost clauses)
+-- The rows of a query (into temp table got) against those the raw JSON
+-- gives (into want, which the caller drops with got): how many, how many
+-- are null-extended (the condition nulls holds) and how many differ.
+CREATE FUNCTION raw_diff(got_query text, want_query text, nulls text)
+RETURNS TABLE (rows bigint, null_extended bigint, differences bigint) LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'CREATE TEMP TABLE got AS ' || got_query;
+  EXECUTE 'CREATE TEMP TABLE want AS ' || want_query;
+  EXECUTE format('SELECT (SELECT count(*) FROM got), (SELECT count(*) FROM got WHERE %s),
+                         (SELECT count(*) FROM ((TABLE got EXCEPT ALL TABLE want)
+                                                UNION ALL (TABLE want EXCEPT ALL TABLE got)) d)', nulls)
+    INTO rows, null_extended, differences;
+  RETURN NEXT;
+END $$;
+
 CREATE FUNCTION join_explain(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
   line text;
@@ -123,15 +138,12 @@ CREATE TEMP TABLE raw_streams AS
          jsonb_array_elements(coalesce(me.v->'streams', '[]')) WITH ORDINALITY st(v, o);
 
 -- sessions LEFT JOIN streams
-CREATE TEMP TABLE got AS
+SELECT * FROM raw_diff($g$
   SELECT s.call_record_id, s.session_index, st.segment_index, st.media_index, st.stream_index, st.stream_direction
     FROM cr.sessions s LEFT JOIN cr.streams st USING (call_record_id, session_index)
-   WHERE s.call_record_id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000025', '10140000-0000-4000-8000-000000000001');
-CREATE TEMP TABLE want AS
+   WHERE s.call_record_id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000025', '10140000-0000-4000-8000-000000000001')$g$, $w$
   SELECT r.id, r.session_index, x.segment_index, x.media_index, x.stream_index, x.direction
-    FROM raw_sessions r LEFT JOIN raw_streams x USING (id, session_index);
-SELECT (SELECT count(*) FROM got) AS rows, (SELECT count(*) FROM got WHERE stream_index IS NULL) AS null_extended,
-       (SELECT count(*) FROM ((TABLE got EXCEPT ALL TABLE want) UNION ALL (TABLE want EXCEPT ALL TABLE got)) d) AS differences;
+    FROM raw_sessions r LEFT JOIN raw_streams x USING (id, session_index)$w$, 'stream_index IS NULL');
 SELECT join_explain($$SELECT s.call_record_id, st.stream_index
     FROM cr.sessions s LEFT JOIN cr.streams st USING (call_record_id, session_index)
    WHERE s.call_record_id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000025', '10140000-0000-4000-8000-000000000001')$$);
@@ -149,67 +161,51 @@ CREATE TEMP TABLE lj_ids (id text);
 INSERT INTO lj_ids VALUES ('cafe0000-0000-4000-8000-000000000002'), ('10140000-0000-4000-8000-000000000001'),
                           ('10140000-0000-4000-8000-000000000002');
 CREATE TEMP TABLE lj_raw AS SELECT i.id, emulator_raw(i.id) AS j FROM lj_ids i;
-CREATE TEMP TABLE got AS
+SELECT 'sessions' AS nullable, * FROM raw_diff($g$
   SELECT c.id, s.session_index FROM cr.call_records c LEFT JOIN cr.sessions s ON s.call_record_id = c.id
    WHERE c.id IN ('cafe0000-0000-4000-8000-000000000002', '10140000-0000-4000-8000-000000000001',
-                  '10140000-0000-4000-8000-000000000002');
-CREATE TEMP TABLE want AS
+                  '10140000-0000-4000-8000-000000000002')$g$, $w$
   SELECT r.id, se.o::int AS session_index
-    FROM lj_raw r LEFT JOIN LATERAL jsonb_array_elements(r.j->'sessions') WITH ORDINALITY se(v, o) ON true;
-SELECT 'sessions' AS nullable, (SELECT count(*) FROM got) AS rows,
-       (SELECT count(*) FROM got WHERE session_index IS NULL) AS null_extended,
-       (SELECT count(*) FROM ((TABLE got EXCEPT ALL TABLE want) UNION ALL (TABLE want EXCEPT ALL TABLE got)) d) AS differences;
+    FROM lj_raw r LEFT JOIN LATERAL jsonb_array_elements(r.j->'sessions') WITH ORDINALITY se(v, o) ON true$w$, 'session_index IS NULL');
 DROP TABLE got, want;
-CREATE TEMP TABLE got AS
+SELECT 'participants' AS nullable, * FROM raw_diff($g$
   SELECT c.id, p.participant_index, p.id AS participant FROM cr.call_records c LEFT JOIN cr.participants p ON p.call_record_id = c.id
    WHERE c.id IN ('cafe0000-0000-4000-8000-000000000002', '10140000-0000-4000-8000-000000000001',
-                  '10140000-0000-4000-8000-000000000002');
-CREATE TEMP TABLE want AS
+                  '10140000-0000-4000-8000-000000000002')$g$, $w$
   SELECT r.id, pa.o::int AS participant_index, pa.v->>'id' AS participant
-    FROM lj_raw r LEFT JOIN LATERAL jsonb_array_elements(r.j->'participants_v2') WITH ORDINALITY pa(v, o) ON true;
-SELECT 'participants' AS nullable, (SELECT count(*) FROM got) AS rows,
-       (SELECT count(*) FROM got WHERE participant_index IS NULL) AS null_extended,
-       (SELECT count(*) FROM ((TABLE got EXCEPT ALL TABLE want) UNION ALL (TABLE want EXCEPT ALL TABLE got)) d) AS differences;
+    FROM lj_raw r LEFT JOIN LATERAL jsonb_array_elements(r.j->'participants_v2') WITH ORDINALITY pa(v, o) ON true$w$, 'participant_index IS NULL');
 DROP TABLE got, want;
-CREATE TEMP TABLE got AS
+SELECT 'streams' AS nullable, * FROM raw_diff($g$
   SELECT c.id, st.session_index, st.segment_index, st.media_index, st.stream_index
     FROM cr.call_records c LEFT JOIN cr.streams st ON st.call_record_id = c.id
    WHERE c.id IN ('cafe0000-0000-4000-8000-000000000002', '10140000-0000-4000-8000-000000000001',
-                  '10140000-0000-4000-8000-000000000002');
-CREATE TEMP TABLE want AS
+                  '10140000-0000-4000-8000-000000000002')$g$, $w$
   SELECT r.id, x.session_index, x.segment_index, x.media_index, x.stream_index
     FROM lj_raw r LEFT JOIN LATERAL (
       SELECT se.o::int AS session_index, sg.o::int AS segment_index, me.o::int AS media_index, st.o::int AS stream_index
         FROM jsonb_array_elements(r.j->'sessions') WITH ORDINALITY se(v, o),
              jsonb_array_elements(coalesce(se.v->'segments', '[]')) WITH ORDINALITY sg(v, o),
              jsonb_array_elements(coalesce(sg.v->'media', '[]')) WITH ORDINALITY me(v, o),
-             jsonb_array_elements(coalesce(me.v->'streams', '[]')) WITH ORDINALITY st(v, o)) x ON true;
-SELECT 'streams' AS nullable, (SELECT count(*) FROM got) AS rows,
-       (SELECT count(*) FROM got WHERE stream_index IS NULL) AS null_extended,
-       (SELECT count(*) FROM ((TABLE got EXCEPT ALL TABLE want) UNION ALL (TABLE want EXCEPT ALL TABLE got)) d) AS differences;
+             jsonb_array_elements(coalesce(me.v->'streams', '[]')) WITH ORDINALITY st(v, o)) x ON true$w$, 'stream_index IS NULL');
 DROP TABLE got, want;
 SELECT join_explain($$SELECT c.id, s.session_index FROM cr.call_records c LEFT JOIN cr.sessions s ON s.call_record_id = c.id
    WHERE c.id IN ('cafe0000-0000-4000-8000-000000000002', '10140000-0000-4000-8000-000000000002')$$);
 -- a chain of two left joins: a record without sessions, a session
 -- without streams, each null-extended once
-CREATE TEMP TABLE got AS
+SELECT 'sessions, streams' AS nullable, * FROM raw_diff($g$
   SELECT c.id, s.session_index, st.segment_index, st.media_index, st.stream_index
     FROM cr.call_records c LEFT JOIN cr.sessions s ON s.call_record_id = c.id
     LEFT JOIN cr.streams st ON st.call_record_id = s.call_record_id AND st.session_index = s.session_index
    WHERE c.id IN ('cafe0000-0000-4000-8000-000000000002', '10140000-0000-4000-8000-000000000001',
-                  '10140000-0000-4000-8000-000000000002');
-CREATE TEMP TABLE want AS
+                  '10140000-0000-4000-8000-000000000002')$g$, $w$
   SELECT r.id, se.o::int AS session_index, x.segment_index, x.media_index, x.stream_index
     FROM lj_raw r LEFT JOIN LATERAL jsonb_array_elements(r.j->'sessions') WITH ORDINALITY se(v, o) ON true
     LEFT JOIN LATERAL (
       SELECT sg.o::int AS segment_index, me.o::int AS media_index, st.o::int AS stream_index
         FROM jsonb_array_elements(coalesce(se.v->'segments', '[]')) WITH ORDINALITY sg(v, o),
              jsonb_array_elements(coalesce(sg.v->'media', '[]')) WITH ORDINALITY me(v, o),
-             jsonb_array_elements(coalesce(me.v->'streams', '[]')) WITH ORDINALITY st(v, o)) x ON true;
-SELECT 'sessions, streams' AS nullable, (SELECT count(*) FROM got) AS rows,
-       (SELECT count(*) FROM got WHERE session_index IS NULL) AS no_session,
-       (SELECT count(*) FROM got WHERE session_index IS NOT NULL AND stream_index IS NULL) AS no_stream,
-       (SELECT count(*) FROM ((TABLE got EXCEPT ALL TABLE want) UNION ALL (TABLE want EXCEPT ALL TABLE got)) d) AS differences;
+             jsonb_array_elements(coalesce(me.v->'streams', '[]')) WITH ORDINALITY st(v, o)) x ON true$w$, 'session_index IS NULL');
+SELECT count(*) AS no_stream FROM got WHERE session_index IS NOT NULL AND stream_index IS NULL;
 DROP TABLE got, want;
 SELECT join_explain($$SELECT c.id, s.session_index, st.stream_index
   FROM cr.call_records c LEFT JOIN cr.sessions s ON s.call_record_id = c.id
@@ -236,23 +232,20 @@ SELECT join_diff($$SELECT c.id, c.type, p.participant_index, p.id AS participant
 DROP TABLE lj_ids, lj_raw;
 
 -- call_records JOIN sessions JOIN media LEFT JOIN streams
-CREATE TEMP TABLE got AS
+SELECT * FROM raw_diff($g$
   SELECT c.id, c.type, s.session_index, m.segment_index, m.media_index, m.label, st.stream_index, st.stream_direction
     FROM cr.call_records c JOIN cr.sessions s ON s.call_record_id = c.id
     JOIN cr.media m ON m.call_record_id = s.call_record_id AND m.session_index = s.session_index
     LEFT JOIN cr.streams st ON st.call_record_id = m.call_record_id AND st.session_index = m.session_index
                            AND st.segment_index = m.segment_index AND st.media_index = m.media_index
-   WHERE c.id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000025', '10140000-0000-4000-8000-000000000001');
-CREATE TEMP TABLE want AS
+   WHERE c.id IN ('cafe0000-0000-4000-8000-000000000001', 'cafe0000-0000-4000-8000-000000000025', '10140000-0000-4000-8000-000000000001')$g$, $w$
   SELECT r.id, emulator_raw(r.id)->>'type' AS type, r.session_index, sg.o::int AS segment_index, me.o::int AS media_index,
          me.v->>'label' AS label, x.stream_index, x.direction
     FROM raw_sessions r
     CROSS JOIN LATERAL jsonb_array_elements(coalesce(r.session->'segments', '[]')) WITH ORDINALITY sg(v, o)
     CROSS JOIN LATERAL jsonb_array_elements(coalesce(sg.v->'media', '[]')) WITH ORDINALITY me(v, o)
     LEFT JOIN raw_streams x ON x.id = r.id AND x.session_index = r.session_index
-                           AND x.segment_index = sg.o AND x.media_index = me.o;
-SELECT (SELECT count(*) FROM got) AS rows, (SELECT count(*) FROM got WHERE stream_index IS NULL) AS null_extended,
-       (SELECT count(*) FROM ((TABLE got EXCEPT ALL TABLE want) UNION ALL (TABLE want EXCEPT ALL TABLE got)) d) AS differences;
+                           AND x.segment_index = sg.o AND x.media_index = me.o$w$, 'stream_index IS NULL');
 SELECT join_explain($$SELECT c.id, st.stream_index
     FROM cr.call_records c JOIN cr.sessions s ON s.call_record_id = c.id
     JOIN cr.media m ON m.call_record_id = s.call_record_id AND m.session_index = s.session_index
@@ -262,8 +255,6 @@ SELECT join_explain($$SELECT c.id, st.stream_index
 DROP TABLE got, want;
 
 -- two left joins: sessions LEFT JOIN segments LEFT JOIN media, as rows
--- (pushed on 15; 16 and later plan the chain with outer-join-aware
--- clauses that the pushdown does not take yet: the same rows)
 SELECT s.id, sg.id AS segment, m.label
   FROM cr.sessions s LEFT JOIN cr.segments sg USING (call_record_id, session_index)
   LEFT JOIN cr.media m ON m.call_record_id = sg.call_record_id AND m.session_index = sg.session_index
@@ -356,7 +347,7 @@ SELECT * FROM expect_error($$SELECT s.id, b.no_such_column FROM cr.sessions s JO
   WHERE s.call_record_id = 'cafe0000-0000-4000-8000-000000000001'$$);
 DROP FOREIGN TABLE cr.bad_streams;
 DROP TABLE join_queries, join_outer, join_ids;
-DROP FUNCTION join_diff(text, text), join_explain(text);
+DROP FUNCTION join_diff(text, text), join_explain(text), raw_diff(text, text, text);
 
 -- a key compared with a column that an outer join may make NULL: that
 -- comparison must be made above the outer join, so it never parameterizes
